@@ -1,0 +1,41 @@
+"""The referral coordination portal: create_app() builds it."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from config import BASE_DIR, CONFIGS, INSTANCE_DIR, Config
+
+
+def create_app(config: type[Config] | str | None = None) -> Flask:
+    """Build the app from a Config class or its name (default: $PORTAL_ENV or development)."""
+    if config is None or isinstance(config, str):
+        config = CONFIGS[config or os.environ.get("PORTAL_ENV", "development")]
+    if hasattr(config, "validate"):
+        config.validate()
+
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.from_object(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(exist_ok=True)
+
+    from portal import extensions, web
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(BASE_DIR / "migrations"),
+                                render_as_batch=True, compare_type=True)
+    extensions.csrf.init_app(app)
+    extensions.login_manager.init_app(app)
+    web.init_app(app)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,1 @@
+"""Administration: the audit log, accounts and clinic settings."""

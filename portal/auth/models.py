@@ -1,0 +1,76 @@
+"""Accounts: one role each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from portal.clinics.models import Clinic, Practice
+
+
+class Role(StrEnum):
+    REFERRER = "referrer"
+    COORDINATOR = "coordinator"
+    CLINICIAN = "clinician"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.REFERRER: "Referring provider",
+    Role.COORDINATOR: "Coordinator",
+    Role.CLINICIAN: "Clinician",
+    Role.ADMIN: "Administrator",
+}
+CLINIC_ROLES = frozenset({Role.COORDINATOR, Role.CLINICIAN, Role.ADMIN})
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(200))
+    credentials: Mapped[str] = mapped_column(String(50), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    clinic: Mapped[Clinic | None] = relationship()
+    practice: Mapped[Practice | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sign-in for disabled accounts
+        return self.is_enabled
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        return self.role in CLINIC_ROLES
+
+    @property
+    def is_referrer(self) -> bool:
+        return self.role == Role.REFERRER
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.full_name}, {self.credentials}" if self.credentials else self.full_name

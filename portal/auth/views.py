@@ -1,0 +1,66 @@
+"""Sign-in, sign-out and the home page that sends each role to its work."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.audit.service import record
+from portal.auth.forms import LoginForm
+from portal.auth.models import Role
+from portal.auth.service import authenticate
+from portal.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+HOME_BY_ROLE = {
+    Role.REFERRER: "referrals.dashboard",
+    Role.COORDINATOR: "triage.queue",
+    Role.CLINICIAN: "treatment.courses",
+    Role.ADMIN: "admin.audit_log",
+}
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and "\\" not in target
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for(HOME_BY_ROLE[current_user.role_enum]))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        db.session.commit()
+        if user is not None:
+            session.clear()  # a fresh session at sign-in
+            login_user(user)
+            target = request.args.get("next")
+            return redirect(target if is_safe_next(target) else url_for("auth.home"))
+        flash("That email and password do not match an active account.", "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    record("auth.logout", "user", current_user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))

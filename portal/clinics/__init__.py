@@ -1,0 +1,1 @@
+"""Clinics and referring practices."""

@@ -1,0 +1,49 @@
+"""Form pieces shared by several features."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from portal.treatment.scales import PHQ9_ANSWERS, PHQ9_ITEMS
+
+
+class VersionedForm(FlaskForm):
+    """Carries the referral version the user saw, for optimistic locking."""
+
+    version = HiddenField()
+
+    def expected_version(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1
+
+
+def bp_field(label: str, low: int, high: int) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[InputRequired(message="Enter a number."),
+                    NumberRange(low, high, message=f"Must be between {low} and {high}.")],
+    )
+
+
+def phq9_form(base: type[FlaskForm], *, required: bool) -> type[FlaskForm]:
+    """A subclass of `base` with the nine PHQ-9 items as radio groups named phq9_1..phq9_9."""
+    fields = {}
+    for number, text in enumerate(PHQ9_ITEMS, start=1):
+        check = InputRequired(message="Choose an answer.") if required else Optional()
+        fields[f"phq9_{number}"] = RadioField(
+            f"{number}. {text}", choices=PHQ9_ANSWERS, coerce=int, validators=[check],
+        )
+
+    def phq9_answers(self) -> list[int | None]:
+        return [getattr(self, f"phq9_{n}").data for n in range(1, 10)]
+
+    def phq9_fields(self) -> list:
+        return [getattr(self, f"phq9_{n}") for n in range(1, 10)]
+
+    fields["phq9_answers"] = phq9_answers
+    fields["phq9_fields"] = phq9_fields
+    return type(base.__name__, (base,), fields)

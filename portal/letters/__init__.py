@@ -1,0 +1,1 @@
+"""PDF letters back to the referring provider."""

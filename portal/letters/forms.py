@@ -1,0 +1,11 @@
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import InputRequired, Length
+
+
+class LetterForm(FlaskForm):
+    narrative = TextAreaField(
+        "Summary for the referring provider",
+        description="Plain text. Leave a blank line between paragraphs.",
+        validators=[InputRequired(message="Write the summary paragraph."), Length(max=8000)],
+    )

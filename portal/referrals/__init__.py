@@ -1,0 +1,1 @@
+"""Referrals: intake, the closed-loop state machine and the shared timeline."""

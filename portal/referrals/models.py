@@ -1,0 +1,104 @@
+"""Patients, referrals and the referral timeline."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, UTCDateTime, utcnow
+from portal.referrals.states import State
+
+if TYPE_CHECKING:
+    from portal.auth.models import User
+    from portal.clinics.models import Clinic, Practice
+    from portal.letters.models import Letter
+    from portal.treatment.models import Assessment, TreatmentCourse
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(10))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    referrals: Mapped[list[Referral]] = relationship(back_populates="patient")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Referral(Base):
+    __tablename__ = "referral"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default=State.DRAFT, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    diagnosis_code: Mapped[str] = mapped_column(String(10))
+    requested_modality: Mapped[str] = mapped_column(String(20))
+    urgency: Mapped[str] = mapped_column(String(10), default="routine")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    assigned_coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    # Optimistic locking: every UPDATE checks and bumps the version.
+    __mapper_args__ = {"version_id_col": version}
+
+    clinic: Mapped[Clinic] = relationship()
+    practice: Mapped[Practice | None] = relationship()
+    referrer: Mapped[User] = relationship(foreign_keys=[referrer_id])
+    assigned_coordinator: Mapped[User | None] = relationship(
+        foreign_keys=[assigned_coordinator_id]
+    )
+    patient: Mapped[Patient] = relationship(back_populates="referrals")
+    events: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", order_by="ReferralEvent.id"
+    )
+    course: Mapped[TreatmentCourse | None] = relationship(back_populates="referral")
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="referral", order_by="Assessment.id"
+    )
+    letters: Mapped[list[Letter]] = relationship(
+        back_populates="referral", order_by="Letter.id"
+    )
+
+    @property
+    def number(self) -> str:
+        """The referral number shown to users: opaque, no PHI."""
+        return f"KR-{self.id:06d}"
+
+    @property
+    def state_enum(self) -> State:
+        return State(self.state)
+
+
+class ReferralEvent(Base):
+    """One entry on the referral's timeline: a change of state or another visible event."""
+
+    __tablename__ = "referral_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    referral: Mapped[Referral] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,44 @@
+"""What the referral page shows, and which actions it offers to whom."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from portal.referrals.states import State, allowed_targets
+from portal.treatment.queries import scale_progress, session_scores
+
+if TYPE_CHECKING:
+    from portal.auth.models import User
+    from portal.referrals.models import Referral
+
+
+def referral_page_context(referral: Referral, user: User) -> dict:
+    targets = set(allowed_targets(referral.state_enum, user.role))
+    staff = user.is_clinic_staff
+    return {
+        "referral": referral,
+        "progress": scale_progress(referral),
+        "session_scores": session_scores(referral),
+        "letters": sorted(referral.letters, key=lambda letter: (-letter.version, -letter.id)),
+        "can_open": staff and State.IN_REVIEW in targets and referral.state == State.SUBMITTED,
+        "can_accept": staff and State.ACCEPTED in targets,
+        "can_ask": staff and State.NEEDS_INFO in targets,
+        "can_decline": staff and State.DECLINED in targets,
+        "can_answer": user.is_referrer and referral.state == State.NEEDS_INFO,
+        "can_cancel": State.CANCELLED in targets,
+        "can_document": staff and user.role != "coordinator" and referral.course is not None
+        and referral.state in (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT),
+        "can_complete": State.COMPLETED in targets and bool(referral.course
+                                                             and referral.course.sessions),
+        "can_write_letter": staff and referral.course is not None
+        and bool(referral.course.sessions),
+        "open_question": _open_question(referral),
+    }
+
+
+def _open_question(referral: Referral) -> str:
+    """The clinic's question while the referral waits for the referrer."""
+    if referral.state != State.NEEDS_INFO:
+        return ""
+    asked = [e for e in referral.events if e.to_state == State.NEEDS_INFO]
+    return asked[-1].reason if asked else ""

@@ -1,0 +1,102 @@
+"""Loading referrals for a user: deny by default, 404 for what they may not see, audit each read."""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import Select, case, or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.audit.service import record
+from portal.auth.models import User
+from portal.clinics.models import Practice
+from portal.extensions import db
+from portal.letters.models import Letter
+from portal.referrals.models import Patient, Referral, ReferralEvent
+from portal.referrals.permissions import can_act_as_clinic, can_view_referral
+from portal.referrals.states import State
+from portal.treatment.models import TreatmentCourse
+
+
+def get_referral_or_404(referral_id: int, user: User, action: str = "view") -> Referral:
+    """The referral if `user` may see it (and act on it as clinic staff for action='act')."""
+    referral = db.session.scalar(
+        select(Referral)
+        .where(Referral.id == referral_id)
+        .options(
+            selectinload(Referral.patient),
+            selectinload(Referral.referrer).selectinload(User.practice),
+            selectinload(Referral.practice),
+            selectinload(Referral.events).selectinload(ReferralEvent.actor),
+            selectinload(Referral.assessments),
+            selectinload(Referral.letters).selectinload(Letter.signed_by),
+            selectinload(Referral.course).selectinload(TreatmentCourse.sessions),
+            selectinload(Referral.course).selectinload(TreatmentCourse.clinician),
+        )
+    )
+    allowed = referral is not None and (
+        can_act_as_clinic(user, referral) if action == "act" else can_view_referral(user, referral)
+    )
+    if not allowed:
+        record(f"referral.{action}", "referral", referral_id, actor=user, outcome="denied")
+        abort(404)
+    record(f"referral.{action}", "referral", referral.id, actor=user)
+    return referral
+
+
+def visible_to_referrer(user: User) -> Select:
+    """The referrals a referring provider may see."""
+    shared_practice = select(Practice.id).where(
+        Practice.id == user.practice_id, Practice.share_referrals.is_(True)
+    )
+    return select(Referral).where(
+        or_(
+            Referral.referrer_id == user.id,
+            (Referral.practice_id.in_(shared_practice)) & (Referral.state != State.DRAFT),
+        )
+    )
+
+
+def referrer_dashboard(user: User) -> list[Referral]:
+    stmt = (
+        visible_to_referrer(user)
+        .options(selectinload(Referral.patient), selectinload(Referral.letters),
+                 selectinload(Referral.course).selectinload(TreatmentCourse.sessions))
+        .order_by(Referral.updated_at.desc())
+    )
+    referrals = list(db.session.scalars(stmt))
+    record("referral.list", "referral", None, actor=user, detail=f"{len(referrals)} shown")
+    return referrals
+
+
+URGENCY_ORDER = case((Referral.urgency == "urgent", 0), else_=1)
+QUEUE_STATES = [s for s in State if s != State.DRAFT]
+
+
+def clinic_queue(user: User, states: list[str] | None = None) -> list[Referral]:
+    """The clinic's referrals, urgent and oldest first."""
+    stmt = (
+        select(Referral)
+        .join(Referral.patient)
+        .where(Referral.clinic_id == user.clinic_id, Referral.state != State.DRAFT)
+        .options(selectinload(Referral.patient), selectinload(Referral.referrer),
+                 selectinload(Referral.assigned_coordinator))
+        .order_by(URGENCY_ORDER, Referral.submitted_at, Referral.id)
+    )
+    if states:
+        stmt = stmt.where(Referral.state.in_(states))
+    referrals = list(db.session.scalars(stmt))
+    record("referral.list", "referral", None, actor=user, detail=f"{len(referrals)} shown")
+    return referrals
+
+
+def get_patient_or_404(patient_id: int, user: User) -> tuple[Patient, list[Referral]]:
+    """A patient, with the referrals of theirs that the user may see; 404 if none."""
+    patient = db.session.get(Patient, patient_id)
+    referrals = []
+    if patient is not None:
+        referrals = [r for r in patient.referrals if can_view_referral(user, r)]
+    if not referrals:
+        record("patient.view", "patient", patient_id, actor=user, outcome="denied")
+        abort(404)
+    record("patient.view", "patient", patient_id, actor=user)
+    return patient, referrals

@@ -1,0 +1,135 @@
+"""The rules of a referral: creating it, and every change of its state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from portal.audit.service import record
+from portal.auth.models import User
+from portal.clinics.models import Clinic
+from portal.db import utcnow
+from portal.extensions import db
+from portal.referrals.models import Patient, Referral, ReferralEvent
+from portal.referrals.states import REASON_REQUIRED, State, check_transition
+from portal.treatment.scales import PHQ9, phq9_item9_positive, score
+from portal.treatment.assessments import add_assessment
+
+
+class StaleEdit(Exception):
+    """Someone else changed the referral after this user loaded it."""
+
+    def __init__(self, referral: Referral) -> None:
+        self.referral = referral
+        last = referral.events[-1] if referral.events else None
+        who = last.actor.display_name if last and last.actor else "another user"
+        when = last.at if last else referral.updated_at
+        self.who, self.when = who, when
+        super().__init__(
+            f"This referral was changed by {who} at {when:%Y-%m-%d %H:%M} UTC while you were "
+            f"looking at it. It is now {referral.state_enum.label.lower()}; nothing was saved."
+        )
+
+
+class MissingReason(ValueError):
+    """The move needs a written reason."""
+
+
+@dataclass(frozen=True)
+class NewReferral:
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    sex: str
+    diagnosis_code: str
+    requested_modality: str
+    reason: str
+    urgency: str
+    phq9_answers: list[int]
+
+
+def submit_referral(data: NewReferral, *, actor: User) -> Referral:
+    """Create the patient and the referral with its baseline PHQ-9, and submit it."""
+    baseline = score(PHQ9.code, data.phq9_answers)
+    patient = Patient(
+        first_name=data.first_name.strip(),
+        last_name=data.last_name.strip(),
+        date_of_birth=data.date_of_birth,
+        sex=data.sex,
+        created_by_id=actor.id,
+    )
+    urgency = data.urgency
+    if phq9_item9_positive(baseline.answers):
+        urgency = "urgent"  # DOMAIN.md: item 9 above 0 makes the referral urgent
+    referral = Referral(
+        clinic_id=_receiving_clinic_id(),
+        referrer_id=actor.id,
+        practice_id=actor.practice_id,
+        patient=patient,
+        state=State.DRAFT,
+        diagnosis_code=data.diagnosis_code,
+        requested_modality=data.requested_modality,
+        reason=data.reason.strip(),
+        urgency=urgency,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    record("referral.create", "referral", referral.id, actor=actor)
+    record("patient.create", "patient", patient.id, actor=actor)
+    add_assessment(referral, PHQ9.code, baseline.answers, taken_on=date.today(), actor=actor,
+                   is_baseline=True)
+    change_state(referral, State.SUBMITTED, actor=actor, expected_version=referral.version)
+    referral.submitted_at = utcnow()
+    db.session.flush()
+    return referral
+
+
+def _receiving_clinic_id() -> int:
+    """The clinic that receives referrals: the portal serves one clinic per deployment."""
+    clinic_id = db.session.scalar(select(Clinic.id).order_by(Clinic.id).limit(1))
+    if clinic_id is None:
+        raise RuntimeError("No clinic is set up; run `flask --app portal seed-demo` or add one.")
+    return clinic_id
+
+
+def change_state(
+    referral: Referral,
+    target: State,
+    *,
+    actor: User,
+    expected_version: int,
+    reason: str = "",
+) -> ReferralEvent:
+    """Move the referral to `target`, recording the timeline event and the audit row."""
+    if referral.version != expected_version:
+        record("referral.transition", "referral", referral.id, actor=actor, outcome="conflict",
+               detail=f"{referral.state}->{target}")
+        raise StaleEdit(referral)
+    current = referral.state_enum
+    check_transition(current, target, actor.role)
+    reason = reason.strip()
+    if target in REASON_REQUIRED and not reason:
+        raise MissingReason(f"Moving a referral to {target.label.lower()} needs a reason.")
+    referral.state = target
+    event = ReferralEvent(
+        referral=referral,
+        actor_id=actor.id,
+        kind="state_change",
+        from_state=current,
+        to_state=target,
+        reason=reason,
+    )
+    db.session.add(event)
+    db.session.flush()
+    record("referral.transition", "referral", referral.id, actor=actor,
+           detail=f"{current}->{target}")
+    return event
+
+
+def add_event(referral: Referral, kind: str, *, actor: User, reason: str = "") -> ReferralEvent:
+    """A timeline entry that is not a change of state (a session recorded, a letter sent)."""
+    event = ReferralEvent(referral=referral, actor_id=actor.id, kind=kind, reason=reason)
+    db.session.add(event)
+    return event

@@ -1,0 +1,101 @@
+"""The referring provider's pages, and the referral page both sides share."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.referrals import queries
+from portal.referrals.forms import CancelForm, ReferralForm
+from portal.referrals.presenters import referral_page_context
+from portal.referrals.service import (
+    MissingReason,
+    NewReferral,
+    StaleEdit,
+    change_state,
+    submit_referral,
+)
+from portal.referrals.states import InvalidTransition, State
+from portal.triage.forms import DecisionForm
+
+bp = Blueprint("referrals", __name__, url_prefix="/referrals")
+
+
+def _referrers_only() -> None:
+    if not current_user.is_referrer:
+        abort(404)
+
+
+@bp.get("/")
+def dashboard():
+    _referrers_only()
+    referrals = queries.referrer_dashboard(current_user)
+    return render_template("referrals/dashboard.html", referrals=referrals)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    _referrers_only()
+    form = ReferralForm()
+    if form.validate_on_submit():
+        data = NewReferral(
+            first_name=form.first_name.data, last_name=form.last_name.data,
+            date_of_birth=form.date_of_birth.data, sex=form.sex.data,
+            diagnosis_code=form.diagnosis_code.data,
+            requested_modality=form.requested_modality.data,
+            reason=form.reason.data, urgency=form.urgency.data,
+            phq9_answers=form.phq9_answers(),
+        )
+        referral = submit_referral(data, actor=current_user)
+        db.session.commit()
+        flash(f"Referral {referral.number} was sent to the clinic.", "success")
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    if form.errors:
+        flash("The referral was not sent: please correct the fields marked below.", "error")
+    return render_template("referrals/new.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/<int:referral_id>")
+def detail(referral_id: int):
+    referral = queries.get_referral_or_404(referral_id, current_user)
+    return render_template("referrals/detail.html", **referral_page_context(referral, current_user))
+
+
+def _move(referral_id: int, target: State, form, success: str):
+    """Apply a state change from a form on the referral page (post-redirect-get)."""
+    referral = queries.get_referral_or_404(referral_id, current_user)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    try:
+        change_state(referral, target, actor=current_user,
+                     expected_version=form.expected_version(), reason=form.reason.data or "")
+    except (StaleEdit, InvalidTransition, MissingReason) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(success.format(number=referral.number), "success")
+    return redirect(url_for("referrals.detail", referral_id=referral.id))
+
+
+@bp.post("/<int:referral_id>/cancel")
+def cancel(referral_id: int):
+    return _move(referral_id, State.CANCELLED, CancelForm(),
+                 "Referral {number} is cancelled; the other side sees why.")
+
+
+@bp.post("/<int:referral_id>/answer")
+def answer(referral_id: int):
+    _referrers_only()
+    return _move(referral_id, State.IN_REVIEW, DecisionForm(),
+                 "Your answer was sent; the clinic is reviewing referral {number} again.")
+
+
+@bp.get("/patients/<int:patient_id>")
+def patient(patient_id: int):
+    patient, referrals = queries.get_patient_or_404(patient_id, current_user)
+    return render_template("referrals/patient.html", patient=patient, referrals=referrals)

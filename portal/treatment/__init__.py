@@ -1,0 +1,1 @@
+"""Treatment courses, sessions and rating scales."""

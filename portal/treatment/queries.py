@@ -1,0 +1,42 @@
+"""Reads of treatment data shared by the referral page and the letters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from portal.treatment.scales import PHQ9, Change, change
+
+if TYPE_CHECKING:
+    from portal.referrals.models import Referral
+    from portal.treatment.models import Assessment
+
+
+@dataclass(frozen=True)
+class Progress:
+    scale: str
+    baseline: Assessment
+    latest: Assessment | None
+    change: Change | None
+
+
+def scale_progress(referral: Referral, scale: str = PHQ9.code) -> Progress | None:
+    """Baseline (from the referral) against the latest later score of one scale."""
+    scores = [a for a in referral.assessments if a.scale == scale]
+    baseline = next((a for a in scores if a.is_baseline), None)
+    if baseline is None:
+        return None
+    later = sorted((a for a in scores if not a.is_baseline), key=lambda a: (a.taken_on, a.id))
+    latest = later[-1] if later else None
+    return Progress(
+        scale=scale,
+        baseline=baseline,
+        latest=latest,
+        change=change(scale, baseline.total, latest.total) if latest else None,
+    )
+
+
+def session_scores(referral: Referral, scale: str = PHQ9.code) -> dict[int, int]:
+    """Total of `scale` per treatment session id."""
+    return {a.session_id: a.total for a in referral.assessments
+            if a.scale == scale and a.session_id is not None}

@@ -1,0 +1,105 @@
+"""Clinicians' pages: the clinic's courses, documenting sessions, completing a course."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.audit.service import record
+from portal.extensions import db
+from portal.referrals import queries
+from portal.referrals.models import Referral
+from portal.referrals.service import StaleEdit
+from portal.referrals.states import InvalidTransition, State
+from portal.treatment import service
+from portal.treatment.forms import CompleteForm, SessionForm
+from portal.treatment.models import TreatmentCourse
+
+bp = Blueprint("treatment", __name__, url_prefix="/treatment")
+
+ACTIVE = (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT)
+
+
+@bp.before_request
+def clinic_staff_only():
+    if not current_user.is_authenticated or not current_user.is_clinic_staff:
+        abort(404)
+
+
+@bp.get("/")
+def courses():
+    stmt = (
+        select(TreatmentCourse)
+        .join(TreatmentCourse.referral)
+        .where(Referral.clinic_id == current_user.clinic_id, Referral.state.in_(ACTIVE))
+        .options(selectinload(TreatmentCourse.referral).selectinload(Referral.patient),
+                 selectinload(TreatmentCourse.sessions),
+                 selectinload(TreatmentCourse.clinician))
+        .order_by(Referral.urgency.desc(), TreatmentCourse.id)
+    )
+    active = list(db.session.scalars(stmt))
+    record("course.list", "treatment_course", None, detail=f"{len(active)} shown")
+    return render_template("treatment/courses.html", courses=active)
+
+
+def _course_for(referral_id: int) -> TreatmentCourse:
+    if current_user.role == "coordinator":
+        abort(404)  # documenting treatment is for clinicians
+    referral = queries.get_referral_or_404(referral_id, current_user, "act")
+    if referral.course is None:
+        abort(404)
+    return referral.course
+
+
+@bp.route("/referrals/<int:referral_id>/sessions/new", methods=["GET", "POST"])
+def new_session(referral_id: int):
+    course = _course_for(referral_id)
+    referral = course.referral
+    form = SessionForm(data={"version": referral.version, "modality": course.modality}
+                       if request.method == "GET" else None)
+    if form.validate_on_submit():
+        answers = form.phq9_answers()
+        data = service.SessionRecord(
+            session_date=form.session_date.data, modality=form.modality.data,
+            dose_mg=form.dose_mg.data,
+            bp_pre=(form.bp_pre_systolic.data, form.bp_pre_diastolic.data),
+            bp_post=(form.bp_post_systolic.data, form.bp_post_diastolic.data),
+            phq9_answers=answers if None not in answers else None, notes=form.notes.data or "",
+        )
+        try:
+            service.record_session(course, data, actor=current_user,
+                                   expected_version=form.expected_version())
+        except (StaleEdit, InvalidTransition, ValueError) as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("referrals.detail", referral_id=referral.id))
+        db.session.commit()
+        flash(f"Session {len(course.sessions)} of {course.planned_sessions} is documented.",
+              "success")
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    if form.errors:
+        flash("The session was not saved: please correct the fields marked below.", "error")
+    return render_template("treatment/session_form.html", form=form, course=course,
+                           referral=referral), 422 if form.errors else 200
+
+
+@bp.post("/referrals/<int:referral_id>/complete")
+def complete(referral_id: int):
+    course = _course_for(referral_id)
+    form = CompleteForm()
+    if form.validate_on_submit():
+        try:
+            service.complete_course(course, actor=current_user,
+                                    expected_version=form.expected_version(),
+                                    ended_on=date.today())
+        except (StaleEdit, InvalidTransition, ValueError) as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("The course is completed. Write the treatment summary letter next.", "success")
+    return redirect(url_for("referrals.detail", referral_id=course.referral_id))

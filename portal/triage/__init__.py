@@ -1,0 +1,1 @@
+"""The coordinators' queue and their decisions on referrals."""

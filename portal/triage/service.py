@@ -1,0 +1,43 @@
+"""Coordinators' decisions: opening a referral for review and accepting it into a course."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from portal.auth.models import Role, User
+from portal.extensions import db
+from portal.referrals.service import change_state
+from portal.referrals.states import State
+from portal.treatment.service import open_course
+
+if TYPE_CHECKING:
+    from portal.referrals.models import Referral
+
+
+def clinic_clinicians(clinic_id: int) -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.clinic_id == clinic_id, User.role == Role.CLINICIAN,
+                           User.is_enabled.is_(True)).order_by(User.full_name)
+    ))
+
+
+def open_for_review(referral: Referral, *, actor: User, expected_version: int) -> None:
+    """A coordinator opens a submitted referral: it is in review and assigned to them."""
+    change_state(referral, State.IN_REVIEW, actor=actor, expected_version=expected_version)
+    referral.assigned_coordinator_id = actor.id
+    db.session.flush()
+
+
+def accept_referral(
+    referral: Referral, *, actor: User, expected_version: int, modality: str,
+    clinician: User, planned_sessions: int, note: str = "",
+) -> None:
+    """Accept into a course of `planned_sessions` with the assigned clinician."""
+    if clinician.clinic_id != referral.clinic_id or clinician.role != Role.CLINICIAN:
+        raise ValueError("Choose a clinician of this clinic.")
+    change_state(referral, State.ACCEPTED, actor=actor, expected_version=expected_version,
+                 reason=note)
+    open_course(referral, actor=actor, modality=modality, clinician=clinician,
+                planned_sessions=planned_sessions)

@@ -1,0 +1,106 @@
+"""The coordinators' queue and their decisions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.referrals import queries
+from portal.referrals.service import MissingReason, StaleEdit, change_state
+from portal.referrals.states import InvalidTransition, State
+from portal.triage import service
+from portal.triage.forms import AcceptForm, DecisionForm, OpenForm
+
+bp = Blueprint("triage", __name__, url_prefix="/triage")
+
+DECISIONS = {
+    "needs_info": (State.NEEDS_INFO, "Your question was sent to the referrer."),
+    "declined": (State.DECLINED, "Referral {number} is declined; the referrer sees the reason."),
+}
+
+
+@bp.before_request
+def clinic_staff_only():
+    if not current_user.is_authenticated or not current_user.is_clinic_staff:
+        abort(404)
+
+
+@bp.get("/")
+def queue():
+    state = request.args.get("state", "")
+    states = [state] if state in {s.value for s in queries.QUEUE_STATES} else None
+    referrals = queries.clinic_queue(current_user, states)
+    return render_template("triage/queue.html", referrals=referrals, state=state,
+                           states=queries.QUEUE_STATES)
+
+
+def _back(referral):
+    return redirect(url_for("referrals.detail", referral_id=referral.id))
+
+
+@bp.post("/<int:referral_id>/open")
+def open_referral(referral_id: int):
+    referral = queries.get_referral_or_404(referral_id, current_user, "act")
+    form = OpenForm()
+    if form.validate_on_submit():
+        try:
+            service.open_for_review(referral, actor=current_user,
+                                    expected_version=form.expected_version())
+        except (StaleEdit, InvalidTransition) as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"Referral {referral.number} is in review and assigned to you.", "success")
+    return _back(referral)
+
+
+@bp.route("/<int:referral_id>/accept", methods=["GET", "POST"])
+def accept(referral_id: int):
+    referral = queries.get_referral_or_404(referral_id, current_user, "act")
+    form = AcceptForm(data={"version": referral.version} if request.method == "GET" else None)
+    clinicians = service.clinic_clinicians(referral.clinic_id)
+    form.clinician_id.choices = [(0, "Choose a clinician")] + [
+        (c.id, c.display_name) for c in clinicians]
+    if request.method == "GET" and referral.requested_modality != "clinic_choice":
+        form.modality.data = referral.requested_modality
+    if form.validate_on_submit():
+        clinician = next((c for c in clinicians if c.id == form.clinician_id.data), None)
+        try:
+            service.accept_referral(
+                referral, actor=current_user, expected_version=form.expected_version(),
+                modality=form.modality.data, clinician=clinician,
+                planned_sessions=form.planned_sessions.data, note=form.reason.data or "",
+            )
+        except (StaleEdit, InvalidTransition) as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return _back(referral)
+        db.session.commit()
+        flash(f"Referral {referral.number} is accepted.", "success")
+        return _back(referral)
+    return render_template("triage/accept.html", referral=referral, form=form), (
+        422 if form.errors else 200)
+
+
+@bp.post("/<int:referral_id>/decide/<decision>")
+def decide(referral_id: int, decision: str):
+    referral = queries.get_referral_or_404(referral_id, current_user, "act")
+    if decision not in DECISIONS:
+        abort(404)
+    target, success = DECISIONS[decision]
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash("Write the reason; the referrer will read it.", "error")
+        return _back(referral)
+    try:
+        change_state(referral, target, actor=current_user,
+                     expected_version=form.expected_version(), reason=form.reason.data)
+    except (StaleEdit, InvalidTransition, MissingReason) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(success.format(number=referral.number), "success")
+    return _back(referral)

@@ -1,0 +1,89 @@
+"""Request-wide behaviour: blueprints, sign-in required by default, headers, errors, filters."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from portal.audit.service import commit_pending_audit
+from portal.extensions import db, login_manager
+
+# Endpoints reachable without signing in; everything else requires it.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.home", "static"})
+
+CSP = ("default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'")
+
+
+def init_app(app: Flask) -> None:
+    from portal.admin.views import bp as admin_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.letters.views import bp as letters_bp
+    from portal.referrals.views import bp as referrals_bp
+    from portal.treatment.views import bp as treatment_bp
+    from portal.triage.views import bp as triage_bp
+    from portal.web_filters import register_filters
+
+    for blueprint in (auth_bp, referrals_bp, triage_bp, treatment_bp, letters_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    register_filters(app)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from portal.auth.models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    @app.before_request
+    def require_login():
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+    app.after_request(commit_pending_audit)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if current_user.is_authenticated or request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("errors/error.html", code=404,
+                               message="There is nothing here, or you may not see it."), 404
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template(
+            "errors/error.html", code=400,
+            message="The form had expired or came from another page. Go back, reload the page "
+                    "and try again: nothing was saved."), 400
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_template("errors/error.html", code=413,
+                               message="That upload is too large."), 413
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        error_id = secrets.token_hex(6)
+        app.logger.error("unhandled error %s on endpoint %s", error_id, request.endpoint)
+        return render_template("errors/error.html", code=500, error_id=error_id,
+                               message="Something went wrong on our side."), 500

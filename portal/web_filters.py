@@ -1,0 +1,28 @@
+"""Jinja filters and globals: labels for states and vocabularies, local times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+from portal.auth.models import ROLE_LABELS, Role
+from portal.referrals.states import LABELS, State
+from portal.referrals.vocab import DIAGNOSIS_LABELS, MODALITY_LABELS, SEX_LABELS, URGENCY_LABELS
+
+
+def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(current_app.config["CLINIC_TIMEZONE"])).strftime(fmt)
+
+
+def register_filters(app: Flask) -> None:
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(lambda s: LABELS.get(State(s), s) if s else "", "state_label")
+    app.add_template_filter(lambda c: DIAGNOSIS_LABELS.get(c, c), "diagnosis_label")
+    app.add_template_filter(lambda m: MODALITY_LABELS.get(m, m), "modality_label")
+    app.add_template_filter(lambda s: SEX_LABELS.get(s, s), "sex_label")
+    app.add_template_filter(lambda u: URGENCY_LABELS.get(u, u), "urgency_label")
+    app.add_template_filter(lambda r: ROLE_LABELS.get(Role(r), r), "role_label")
