@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from portal.treatment.scales import PHQ9_ANSWERS, PHQ9_ITEMS
@@ -21,6 +22,11 @@ class VersionedForm(FlaskForm):
             return -1
 
 
+def choices(pairs: list[tuple[object, str]]) -> list[SelectChoice]:
+    """WTForms 3.3+ choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def bp_field(label: str, low: int, high: int) -> IntegerField:
     return IntegerField(
         label,
@@ -35,7 +41,7 @@ def phq9_form(base: type[FlaskForm], *, required: bool) -> type[FlaskForm]:
     for number, text in enumerate(PHQ9_ITEMS, start=1):
         check = InputRequired(message="Choose an answer.") if required else Optional()
         fields[f"phq9_{number}"] = RadioField(
-            f"{number}. {text}", choices=PHQ9_ANSWERS, coerce=int, validators=[check],
+            f"{number}. {text}", choices=choices(PHQ9_ANSWERS), coerce=int, validators=[check],
         )
 
     def phq9_answers(self) -> list[int | None]:

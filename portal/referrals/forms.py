@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from portal.forms import VersionedForm, phq9_form
+from portal.forms import choices, VersionedForm, phq9_form
 from portal.referrals.vocab import DIAGNOSES, REQUESTED_MODALITIES, SEXES, URGENCIES
 
 
@@ -15,12 +15,12 @@ class _ReferralForm(FlaskForm):
     last_name = StringField("Last name", validators=[DataRequired(), Length(max=100)])
     date_of_birth = DateField("Date of birth", validators=[InputRequired(
         message="Enter the date of birth as YYYY-MM-DD.")])
-    sex = SelectField("Sex", choices=SEXES, validators=[DataRequired()])
-    diagnosis_code = SelectField("Primary diagnosis (ICD-10)", choices=DIAGNOSES,
+    sex = SelectField("Sex", choices=choices(SEXES), validators=[DataRequired()])
+    diagnosis_code = SelectField("Primary diagnosis (ICD-10)", choices=choices(DIAGNOSES),
                                  validators=[DataRequired()])
-    requested_modality = SelectField("Requested treatment", choices=REQUESTED_MODALITIES,
+    requested_modality = SelectField("Requested treatment", choices=choices(REQUESTED_MODALITIES),
                                      validators=[DataRequired()])
-    urgency = SelectField("Urgency", choices=URGENCIES, default="routine",
+    urgency = SelectField("Urgency", choices=choices(URGENCIES), default="routine",
                           validators=[DataRequired()])
     reason = TextAreaField("Reason for referral", validators=[
         DataRequired(message="Tell the clinic why you are referring this patient."),

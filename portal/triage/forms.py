@@ -3,7 +3,7 @@ from __future__ import annotations
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from portal.forms import VersionedForm
+from portal.forms import choices, VersionedForm
 from portal.referrals.vocab import TREATMENT_MODALITIES
 
 
@@ -12,7 +12,7 @@ class OpenForm(VersionedForm):
 
 
 class AcceptForm(VersionedForm):
-    modality = SelectField("Treatment", choices=TREATMENT_MODALITIES, validators=[DataRequired()])
+    modality = SelectField("Treatment", choices=choices(TREATMENT_MODALITIES), validators=[DataRequired()])
     clinician_id = SelectField("Assigned clinician", coerce=int, validators=[DataRequired(
         message="Choose the clinician who will treat the patient.")])
     planned_sessions = IntegerField("Planned sessions", default=6, validators=[

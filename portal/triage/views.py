@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from portal.extensions import db
+from portal.forms import choices
 from portal.referrals import queries
 from portal.referrals.service import MissingReason, StaleEdit, change_state
 from portal.referrals.states import InvalidTransition, State
@@ -61,8 +62,8 @@ def accept(referral_id: int):
     referral = queries.get_referral_or_404(referral_id, current_user, "act")
     form = AcceptForm(data={"version": referral.version} if request.method == "GET" else None)
     clinicians = service.clinic_clinicians(referral.clinic_id)
-    form.clinician_id.choices = [(0, "Choose a clinician")] + [
-        (c.id, c.display_name) for c in clinicians]
+    form.clinician_id.choices = choices(
+        [(0, "Choose a clinician")] + [(c.id, c.display_name) for c in clinicians])
     if request.method == "GET" and referral.requested_modality != "clinic_choice":
         form.modality.data = referral.requested_modality
     if form.validate_on_submit():

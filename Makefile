@@ -1,0 +1,35 @@
+# `make run` serves the portal with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := portal
+
+.PHONY: setup run test lint fmt sysdeps
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+	@bash scripts/system-deps.sh
+
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	@echo "Serving http://127.0.0.1:5000  (Ctrl-C stops)"
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: $(STAMP)
+	@bash scripts/system-deps.sh --test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check portal tests bench config.py
+	$(BIN)/ruff format --check portal tests bench config.py
+
+fmt: $(STAMP)
+	$(BIN)/ruff format portal tests bench config.py
+	$(BIN)/ruff check --fix portal tests bench config.py

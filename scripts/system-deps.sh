@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# System libraries the portal needs: Pango and HarfBuzz (with its subsetter, without which
+# WeasyPrint silently takes a path 2-5x slower) for PDF letters, and for the test suite
+# poppler-utils (pdftotext, pdftoppm) and Chromium for the browser journeys.
+# Installs them with apt-get when run as root; otherwise prints the exact command.
+set -euo pipefail
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(poppler-utils chromium)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "Missing system packages. Install them with:"
+  echo "  sudo apt-get install -y ${missing[*]}"
+  exit 1
+fi

@@ -1,0 +1,126 @@
+"""Fixtures: the app on a real database built by the real migrations, a client, login helpers."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import inspect, text
+
+from portal import create_app
+from portal.extensions import db as _db
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: its own `g`, its own
+    database session. Without this, the test's app context would be reused and `g` (CSRF
+    token, Flask-Login's cached user) would leak from one request or client to the next."""
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal-test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = _database_url(tmp_path_factory)
+    os.environ["TEST_DATABASE_URL"] = url
+    from config import TestingConfig
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url
+
+    application = create_app(Config)
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        try:
+            with _db.engine.connect() as conn:
+                conn.execute(text("select 1"))
+        except Exception as error:  # noqa: BLE001 - any failure to connect ends the run
+            pytest.exit(f"test database unreachable ({error.__class__.__name__}); "
+                        "refusing to skip", returncode=3)
+        _drop_everything()
+        upgrade()  # the schema comes from the real migrations
+        yield application
+        _db.session.remove()
+
+
+def _drop_everything() -> None:
+    _db.metadata.drop_all(_db.engine)
+    with _db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture
+def db(app):
+    """The database, emptied after each test."""
+    yield _db
+    _db.session.rollback()
+    _db.session.remove()
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                              + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 - our own table names
+    assert set(tables) <= set(inspect(_db.engine).get_table_names())
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    page = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, user, password: str | None = None):
+    from tests.factories import PASSWORD
+
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"email": user.email, "password": password or PASSWORD,
+                                       "csrf_token": token})
+
+
+def force_login(client, user) -> None:
+    """Sign in without the password round trip, for tests about what comes after."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+def post_form(client, path: str, data: dict, *, token_from: str | None = None, **kwargs):
+    """POST with the CSRF token a real page would carry."""
+    token = csrf_token(client, token_from or path)
+    return client.post(path, data={**data, "csrf_token": token}, **kwargs)
+
+
+@pytest.fixture
+def world(db):
+    from tests.factories import World
+
+    w = World()
+    db.session.commit()
+    return w

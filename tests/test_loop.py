@@ -1,0 +1,116 @@
+"""The whole referral loop through the web pages, as each role would click it."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from portal.letters.models import Letter
+from portal.referrals.models import Referral
+from tests.conftest import csrf_token, login
+
+PHQ9 = {f"phq9_{i}": "2" for i in range(1, 9)} | {"phq9_9": "0"}
+REFERRAL_FORM = {
+    "first_name": "Quentin", "last_name": "Lovelace", "date_of_birth": "1979-02-14",
+    "sex": "male", "diagnosis_code": "F33.2", "requested_modality": "iv_ketamine",
+    "urgency": "routine", "reason": "Failed sertraline and venlafaxine at full dose.", **PHQ9,
+}
+
+
+def _version(client, referral_id: int) -> str:
+    page = client.get(f"/referrals/{referral_id}").get_data(as_text=True)
+    return re.search(r'name="version" value="(\d+)"', page).group(1)
+
+
+def _post(client, path, data, token_from):
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, token_from)})
+
+
+def test_referral_loop_end_to_end(app, db, world):
+    referrer, coordinator, clinician = world.referrer, world.coordinator, world.clinician
+    client = app.test_client()
+
+    # The referrer sends the referral; the portal scores the PHQ-9.
+    login(client, referrer)
+    response = _post(client, "/referrals/new", REFERRAL_FORM, "/referrals/new")
+    assert response.status_code == 302
+    referral = db.session.scalar(select(Referral))
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Quentin Lovelace" in page and "Submitted" in page
+    assert "16</span> moderately severe" in page  # 8 items x 2 = 16
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/referrals/")})
+
+    # The coordinator finds it in the queue, opens it and accepts it.
+    staff = app.test_client()
+    login(staff, coordinator)
+    queue = staff.get("/triage/").get_data(as_text=True)
+    assert referral.number in queue and "Quentin Lovelace" in queue
+    path = f"/referrals/{referral.id}"
+    _post(staff, f"/triage/{referral.id}/open", {"version": _version(staff, referral.id)}, path)
+    assert "In review" in staff.get(path).get_data(as_text=True)
+    accept_form = staff.get(f"/triage/{referral.id}/accept").get_data(as_text=True)
+    version = re.search(r'name="version"[^>]*value="(\d+)"', accept_form).group(1)
+    response = _post(staff, f"/triage/{referral.id}/accept", {
+        "version": version, "modality": "iv_ketamine", "clinician_id": str(clinician.id),
+        "planned_sessions": "6", "reason": "Welcome; we will call the patient."},
+        f"/triage/{referral.id}/accept")
+    assert response.status_code == 302
+    assert "Accepted" in staff.get(path).get_data(as_text=True)
+
+    # The clinician documents three sessions with a PHQ-9 each, then completes the course.
+    doc = app.test_client()
+    login(doc, clinician)
+    dates = ["2026-10-05", "2026-10-07", "2026-10-09"]
+    scores = [[2, 1, 1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 0, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0, 1, 0, 0]]
+    for day, answers in zip(dates, scores, strict=True):
+        form_path = f"/treatment/referrals/{referral.id}/sessions/new"
+        page = doc.get(form_path).get_data(as_text=True)
+        version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+        response = _post(doc, form_path, {
+            "version": version, "session_date": day, "modality": "iv_ketamine",
+            "dose_mg": "35", "bp_pre_systolic": "124", "bp_pre_diastolic": "80",
+            "bp_post_systolic": "142", "bp_post_diastolic": "88", "notes": "",
+            **{f"phq9_{i}": str(a) for i, a in enumerate(answers, start=1)}}, form_path)
+        assert response.status_code == 302, response.get_data(as_text=True)
+    page = doc.get(path).get_data(as_text=True)
+    assert "In treatment" in page and "3 of 6 sessions done" in page
+    _post(doc, f"/treatment/referrals/{referral.id}/complete",
+          {"version": _version(doc, referral.id)}, path)
+    assert "Completed" in doc.get(path).get_data(as_text=True)
+
+    # The clinician signs the treatment summary.
+    letter_path = f"/letters/referrals/{referral.id}/summary"
+    response = _post(doc, letter_path, {"narrative": "Good response to the induction series."},
+                     letter_path)
+    assert response.status_code == 302
+    letter = db.session.scalar(select(Letter))
+    assert letter.status == "final" and len(letter.sha256) == 64
+
+    # The referrer sees the letter and the whole timeline, and downloads the PDF.
+    page = client.get(path, follow_redirects=True)
+    login(client, referrer)
+    page = client.get(path).get_data(as_text=True)
+    for seen in ("Submitted", "In review", "Accepted", "In treatment", "Completed",
+                 "Session documented", "Letter issued", "Treatment summary",
+                 "Welcome; we will call the patient."):
+        assert seen in page
+    download = client.get(f"/letters/{letter.id}/download")
+    assert download.status_code == 200
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(download.data)).pages)
+    assert "Quentin Lovelace" in text and "PHQ-9" in text
+    for day in dates:
+        assert day in text
+    assert "Page 1 of 1" in text
+    # Baseline 16 -> latest 3: -13 points, response and remission.
+    assert "-13 points" in text
+    # The clinic sees when the referrer first opened it.
+    db.session.expire_all()
+    assert db.session.get(Letter, letter.id).first_downloaded_by_id == referrer.id
+    staff_page = staff.get(path).get_data(as_text=True)
+    assert "not yet" not in staff_page.split("Letters")[1].split("</table>")[0]
