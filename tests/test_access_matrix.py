@@ -1,0 +1,105 @@
+"""Route x role matrix, built from app.url_map: every route, every kind of user.
+
+A route added without an entry here fails test_every_route_is_in_the_matrix, so nothing can
+escape the deny-by-default rules. Users who may not see an object get 404, never 403.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from portal.extensions import db as _db
+from portal.letters.models import Letter
+from tests.conftest import csrf_token, force_login
+from tests.factories import accepted_referral, document_sessions
+
+USERS = ["anonymous", "referrer", "other_referrer", "coordinator", "clinician", "admin",
+         "other_staff"]
+STAFF = {"coordinator", "clinician", "admin"}
+SEES_REFERRAL = {"referrer"} | STAFF
+
+# endpoint -> (method, url args, who may reach it)
+MATRIX: dict[str, tuple[str, dict, set[str]]] = {
+    "auth.home": ("GET", {}, set(USERS)),
+    "auth.login": ("GET", {}, set(USERS)),
+    "auth.logout": ("POST", {}, set(USERS) - {"anonymous"}),
+    "static": ("GET", {"filename": "css/portal.css"}, set(USERS)),
+    "referrals.dashboard": ("GET", {}, {"referrer", "other_referrer"}),
+    "referrals.new": ("GET", {}, {"referrer", "other_referrer"}),
+    "referrals.detail": ("GET", {"referral_id": "R"}, SEES_REFERRAL),
+    "referrals.patient": ("GET", {"patient_id": "P"}, SEES_REFERRAL),
+    "referrals.cancel": ("POST", {"referral_id": "R"}, SEES_REFERRAL),
+    "referrals.answer": ("POST", {"referral_id": "R"}, {"referrer"}),
+    "triage.queue": ("GET", {}, STAFF | {"other_staff"}),
+    "triage.open_referral": ("POST", {"referral_id": "R"}, STAFF),
+    "triage.accept": ("GET", {"referral_id": "R"}, STAFF),
+    "triage.decide": ("POST", {"referral_id": "R", "decision": "needs_info"}, STAFF),
+    "treatment.courses": ("GET", {}, STAFF | {"other_staff"}),
+    "treatment.new_session": ("GET", {"referral_id": "R"}, {"clinician", "admin"}),
+    "treatment.complete": ("POST", {"referral_id": "R"}, {"clinician", "admin"}),
+    "letters.new_summary": ("GET", {"referral_id": "R"}, {"clinician"}),
+    "letters.download": ("GET", {"letter_id": "L"}, SEES_REFERRAL),
+    "admin.audit_log": ("GET", {}, {"admin"}),
+}
+PUBLIC = {"auth.home", "auth.login", "static"}
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(MATRIX), "add new routes to MATRIX with who may reach them"
+
+
+@pytest.fixture
+def objects(world):
+    referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
+    document_sessions(referral, world.clinician, 2)
+    pdf = b"%PDF-1.4 access-matrix placeholder"
+    letter = Letter(referral=referral, kind="treatment_summary", version=1, pdf=pdf,
+                    sha256=hashlib.sha256(pdf).hexdigest(), signed_by_id=world.clinician.id)
+    _db.session.add(letter)
+    _db.session.commit()
+    return {"R": referral.id, "P": referral.patient_id, "L": letter.id}
+
+
+@pytest.mark.parametrize("user_name", USERS)
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_route_by_role(app, world, objects, endpoint, user_name):
+    method, args, allowed = MATRIX[endpoint]
+    client = app.test_client()
+    if user_name != "anonymous":
+        force_login(client, getattr(world, user_name))
+    data = {"csrf_token": csrf_token(client, "/")}
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint, **{k: objects.get(v, v) for k, v in args.items()})
+    response = client.open(url, method=method, data=data if method == "POST" else None)
+    response.close()
+    if user_name in allowed:
+        assert response.status_code in (200, 302), response.status_code
+        if user_name != "anonymous" and response.status_code == 302 and endpoint != "auth.logout":
+            assert "/login" not in response.location
+    elif user_name == "anonymous":
+        assert response.status_code == 302 and "/login" in response.location
+    else:
+        assert response.status_code == 404
+
+
+def test_denied_reads_are_audited(app, world, objects):
+    client = app.test_client()
+    force_login(client, world.other_referrer)
+    for url in (f"/referrals/{objects['R']}", f"/referrals/patients/{objects['P']}",
+                f"/letters/{objects['L']}/download"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "Alexis" not in response.get_data(as_text=True)
+    _db.session.expire_all()
+    denied = _db.session.scalars(select(AuditEvent).where(
+        AuditEvent.outcome == "denied", AuditEvent.actor_id == world.other_referrer.id)).all()
+    assert {(e.object_type, e.object_id) for e in denied} == {
+        ("referral", objects["R"]), ("patient", objects["P"]), ("letter", objects["L"])}
+    assert all(e.ip == "127.0.0.1" for e in denied)

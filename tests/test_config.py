@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from config import INSTANCE_DIR, ProductionConfig
+from portal import create_app
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY, DATABASE_URL"):
+        create_app(ProductionConfig)
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    with pytest.raises(RuntimeError, match="DATABASE_URL"):
+        create_app("production")
+
+
+def test_production_starts_with_both(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+
+    class Prod(ProductionConfig):
+        SECRET_KEY = "x" * 40
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+
+    app = create_app(Prod)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_development_database_default_and_override(monkeypatch):
+    import config
+
+    try:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+        importlib.reload(config)
+        assert config.DevelopmentConfig.SQLALCHEMY_DATABASE_URI == (
+            f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}")
+        monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://someone@db.example/portal")
+        importlib.reload(config)
+        assert config.DevelopmentConfig.SQLALCHEMY_DATABASE_URI == (
+            "postgresql+psycopg://someone@db.example/portal")
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config)
+
+
+def test_cookie_flags(app):
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
