@@ -27,8 +27,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check portal tests bench config.py
-	$(BIN)/ruff format --check portal tests bench config.py
+	$(BIN)/ruff check portal tests bench scripts config.py
+	$(BIN)/ruff format --check portal tests bench scripts config.py
 
 fmt: $(STAMP)
 	$(BIN)/ruff format portal tests bench config.py

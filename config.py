@@ -33,7 +33,7 @@ class DevelopmentConfig(Config):
     """Local use: SQLite under instance/ unless DATABASE_URL says otherwise."""
 
     ENV_NAME = "development"
-    # A fixed key is acceptable only on a developer's machine; production refuses to start without one.
+    # A fixed key only ever serves a developer's machine; production refuses to start without one.
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"

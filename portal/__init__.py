@@ -29,8 +29,13 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     from portal import extensions, web
 
     extensions.db.init_app(app)
-    extensions.migrate.init_app(app, extensions.db, directory=str(BASE_DIR / "migrations"),
-                                render_as_batch=True, compare_type=True)
+    extensions.migrate.init_app(
+        app,
+        extensions.db,
+        directory=str(BASE_DIR / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
     web.init_app(app)

@@ -39,8 +39,9 @@ def seed_demo() -> None:
 @click.option("--name", "full_name", required=True)
 @click.option("--credentials", default="")
 @click.password_option("--password", prompt="Password", confirmation_prompt=True)
-def create_user_command(email: str, role: str, full_name: str, credentials: str,
-                        password: str) -> None:
+def create_user_command(
+    email: str, role: str, full_name: str, credentials: str, password: str
+) -> None:
     """Create an account; asks for the password twice."""
     from portal.auth.service import AccountError, create_user
     from portal.clinics.models import Clinic, Practice
@@ -55,8 +56,15 @@ def create_user_command(email: str, role: str, full_name: str, credentials: str,
         if clinic_id is None:
             raise click.ClickException("No clinic exists yet; create one first.")
     try:
-        user = create_user(email=email, password=password, full_name=full_name, role=role,
-                           credentials=credentials, clinic_id=clinic_id, practice_id=practice_id)
+        user = create_user(
+            email=email,
+            password=password,
+            full_name=full_name,
+            role=role,
+            credentials=credentials,
+            clinic_id=clinic_id,
+            practice_id=practice_id,
+        )
     except AccountError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
@@ -86,9 +94,13 @@ def render_letter(referral_id: int, out: Path) -> None:
     if signer is None:
         raise click.ClickException("The course has no clinician to sign the letter.")
     narrative = latest.narrative if latest else "Draft summary: no signed letter yet."
-    rendered = render_summary(referral, narrative=narrative, signer=signer,
-                              version=latest.version if latest else 1,
-                              signed_at=latest.created_at if latest else None)
+    rendered = render_summary(
+        referral,
+        narrative=narrative,
+        signer=signer,
+        version=latest.version if latest else 1,
+        signed_at=latest.created_at if latest else None,
+    )
     out.write_bytes(rendered.data)
     record("letter.render", "referral", referral.id, detail="cli")
     db.session.commit()

@@ -21,16 +21,61 @@ from portal.triage.service import accept_referral, open_for_review
 
 DEMO_PASSWORD = "ketamine-demo-2026"  # noqa: S105 - printed for the demo on purpose
 
-FIRST = ["Avery", "Jordan", "Riley", "Morgan", "Casey", "Quinn", "Taylor", "Jamie", "Rowan",
-         "Elliot", "Harper", "Sasha", "Dana", "Robin", "Kendall", "Reese", "Alex", "Drew",
-         "Sam", "Parker"]
-LAST = ["Whitfield", "Okafor", "Lindqvist", "Moreau", "Castellanos", "Nakamura", "Brennan",
-        "Abernathy", "Kowalski", "Delgado", "Haverford", "Iwu", "Petrov", "Sorensen",
-        "Villanueva", "Ashby", "Marchetti", "Oduya", "Templeton", "Yilmaz"]
+FIRST = [
+    "Avery",
+    "Jordan",
+    "Riley",
+    "Morgan",
+    "Casey",
+    "Quinn",
+    "Taylor",
+    "Jamie",
+    "Rowan",
+    "Elliot",
+    "Harper",
+    "Sasha",
+    "Dana",
+    "Robin",
+    "Kendall",
+    "Reese",
+    "Alex",
+    "Drew",
+    "Sam",
+    "Parker",
+]
+LAST = [
+    "Whitfield",
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Castellanos",
+    "Nakamura",
+    "Brennan",
+    "Abernathy",
+    "Kowalski",
+    "Delgado",
+    "Haverford",
+    "Iwu",
+    "Petrov",
+    "Sorensen",
+    "Villanueva",
+    "Ashby",
+    "Marchetti",
+    "Oduya",
+    "Templeton",
+    "Yilmaz",
+]
 # Final state of each demo referral, in order; the first completed one gets the letter.
-PLAN = ([State.SUBMITTED] * 4 + [State.IN_REVIEW] * 3 + [State.NEEDS_INFO] * 2
-        + [State.ACCEPTED] * 3 + [State.DECLINED] * 2 + [State.CANCELLED]
-        + [State.IN_TREATMENT] * 3 + [State.COMPLETED] * 2)
+PLAN = (
+    [State.SUBMITTED] * 4
+    + [State.IN_REVIEW] * 3
+    + [State.NEEDS_INFO] * 2
+    + [State.ACCEPTED] * 3
+    + [State.DECLINED] * 2
+    + [State.CANCELLED]
+    + [State.IN_TREATMENT] * 3
+    + [State.COMPLETED] * 2
+)
 REASONS = [
     "Recurrent depression with little response to two SSRIs and an SNRI; patient is "
     "interested in ketamine treatment and has reliable transport.",
@@ -45,28 +90,75 @@ def seed() -> bool:
     """Create the demo data unless it is already there; returns whether anything was made."""
     if db.session.scalar(select(User).where(User.email == "referrer@demo.test")):
         return False
-    clinic = Clinic(name="Lakeside Ketamine & Esketamine Clinic", address_line1="400 Harbor Way",
-                    address_line2="Suite 210", city="Portland", region="ME",
-                    postal_code="04101", phone="(207) 555-0140", fax="(207) 555-0141")
-    practice = Practice(name="Riverbend Psychiatry Associates", address_line1="18 Elm Street",
-                        city="Portland", region="ME", postal_code="04102",
-                        phone="(207) 555-0190", fax="(207) 555-0191")
-    other = Practice(name="Northgate Family Medicine", address_line1="77 Northgate Road",
-                     city="Falmouth", region="ME", postal_code="04105",
-                     phone="(207) 555-0170", fax="(207) 555-0171")
+    clinic = Clinic(
+        name="Lakeside Ketamine & Esketamine Clinic",
+        address_line1="400 Harbor Way",
+        address_line2="Suite 210",
+        city="Portland",
+        region="ME",
+        postal_code="04101",
+        phone="(207) 555-0140",
+        fax="(207) 555-0141",
+    )
+    practice = Practice(
+        name="Riverbend Psychiatry Associates",
+        address_line1="18 Elm Street",
+        city="Portland",
+        region="ME",
+        postal_code="04102",
+        phone="(207) 555-0190",
+        fax="(207) 555-0191",
+    )
+    other = Practice(
+        name="Northgate Family Medicine",
+        address_line1="77 Northgate Road",
+        city="Falmouth",
+        region="ME",
+        postal_code="04105",
+        phone="(207) 555-0170",
+        fax="(207) 555-0171",
+    )
     db.session.add_all([clinic, practice, other])
     db.session.flush()
     common = {"password": DEMO_PASSWORD}
-    referrer = create_user(email="referrer@demo.test", full_name="Maya Chen", credentials="MD",
-                           role=Role.REFERRER, practice_id=practice.id, **common)
-    create_user(email="referrer2@demo.test", full_name="Owen Hale", credentials="DO",
-                role=Role.REFERRER, practice_id=other.id, **common)
-    coordinator = create_user(email="coordinator@demo.test", full_name="Jordan Blake",
-                              role=Role.COORDINATOR, clinic_id=clinic.id, **common)
-    clinician = create_user(email="clinician@demo.test", full_name="Samuel Ortiz",
-                            credentials="MD", role=Role.CLINICIAN, clinic_id=clinic.id, **common)
-    create_user(email="admin@demo.test", full_name="Pat Rivera", role=Role.ADMIN,
-                clinic_id=clinic.id, **common)
+    referrer = create_user(
+        email="referrer@demo.test",
+        full_name="Maya Chen",
+        credentials="MD",
+        role=Role.REFERRER,
+        practice_id=practice.id,
+        **common,
+    )
+    create_user(
+        email="referrer2@demo.test",
+        full_name="Owen Hale",
+        credentials="DO",
+        role=Role.REFERRER,
+        practice_id=other.id,
+        **common,
+    )
+    coordinator = create_user(
+        email="coordinator@demo.test",
+        full_name="Jordan Blake",
+        role=Role.COORDINATOR,
+        clinic_id=clinic.id,
+        **common,
+    )
+    clinician = create_user(
+        email="clinician@demo.test",
+        full_name="Samuel Ortiz",
+        credentials="MD",
+        role=Role.CLINICIAN,
+        clinic_id=clinic.id,
+        **common,
+    )
+    create_user(
+        email="admin@demo.test",
+        full_name="Pat Rivera",
+        role=Role.ADMIN,
+        clinic_id=clinic.id,
+        **common,
+    )
     rng = random.Random(2026)
     letter_written = False
     for index, final_state in enumerate(PLAN):
@@ -83,48 +175,69 @@ def _submit(index: int, rng: random.Random, referrer: User):
     modality = ["iv_ketamine", "spravato", "clinic_choice"][index % 3]
     answers = [rng.randint(1, 3) for _ in range(8)] + [0 if index % 5 else 1]
     data = NewReferral(
-        first_name=FIRST[index], last_name=LAST[index],
+        first_name=FIRST[index],
+        last_name=LAST[index],
         date_of_birth=date(1960 + rng.randint(0, 40), rng.randint(1, 12), rng.randint(1, 28)),
         sex=rng.choice(["female", "male"]),
         diagnosis_code=rng.choice(["F33.2", "F33.1", "F32.2", "F43.10", "F31.30"]),
-        requested_modality=modality, reason=REASONS[index % len(REASONS)],
-        urgency="urgent" if index % 7 == 0 else "routine", phq9_answers=answers,
+        requested_modality=modality,
+        reason=REASONS[index % len(REASONS)],
+        urgency="urgent" if index % 7 == 0 else "routine",
+        phq9_answers=answers,
     )
     return submit_referral(data, actor=referrer)
 
 
-def _advance(referral, final: State, rng: random.Random, coordinator: User,
-             clinician: User) -> None:
+def _advance(
+    referral, final: State, rng: random.Random, coordinator: User, clinician: User
+) -> None:
     if final == State.SUBMITTED:
         return
     if final == State.CANCELLED:
-        change_state(referral, State.CANCELLED, actor=referral.referrer,
-                     expected_version=referral.version,
-                     reason="Patient chose to continue with TMS closer to home.")
+        change_state(
+            referral,
+            State.CANCELLED,
+            actor=referral.referrer,
+            expected_version=referral.version,
+            reason="Patient chose to continue with TMS closer to home.",
+        )
         return
     open_for_review(referral, actor=coordinator, expected_version=referral.version)
     if final == State.IN_REVIEW:
         return
     if final in (State.NEEDS_INFO, State.DECLINED):
-        reason = ("Please send the most recent medication list and the dates of the "
-                  "venlafaxine trial." if final == State.NEEDS_INFO else
-                  "Active psychotic symptoms reported; ketamine is not suitable now. We "
-                  "suggest review by the referring psychiatrist and ECT evaluation.")
-        change_state(referral, final, actor=coordinator, expected_version=referral.version,
-                     reason=reason)
+        reason = (
+            "Please send the most recent medication list and the dates of the venlafaxine trial."
+            if final == State.NEEDS_INFO
+            else "Active psychotic symptoms reported; ketamine is not suitable now. We "
+            "suggest review by the referring psychiatrist and ECT evaluation."
+        )
+        change_state(
+            referral, final, actor=coordinator, expected_version=referral.version, reason=reason
+        )
         return
     modality = referral.requested_modality
     if modality == "clinic_choice":
         modality = "iv_ketamine"
-    accept_referral(referral, actor=coordinator, expected_version=referral.version,
-                    modality=modality, clinician=clinician, planned_sessions=6)
+    accept_referral(
+        referral,
+        actor=coordinator,
+        expected_version=referral.version,
+        modality=modality,
+        clinician=clinician,
+        planned_sessions=6,
+    )
     if final == State.ACCEPTED:
         return
     sessions = 6 if final == State.COMPLETED else rng.randint(2, 4)
     _document(referral, sessions, rng, clinician)
     if final == State.COMPLETED:
-        complete_course(referral.course, actor=clinician, expected_version=referral.version,
-                        ended_on=date.today())
+        complete_course(
+            referral.course,
+            actor=clinician,
+            expected_version=referral.version,
+            ended_on=date.today(),
+        )
 
 
 def _document(referral, count: int, rng: random.Random, clinician: User) -> None:
@@ -140,12 +253,20 @@ def _document(referral, count: int, rng: random.Random, clinician: User) -> None
         dose = Decimal("35.00") if course.modality == "iv_ketamine" else Decimal("56.00")
         if course.modality == "spravato" and number >= 2:
             dose = Decimal("84.00")
-        record_session(course, SessionRecord(
-            session_date=start + timedelta(days=3 * number), modality=course.modality,
-            dose_mg=dose, bp_pre=(rng.randint(112, 134), rng.randint(70, 86)),
-            bp_post=(rng.randint(128, 152), rng.randint(78, 94)), phq9_answers=answers,
-            notes="Tolerated well; mild transient dissociation resolved before discharge.",
-        ), actor=clinician, expected_version=referral.version)
+        record_session(
+            course,
+            SessionRecord(
+                session_date=start + timedelta(days=3 * number),
+                modality=course.modality,
+                dose_mg=dose,
+                bp_pre=(rng.randint(112, 134), rng.randint(70, 86)),
+                bp_post=(rng.randint(128, 152), rng.randint(78, 94)),
+                phq9_answers=answers,
+                notes="Tolerated well; mild transient dissociation resolved before discharge.",
+            ),
+            actor=clinician,
+            expected_version=referral.version,
+        )
 
 
 def _answers_for(total: int, rng: random.Random) -> list[int]:

@@ -30,8 +30,10 @@ def choices(pairs: list[tuple[object, str]]) -> list[SelectChoice]:
 def bp_field(label: str, low: int, high: int) -> IntegerField:
     return IntegerField(
         label,
-        validators=[InputRequired(message="Enter a number."),
-                    NumberRange(low, high, message=f"Must be between {low} and {high}.")],
+        validators=[
+            InputRequired(message="Enter a number."),
+            NumberRange(low, high, message=f"Must be between {low} and {high}."),
+        ],
     )
 
 
@@ -41,7 +43,10 @@ def phq9_form(base: type[FlaskForm], *, required: bool) -> type[FlaskForm]:
     for number, text in enumerate(PHQ9_ITEMS, start=1):
         check = InputRequired(message="Choose an answer.") if required else Optional()
         fields[f"phq9_{number}"] = RadioField(
-            f"{number}. {text}", choices=choices(PHQ9_ANSWERS), coerce=int, validators=[check],
+            f"{number}. {text}",
+            choices=choices(PHQ9_ANSWERS),
+            coerce=int,
+            validators=[check],
         )
 
     def phq9_answers(self) -> list[int | None]:

@@ -14,8 +14,10 @@ from portal.extensions import db, login_manager
 # Endpoints reachable without signing in; everything else requires it.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.home", "static"})
 
-CSP = ("default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; "
-       "form-action 'self'")
+CSP = (
+    "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
 
 
 def init_app(app: Flask) -> None:
@@ -63,27 +65,41 @@ def init_app(app: Flask) -> None:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
+    register_error_handlers(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Friendly pages with no stack trace, path or SQL; a 500 carries an error id."""
+
     @app.errorhandler(404)
     def not_found(error):
-        return render_template("errors/error.html", code=404,
-                               message="There is nothing here, or you may not see it."), 404
+        return render_template(
+            "errors/error.html", code=404, message="There is nothing here, or you may not see it."
+        ), 404
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_template(
-            "errors/error.html", code=400,
+            "errors/error.html",
+            code=400,
             message="The form had expired or came from another page. Go back, reload the page "
-                    "and try again: nothing was saved."), 400
+            "and try again: nothing was saved.",
+        ), 400
 
     @app.errorhandler(413)
     def too_large(error):
-        return render_template("errors/error.html", code=413,
-                               message="That upload is too large."), 413
+        return render_template(
+            "errors/error.html", code=413, message="That upload is too large."
+        ), 413
 
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
         error_id = secrets.token_hex(6)
         app.logger.error("unhandled error %s on endpoint %s", error_id, request.endpoint)
-        return render_template("errors/error.html", code=500, error_id=error_id,
-                               message="Something went wrong on our side."), 500
+        return render_template(
+            "errors/error.html",
+            code=500,
+            error_id=error_id,
+            message="Something went wrong on our side.",
+        ), 500

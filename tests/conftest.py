@@ -53,12 +53,15 @@ def app(tmp_path_factory):
             with _db.engine.connect() as conn:
                 conn.execute(text("select 1"))
         except Exception as error:  # noqa: BLE001 - any failure to connect ends the run
-            pytest.exit(f"test database unreachable ({error.__class__.__name__}); "
-                        "refusing to skip", returncode=3)
+            pytest.exit(
+                f"test database unreachable ({error.__class__.__name__}); refusing to skip",
+                returncode=3,
+            )
         _drop_everything()
         upgrade()  # the schema comes from the real migrations
         yield application
         _db.session.remove()
+        _db.engine.dispose()  # close pooled connections before the interpreter frees them
 
 
 def _drop_everything() -> None:
@@ -76,8 +79,11 @@ def db(app):
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                              + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
         else:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 - our own table names
@@ -100,8 +106,9 @@ def login(client, user, password: str | None = None):
     from tests.factories import PASSWORD
 
     token = csrf_token(client, "/login")
-    return client.post("/login", data={"email": user.email, "password": password or PASSWORD,
-                                       "csrf_token": token})
+    return client.post(
+        "/login", data={"email": user.email, "password": password or PASSWORD, "csrf_token": token}
+    )
 
 
 def force_login(client, user) -> None:

@@ -26,8 +26,14 @@ def _password_hash() -> str:
 
 
 def create_clinic(**overrides) -> Clinic:
-    values = {"name": "Test Ketamine Clinic", "address_line1": "1 Main St", "city": "Portland",
-              "region": "ME", "postal_code": "04101", "phone": "207-555-0100"}
+    values = {
+        "name": "Test Ketamine Clinic",
+        "address_line1": "1 Main St",
+        "city": "Portland",
+        "region": "ME",
+        "postal_code": "04101",
+        "phone": "207-555-0100",
+    }
     clinic = Clinic(**(values | overrides))
     db.session.add(clinic)
     db.session.flush()
@@ -35,9 +41,18 @@ def create_clinic(**overrides) -> Clinic:
 
 
 def create_practice(**overrides) -> Practice:
-    practice = Practice(**({"name": f"Practice {next(_counter)}", "address_line1": "2 Elm St",
-                            "city": "Portland", "region": "ME", "postal_code": "04102"}
-                           | overrides))
+    practice = Practice(
+        **(
+            {
+                "name": f"Practice {next(_counter)}",
+                "address_line1": "2 Elm St",
+                "city": "Portland",
+                "region": "ME",
+                "postal_code": "04102",
+            }
+            | overrides
+        )
+    )
     db.session.add(practice)
     db.session.flush()
     return practice
@@ -46,8 +61,10 @@ def create_practice(**overrides) -> Practice:
 def create_user(role: Role | str = Role.REFERRER, **overrides) -> User:
     n = next(_counter)
     values = {
-        "email": f"user{n}@example.test", "password_hash": _password_hash(),
-        "full_name": f"Test {Role(role).value.title()} {n}", "credentials": "MD",
+        "email": f"user{n}@example.test",
+        "password_hash": _password_hash(),
+        "full_name": f"Test {Role(role).value.title()} {n}",
+        "credentials": "MD",
         "role": Role(role).value,
     }
     user = User(**(values | overrides))
@@ -58,9 +75,14 @@ def create_user(role: Role | str = Role.REFERRER, **overrides) -> User:
 
 def referral_data(**overrides) -> NewReferral:
     values = {
-        "first_name": "Alexis", "last_name": "Testpatient", "date_of_birth": date(1980, 5, 17),
-        "sex": "female", "diagnosis_code": "F33.2", "requested_modality": "iv_ketamine",
-        "reason": "Two failed SSRI trials.", "urgency": "routine",
+        "first_name": "Alexis",
+        "last_name": "Testpatient",
+        "date_of_birth": date(1980, 5, 17),
+        "sex": "female",
+        "diagnosis_code": "F33.2",
+        "requested_modality": "iv_ketamine",
+        "reason": "Two failed SSRI trials.",
+        "urgency": "routine",
         "phq9_answers": [2, 2, 2, 2, 2, 2, 2, 2, 0],
     }
     return NewReferral(**(values | overrides))
@@ -75,20 +97,40 @@ def create_referral(referrer: User, **overrides) -> Referral:
 def accepted_referral(referrer: User, coordinator: User, clinician: User, **overrides):
     referral = create_referral(referrer, **overrides)
     open_for_review(referral, actor=coordinator, expected_version=referral.version)
-    accept_referral(referral, actor=coordinator, expected_version=referral.version,
-                    modality="iv_ketamine", clinician=clinician, planned_sessions=6)
+    accept_referral(
+        referral,
+        actor=coordinator,
+        expected_version=referral.version,
+        modality="iv_ketamine",
+        clinician=clinician,
+        planned_sessions=6,
+    )
     return referral
 
 
-def document_sessions(referral: Referral, clinician: User, count: int, start: date | None = None,
-                      phq9: list[list[int]] | None = None) -> None:
+def document_sessions(
+    referral: Referral,
+    clinician: User,
+    count: int,
+    start: date | None = None,
+    phq9: list[list[int]] | None = None,
+) -> None:
     start = start or date.today() - timedelta(days=3 * count)
     for i in range(count):
         answers = phq9[i] if phq9 else [1, 1, 1, 1, 1, 1, 0, 0, 0]
-        record_session(referral.course, SessionRecord(
-            session_date=start + timedelta(days=3 * i), modality="iv_ketamine",
-            dose_mg=Decimal("35"), bp_pre=(120, 80), bp_post=(138, 88), phq9_answers=answers,
-        ), actor=clinician, expected_version=referral.version)
+        record_session(
+            referral.course,
+            SessionRecord(
+                session_date=start + timedelta(days=3 * i),
+                modality="iv_ketamine",
+                dose_mg=Decimal("35"),
+                bp_pre=(120, 80),
+                bp_post=(138, 88),
+                phq9_answers=answers,
+            ),
+            actor=clinician,
+            expected_version=referral.version,
+        )
 
 
 class World:
@@ -99,18 +141,40 @@ class World:
         self.other_clinic = create_clinic(name="Elsewhere Clinic")
         self.practice = create_practice(name="Riverbend Psychiatry")
         self.other_practice = create_practice(name="Northgate Medicine")
-        self.referrer = create_user(Role.REFERRER, practice_id=self.practice.id,
-                                    email="referrer@example.test", full_name="Maya Chen")
-        self.other_referrer = create_user(Role.REFERRER, practice_id=self.other_practice.id,
-                                          email="other@example.test", full_name="Owen Hale")
-        self.coordinator = create_user(Role.COORDINATOR, clinic_id=self.clinic.id,
-                                       credentials="", email="coord@example.test")
-        self.coordinator2 = create_user(Role.COORDINATOR, clinic_id=self.clinic.id,
-                                        credentials="", email="coord2@example.test",
-                                        full_name="Second Coordinator")
-        self.clinician = create_user(Role.CLINICIAN, clinic_id=self.clinic.id,
-                                     email="clinician@example.test", full_name="Samuel Ortiz")
-        self.admin = create_user(Role.ADMIN, clinic_id=self.clinic.id, credentials="",
-                                 email="admin@example.test")
-        self.other_staff = create_user(Role.COORDINATOR, clinic_id=self.other_clinic.id,
-                                       credentials="", email="elsewhere@example.test")
+        self.referrer = create_user(
+            Role.REFERRER,
+            practice_id=self.practice.id,
+            email="referrer@example.test",
+            full_name="Maya Chen",
+        )
+        self.other_referrer = create_user(
+            Role.REFERRER,
+            practice_id=self.other_practice.id,
+            email="other@example.test",
+            full_name="Owen Hale",
+        )
+        self.coordinator = create_user(
+            Role.COORDINATOR, clinic_id=self.clinic.id, credentials="", email="coord@example.test"
+        )
+        self.coordinator2 = create_user(
+            Role.COORDINATOR,
+            clinic_id=self.clinic.id,
+            credentials="",
+            email="coord2@example.test",
+            full_name="Second Coordinator",
+        )
+        self.clinician = create_user(
+            Role.CLINICIAN,
+            clinic_id=self.clinic.id,
+            email="clinician@example.test",
+            full_name="Samuel Ortiz",
+        )
+        self.admin = create_user(
+            Role.ADMIN, clinic_id=self.clinic.id, credentials="", email="admin@example.test"
+        )
+        self.other_staff = create_user(
+            Role.COORDINATOR,
+            clinic_id=self.other_clinic.id,
+            credentials="",
+            email="elsewhere@example.test",
+        )

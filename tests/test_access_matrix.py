@@ -17,8 +17,15 @@ from portal.letters.models import Letter
 from tests.conftest import csrf_token, force_login
 from tests.factories import accepted_referral, document_sessions
 
-USERS = ["anonymous", "referrer", "other_referrer", "coordinator", "clinician", "admin",
-         "other_staff"]
+USERS = [
+    "anonymous",
+    "referrer",
+    "other_referrer",
+    "coordinator",
+    "clinician",
+    "admin",
+    "other_staff",
+]
 STAFF = {"coordinator", "clinician", "admin"}
 SEES_REFERRAL = {"referrer"} | STAFF
 
@@ -58,8 +65,14 @@ def objects(world):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     document_sessions(referral, world.clinician, 2)
     pdf = b"%PDF-1.4 access-matrix placeholder"
-    letter = Letter(referral=referral, kind="treatment_summary", version=1, pdf=pdf,
-                    sha256=hashlib.sha256(pdf).hexdigest(), signed_by_id=world.clinician.id)
+    letter = Letter(
+        referral=referral,
+        kind="treatment_summary",
+        version=1,
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        signed_by_id=world.clinician.id,
+    )
     _db.session.add(letter)
     _db.session.commit()
     return {"R": referral.id, "P": referral.patient_id, "L": letter.id}
@@ -84,7 +97,8 @@ def test_route_by_role(app, world, objects, endpoint, user_name):
         if user_name != "anonymous" and response.status_code == 302 and endpoint != "auth.logout":
             assert "/login" not in response.location
     elif user_name == "anonymous":
-        assert response.status_code == 302 and "/login" in response.location
+        assert response.status_code == 302
+        assert "/login" in response.location
     else:
         assert response.status_code == 404
 
@@ -92,14 +106,23 @@ def test_route_by_role(app, world, objects, endpoint, user_name):
 def test_denied_reads_are_audited(app, world, objects):
     client = app.test_client()
     force_login(client, world.other_referrer)
-    for url in (f"/referrals/{objects['R']}", f"/referrals/patients/{objects['P']}",
-                f"/letters/{objects['L']}/download"):
+    for url in (
+        f"/referrals/{objects['R']}",
+        f"/referrals/patients/{objects['P']}",
+        f"/letters/{objects['L']}/download",
+    ):
         response = client.get(url)
         assert response.status_code == 404
         assert "Alexis" not in response.get_data(as_text=True)
     _db.session.expire_all()
-    denied = _db.session.scalars(select(AuditEvent).where(
-        AuditEvent.outcome == "denied", AuditEvent.actor_id == world.other_referrer.id)).all()
+    denied = _db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.outcome == "denied", AuditEvent.actor_id == world.other_referrer.id
+        )
+    ).all()
     assert {(e.object_type, e.object_id) for e in denied} == {
-        ("referral", objects["R"]), ("patient", objects["P"]), ("letter", objects["L"])}
+        ("referral", objects["R"]),
+        ("patient", objects["P"]),
+        ("letter", objects["L"]),
+    }
     assert all(e.ip == "127.0.0.1" for e in denied)

@@ -15,9 +15,11 @@ def test_sign_in_and_out(client, world):
     response = login(client, world.referrer)
     assert response.status_code == 302
     page = client.get("/", follow_redirects=True).get_data(as_text=True)
-    assert "My referrals" in page and "Maya Chen" in page
+    assert "My referrals" in page
+    assert "Maya Chen" in page
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
     response = client.post("/logout", data={"csrf_token": csrf_token(client, "/referrals/")})
     assert response.status_code == 302
     assert client.get("/referrals/").status_code == 302  # back to the sign-in page
@@ -25,8 +27,14 @@ def test_sign_in_and_out(client, world):
 
 def test_wrong_password_says_nothing_about_the_account(client, world, db):
     bad = login(client, world.referrer, password="not the password at all")
-    unknown = client.post("/login", data={"email": "nobody@example.test", "password": "x" * 12,
-                                          "csrf_token": csrf_token(client)})
+    unknown = client.post(
+        "/login",
+        data={
+            "email": "nobody@example.test",
+            "password": "x" * 12,
+            "csrf_token": csrf_token(client),
+        },
+    )
     for response in (bad, unknown):
         assert response.status_code == 200
         assert "do not match an active account" in response.get_data(as_text=True)
@@ -45,21 +53,26 @@ def test_password_is_stored_as_argon2id(world):
     assert PASSWORD not in world.referrer.password_hash
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x",
-                                    "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"],
+)
 def test_next_to_another_site_is_refused(client, world, target):
     token = csrf_token(client)
-    response = client.post("/login", query_string={"next": target},
-                           data={"email": world.referrer.email, "password": PASSWORD,
-                                 "csrf_token": token})
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"email": world.referrer.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert response.location == "/"
 
 
 def test_next_to_a_local_path_is_followed(client, world):
     token = csrf_token(client)
-    response = client.post("/login?next=/referrals/new",
-                           data={"email": world.referrer.email, "password": PASSWORD,
-                                 "csrf_token": token})
+    response = client.post(
+        "/login?next=/referrals/new",
+        data={"email": world.referrer.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert response.location == "/referrals/new"
 
 

@@ -15,8 +15,10 @@ from portal.treatment.models import TreatmentCourse
 
 
 def _counts():
-    return {m.__name__: db.session.scalar(select(func.count()).select_from(m))
-            for m in (User, Referral, Letter)}
+    return {
+        m.__name__: db.session.scalar(select(func.count()).select_from(m))
+        for m in (User, Referral, Letter)
+    }
 
 
 def test_seed_demo_is_idempotent(app, db):
@@ -29,14 +31,23 @@ def test_seed_demo_is_idempotent(app, db):
     counts = _counts()
     assert 18 <= counts["Referral"] <= 22
     second = runner.invoke(args=["seed-demo"])
-    assert second.exit_code == 0 and "already present" in second.output
+    assert second.exit_code == 0
+    assert "already present" in second.output
     assert _counts() == counts
     states = set(db.session.scalars(select(Referral.state)))
-    assert {"submitted", "in_review", "needs_info", "accepted", "declined", "cancelled",
-            "in_treatment", "completed"} <= states
+    assert {
+        "submitted",
+        "in_review",
+        "needs_info",
+        "accepted",
+        "declined",
+        "cancelled",
+        "in_treatment",
+        "completed",
+    } <= states
     completed = db.session.scalars(
-        select(TreatmentCourse).join(TreatmentCourse.referral)
-        .where(Referral.state == "completed")).all()
+        select(TreatmentCourse).join(TreatmentCourse.referral).where(Referral.state == "completed")
+    ).all()
     assert any(len(c.sessions) == 6 and c.referral.letters for c in completed)
 
 
@@ -45,26 +56,44 @@ def test_demo_password_signs_in(app, db):
     from tests.conftest import csrf_token
 
     client = app.test_client()
-    response = client.post("/login", data={"email": "coordinator@demo.test",
-                                           "password": "ketamine-demo-2026",
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login",
+        data={
+            "email": "coordinator@demo.test",
+            "password": "ketamine-demo-2026",
+            "csrf_token": csrf_token(client),
+        },
+    )
     assert response.status_code == 302
     assert "Referral queue" in client.get("/", follow_redirects=True).get_data(as_text=True)
 
 
 def test_create_user_asks_for_the_password_twice(app, world):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-user", "--email", "nurse@example.test", "--role",
-                                 "clinician", "--name", "Nia Nurse"],
-                           input="a long enough password\na long enough password\n")
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "nurse@example.test",
+            "--role",
+            "clinician",
+            "--name",
+            "Nia Nurse",
+        ],
+        input="a long enough password\na long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "nurse@example.test"))
-    assert user.role == "clinician" and user.clinic_id == world.clinic.id
-    mismatch = runner.invoke(args=["create-user", "--email", "x@example.test", "--role", "admin",
-                                   "--name", "X"], input="one password here\nanother one\n" * 3)
+    assert user.role == "clinician"
+    assert user.clinic_id == world.clinic.id
+    mismatch = runner.invoke(
+        args=["create-user", "--email", "x@example.test", "--role", "admin", "--name", "X"],
+        input="one password here\nanother one\n" * 3,
+    )
     assert mismatch.exit_code != 0
-    bad_role = runner.invoke(args=["create-user", "--email", "y@example.test", "--role", "boss",
-                                   "--name", "Y"], input="")
+    bad_role = runner.invoke(
+        args=["create-user", "--email", "y@example.test", "--role", "boss", "--name", "Y"], input=""
+    )
     assert bad_role.exit_code == 2
 
 
@@ -78,12 +107,16 @@ def test_letters_render_writes_a_real_pdf(app, db, tmp_path):
     referral = letter.referral
     reader = PdfReader(out)
     text = "\n".join(page.extract_text() for page in reader.pages)
-    assert referral.patient.full_name in text and "PHQ-9" in text
+    assert referral.patient.full_name in text
+    assert "PHQ-9" in text
     for session in referral.course.sessions:
         assert session.session_date.isoformat() in text
     assert f"Page 1 of {len(reader.pages)}" in text
-    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True,
-                           check=True).stdout.splitlines()[2:]
-    assert fonts and all(" yes yes " in line for line in fonts)  # embedded and subset
+    fonts = subprocess.run(
+        ["pdffonts", str(out)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert fonts
+    assert all(" yes yes " in line for line in fonts)
     missing = runner.invoke(args=["letters", "render", "999999", "--out", str(out)])
-    assert missing.exit_code != 0 and "no documented treatment" in missing.output
+    assert missing.exit_code != 0
+    assert "no documented treatment" in missing.output

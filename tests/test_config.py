@@ -36,12 +36,13 @@ def test_development_database_default_and_override(monkeypatch):
     try:
         monkeypatch.delenv("DATABASE_URL", raising=False)
         importlib.reload(config)
-        assert config.DevelopmentConfig.SQLALCHEMY_DATABASE_URI == (
-            f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}")
+        default = f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
+        assert default == config.DevelopmentConfig.SQLALCHEMY_DATABASE_URI
         monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://someone@db.example/portal")
         importlib.reload(config)
         assert config.DevelopmentConfig.SQLALCHEMY_DATABASE_URI == (
-            "postgresql+psycopg://someone@db.example/portal")
+            "postgresql+psycopg://someone@db.example/portal"
+        )
     finally:
         monkeypatch.undo()
         importlib.reload(config)

@@ -14,9 +14,15 @@ from tests.conftest import csrf_token, login
 
 PHQ9 = {f"phq9_{i}": "2" for i in range(1, 9)} | {"phq9_9": "0"}
 REFERRAL_FORM = {
-    "first_name": "Quentin", "last_name": "Lovelace", "date_of_birth": "1979-02-14",
-    "sex": "male", "diagnosis_code": "F33.2", "requested_modality": "iv_ketamine",
-    "urgency": "routine", "reason": "Failed sertraline and venlafaxine at full dose.", **PHQ9,
+    "first_name": "Quentin",
+    "last_name": "Lovelace",
+    "date_of_birth": "1979-02-14",
+    "sex": "male",
+    "diagnosis_code": "F33.2",
+    "requested_modality": "iv_ketamine",
+    "urgency": "routine",
+    "reason": "Failed sertraline and venlafaxine at full dose.",
+    **PHQ9,
 }
 
 
@@ -39,7 +45,8 @@ def test_referral_loop_end_to_end(app, db, world):
     assert response.status_code == 302
     referral = db.session.scalar(select(Referral))
     page = client.get(response.location).get_data(as_text=True)
-    assert "Quentin Lovelace" in page and "Submitted" in page
+    assert "Quentin Lovelace" in page
+    assert "Submitted" in page
     assert "16</span> moderately severe" in page  # 8 items x 2 = 16
     client.post("/logout", data={"csrf_token": csrf_token(client, "/referrals/")})
 
@@ -47,16 +54,25 @@ def test_referral_loop_end_to_end(app, db, world):
     staff = app.test_client()
     login(staff, coordinator)
     queue = staff.get("/triage/").get_data(as_text=True)
-    assert referral.number in queue and "Quentin Lovelace" in queue
+    assert referral.number in queue
+    assert "Quentin Lovelace" in queue
     path = f"/referrals/{referral.id}"
     _post(staff, f"/triage/{referral.id}/open", {"version": _version(staff, referral.id)}, path)
     assert "In review" in staff.get(path).get_data(as_text=True)
     accept_form = staff.get(f"/triage/{referral.id}/accept").get_data(as_text=True)
     version = re.search(r'name="version"[^>]*value="(\d+)"', accept_form).group(1)
-    response = _post(staff, f"/triage/{referral.id}/accept", {
-        "version": version, "modality": "iv_ketamine", "clinician_id": str(clinician.id),
-        "planned_sessions": "6", "reason": "Welcome; we will call the patient."},
-        f"/triage/{referral.id}/accept")
+    response = _post(
+        staff,
+        f"/triage/{referral.id}/accept",
+        {
+            "version": version,
+            "modality": "iv_ketamine",
+            "clinician_id": str(clinician.id),
+            "planned_sessions": "6",
+            "reason": "Welcome; we will call the patient.",
+        },
+        f"/triage/{referral.id}/accept",
+    )
     assert response.status_code == 302
     assert "Accepted" in staff.get(path).get_data(as_text=True)
 
@@ -69,33 +85,60 @@ def test_referral_loop_end_to_end(app, db, world):
         form_path = f"/treatment/referrals/{referral.id}/sessions/new"
         page = doc.get(form_path).get_data(as_text=True)
         version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
-        response = _post(doc, form_path, {
-            "version": version, "session_date": day, "modality": "iv_ketamine",
-            "dose_mg": "35", "bp_pre_systolic": "124", "bp_pre_diastolic": "80",
-            "bp_post_systolic": "142", "bp_post_diastolic": "88", "notes": "",
-            **{f"phq9_{i}": str(a) for i, a in enumerate(answers, start=1)}}, form_path)
+        response = _post(
+            doc,
+            form_path,
+            {
+                "version": version,
+                "session_date": day,
+                "modality": "iv_ketamine",
+                "dose_mg": "35",
+                "bp_pre_systolic": "124",
+                "bp_pre_diastolic": "80",
+                "bp_post_systolic": "142",
+                "bp_post_diastolic": "88",
+                "notes": "",
+                **{f"phq9_{i}": str(a) for i, a in enumerate(answers, start=1)},
+            },
+            form_path,
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
     page = doc.get(path).get_data(as_text=True)
-    assert "In treatment" in page and "3 of 6 sessions done" in page
-    _post(doc, f"/treatment/referrals/{referral.id}/complete",
-          {"version": _version(doc, referral.id)}, path)
+    assert "In treatment" in page
+    assert "3 of 6 sessions done" in page
+    _post(
+        doc,
+        f"/treatment/referrals/{referral.id}/complete",
+        {"version": _version(doc, referral.id)},
+        path,
+    )
     assert "Completed" in doc.get(path).get_data(as_text=True)
 
     # The clinician signs the treatment summary.
     letter_path = f"/letters/referrals/{referral.id}/summary"
-    response = _post(doc, letter_path, {"narrative": "Good response to the induction series."},
-                     letter_path)
+    response = _post(
+        doc, letter_path, {"narrative": "Good response to the induction series."}, letter_path
+    )
     assert response.status_code == 302
     letter = db.session.scalar(select(Letter))
-    assert letter.status == "final" and len(letter.sha256) == 64
+    assert letter.status == "final"
+    assert len(letter.sha256) == 64
 
     # The referrer sees the letter and the whole timeline, and downloads the PDF.
     page = client.get(path, follow_redirects=True)
     login(client, referrer)
     page = client.get(path).get_data(as_text=True)
-    for seen in ("Submitted", "In review", "Accepted", "In treatment", "Completed",
-                 "Session documented", "Letter issued", "Treatment summary",
-                 "Welcome; we will call the patient."):
+    for seen in (
+        "Submitted",
+        "In review",
+        "Accepted",
+        "In treatment",
+        "Completed",
+        "Session documented",
+        "Letter issued",
+        "Treatment summary",
+        "Welcome; we will call the patient.",
+    ):
         assert seen in page
     download = client.get(f"/letters/{letter.id}/download")
     assert download.status_code == 200
@@ -103,7 +146,8 @@ def test_referral_loop_end_to_end(app, db, world):
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(download.data)).pages)
-    assert "Quentin Lovelace" in text and "PHQ-9" in text
+    assert "Quentin Lovelace" in text
+    assert "PHQ-9" in text
     for day in dates:
         assert day in text
     assert "Page 1 of 1" in text

@@ -17,20 +17,50 @@ def answers_for(code: str, total: int) -> list[int]:
 
 
 BANDS = {
-    "PHQ-9": [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
-              (14, "moderate"), (15, "moderately severe"), (19, "moderately severe"),
-              (20, "severe"), (27, "severe")],
-    "GAD-7": [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
-              (14, "moderate"), (15, "severe"), (21, "severe")],
-    "MADRS": [(0, "normal"), (6, "normal"), (7, "mild"), (19, "mild"), (20, "moderate"),
-              (34, "moderate"), (35, "severe"), (60, "severe")],
-    "PCL-5": [(0, "below provisional PTSD threshold"), (30, "below provisional PTSD threshold"),
-              (31, "provisional PTSD"), (80, "provisional PTSD")],
+    "PHQ-9": [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "moderately severe"),
+        (19, "moderately severe"),
+        (20, "severe"),
+        (27, "severe"),
+    ],
+    "GAD-7": [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "severe"),
+        (21, "severe"),
+    ],
+    "MADRS": [
+        (0, "normal"),
+        (6, "normal"),
+        (7, "mild"),
+        (19, "mild"),
+        (20, "moderate"),
+        (34, "moderate"),
+        (35, "severe"),
+        (60, "severe"),
+    ],
+    "PCL-5": [
+        (0, "below provisional PTSD threshold"),
+        (30, "below provisional PTSD threshold"),
+        (31, "provisional PTSD"),
+        (80, "provisional PTSD"),
+    ],
 }
 
 
-@pytest.mark.parametrize(("code", "total", "band"),
-                         [(c, t, b) for c, edges in BANDS.items() for t, b in edges])
+@pytest.mark.parametrize(
+    ("code", "total", "band"), [(c, t, b) for c, edges in BANDS.items() for t, b in edges]
+)
 def test_band_edges(code, total, band):
     result = score(code, answers_for(code, total))
     assert (result.total, result.band) == (total, band)

@@ -33,13 +33,20 @@ EXPECTED = {
     (State.CANCELLED, State.IN_REVIEW): {"coordinator", "clinician", "admin"},
 } | {
     (state, State.CANCELLED): set(ROLES)
-    for state in (State.SUBMITTED, State.IN_REVIEW, State.NEEDS_INFO, State.ACCEPTED,
-                  State.SCHEDULED, State.IN_TREATMENT)
+    for state in (
+        State.SUBMITTED,
+        State.IN_REVIEW,
+        State.NEEDS_INFO,
+        State.ACCEPTED,
+        State.SCHEDULED,
+        State.IN_TREATMENT,
+    )
 }
 
 
-@pytest.mark.parametrize(("current", "target", "role"),
-                         list(itertools.product(State, State, ROLES)))
+@pytest.mark.parametrize(
+    ("current", "target", "role"), list(itertools.product(State, State, ROLES))
+)
 def test_every_transition(current, target, role):
     allowed = role in EXPECTED.get((current, target), set())
     if allowed:

@@ -22,10 +22,12 @@ def admins_only():
 
 @bp.get("/audit")
 def audit_log():
-    events = list(db.session.scalars(
-        select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)
-    ))
+    events = list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)))
     actor_ids = {e.actor_id for e in events if e.actor_id}
-    actors = {u.id: u for u in db.session.scalars(
-        select(User).where(User.id.in_(actor_ids)).options(selectinload(User.clinic)))}
+    actors = {
+        u.id: u
+        for u in db.session.scalars(
+            select(User).where(User.id.in_(actor_ids)).options(selectinload(User.clinic))
+        )
+    }
     return render_template("admin/audit.html", events=events, actors=actors)

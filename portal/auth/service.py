@@ -20,8 +20,15 @@ def find_by_email(email: str) -> User | None:
 
 
 def create_user(
-    *, email: str, password: str, full_name: str, role: Role | str, credentials: str = "",
-    clinic_id: int | None = None, practice_id: int | None = None, phone: str = "",
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    role: Role | str,
+    credentials: str = "",
+    clinic_id: int | None = None,
+    practice_id: int | None = None,
+    phone: str = "",
 ) -> User:
     """A new account with one role; referrers belong to a practice, staff to a clinic."""
     role = Role(role)

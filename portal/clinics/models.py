@@ -21,8 +21,9 @@ class AddressMixin:
 
     def address_lines(self) -> list[str]:
         """The address as printed on a letter, without empty lines."""
-        city_line = " ".join(p for p in (f"{self.city}," if self.city else "", self.region,
-                                         self.postal_code) if p)
+        city_line = " ".join(
+            p for p in (f"{self.city}," if self.city else "", self.region, self.postal_code) if p
+        )
         return [line for line in (self.address_line1, self.address_line2, city_line) if line]
 
 

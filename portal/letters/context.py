@@ -1,4 +1,4 @@
-"""The plain values a treatment summary letter is rendered from: no ORM object reaches a template."""
+"""The plain values a treatment summary is rendered from: no ORM object reaches a template."""
 
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo(current_app.config["CLINIC_TIMEZONE"]))
 
 
-def summary_context(referral: Referral, *, narrative: str, signer: User, signed_at: datetime,
-                    version: int) -> dict:
+def summary_context(
+    referral: Referral, *, narrative: str, signer: User, signed_at: datetime, version: int
+) -> dict:
     """Everything the treatment summary shows, as strings, numbers and lists."""
     course = referral.course
     sessions = course.sessions if course else []
@@ -60,8 +61,7 @@ def summary_context(referral: Referral, *, narrative: str, signer: User, signed_
         "referral": {
             "number": referral.number,
             "diagnosis": DIAGNOSIS_LABELS.get(referral.diagnosis_code, referral.diagnosis_code),
-            "submitted": referral.submitted_at.date().isoformat() if referral.submitted_at
-            else "",
+            "submitted": referral.submitted_at.date().isoformat() if referral.submitted_at else "",
         },
         "course": {
             "modality": MODALITY_LABELS.get(course.modality, course.modality) if course else "",
@@ -84,8 +84,10 @@ def summary_context(referral: Referral, *, narrative: str, signer: User, signed_
         ],
         "phq9": _progress_values(progress),
         "narrative": [p.strip() for p in narrative.split("\n\n") if p.strip()],
-        "signer": {"name": signer.display_name, "signed_at":
-                   f"{_local(signed_at):%Y-%m-%d %H:%M %Z}"},
+        "signer": {
+            "name": signer.display_name,
+            "signed_at": f"{_local(signed_at):%Y-%m-%d %H:%M %Z}",
+        },
         "letter": {"date": f"{_local(signed_at):%B %-d, %Y}", "version": version},
     }
 

@@ -29,7 +29,7 @@ class StaticOnlyFetcher(URLFetcher):
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
         if not url.startswith(STATIC_BASE):
             raise LetterRenderError(f"letters may not fetch {url.split(':', 1)[0]}: URLs")
-        relative = url[len(STATIC_BASE):].split("?", 1)[0].split("#", 1)[0]
+        relative = url[len(STATIC_BASE) :].split("?", 1)[0].split("#", 1)[0]
         path = (self.static_root / relative).resolve()
         if not path.is_relative_to(self.static_root) or not path.is_file():
             raise LetterRenderError(f"static file not found: {relative}")
@@ -47,7 +47,8 @@ def render_pdf(template: str, context: dict) -> RenderedPdf:
     """Render a letter template from plain values to PDF bytes."""
     html = render_template(template, **context)
     document = HTML(
-        string=html, base_url=STATIC_BASE,
+        string=html,
+        base_url=STATIC_BASE,
         url_fetcher=StaticOnlyFetcher(current_app.static_folder),
     ).render()
     return RenderedPdf(document.write_pdf(), len(document.pages))

@@ -27,11 +27,17 @@ class LetterNotAllowed(ValueError):
     """The letter cannot be issued for this referral or by this user."""
 
 
-def render_summary(referral: Referral, *, narrative: str, signer: User, version: int,
-                   signed_at=None) -> RenderedPdf:
+def render_summary(
+    referral: Referral, *, narrative: str, signer: User, version: int, signed_at=None
+) -> RenderedPdf:
     """The treatment summary as PDF bytes, not stored."""
-    context = summary_context(referral, narrative=narrative, signer=signer,
-                              signed_at=signed_at or utcnow(), version=version)
+    context = summary_context(
+        referral,
+        narrative=narrative,
+        signer=signer,
+        signed_at=signed_at or utcnow(),
+        version=version,
+    )
     return render_pdf(SUMMARY_TEMPLATE, context)
 
 
@@ -41,26 +47,42 @@ def issue_summary(referral: Referral, *, actor: User, narrative: str) -> Letter:
         raise LetterNotAllowed("Only a clinician can sign a treatment summary.")
     if referral.course is None or not referral.course.sessions:
         raise LetterNotAllowed("A treatment summary needs at least one documented session.")
-    version = (db.session.scalar(
-        select(func.max(Letter.version)).where(Letter.referral_id == referral.id,
-                                               Letter.kind == SUMMARY)
-    ) or 0) + 1
+    version = (
+        db.session.scalar(
+            select(func.max(Letter.version)).where(
+                Letter.referral_id == referral.id, Letter.kind == SUMMARY
+            )
+        )
+        or 0
+    ) + 1
     signed_at = utcnow()
-    rendered = render_summary(referral, narrative=narrative, signer=actor, version=version,
-                              signed_at=signed_at)
+    rendered = render_summary(
+        referral, narrative=narrative, signer=actor, version=version, signed_at=signed_at
+    )
     for earlier in referral.letters:
         if earlier.kind == SUMMARY and earlier.status == "final":
             earlier.status = "superseded"
     letter = Letter(
-        referral=referral, kind=SUMMARY, version=version, status="final",
-        narrative=narrative, pdf=rendered.data, sha256=hashlib.sha256(rendered.data).hexdigest(),
-        page_count=rendered.pages, signed_by_id=actor.id, created_at=signed_at,
+        referral=referral,
+        kind=SUMMARY,
+        version=version,
+        status="final",
+        narrative=narrative,
+        pdf=rendered.data,
+        sha256=hashlib.sha256(rendered.data).hexdigest(),
+        page_count=rendered.pages,
+        signed_by_id=actor.id,
+        created_at=signed_at,
     )
     db.session.add(letter)
     db.session.flush()
     record("letter.create", "letter", letter.id, actor=actor, detail=f"version {version}")
-    add_event(referral, "letter_issued", actor=actor,
-              reason=f"Treatment summary letter, version {version}, is ready to download.")
+    add_event(
+        referral,
+        "letter_issued",
+        actor=actor,
+        reason=f"Treatment summary letter, version {version}, is ready to download.",
+    )
     return letter
 
 

@@ -33,18 +33,22 @@ def new_summary(referral_id: int):
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash(f"Treatment summary version {letter.version} is signed and visible to the "
-                  "referring provider.", "success")
+            flash(
+                f"Treatment summary version {letter.version} is signed and visible to the "
+                "referring provider.",
+                "success",
+            )
             return redirect(url_for("referrals.detail", referral_id=referral.id))
     return render_template("letters/new_summary.html", form=form, referral=referral), (
-        422 if form.errors else 200)
+        422 if form.errors else 200
+    )
 
 
 def get_letter_or_404(letter_id: int) -> Letter:
     letter = db.session.scalar(
-        select(Letter).where(Letter.id == letter_id)
-        .options(undefer(Letter.pdf),
-                 selectinload(Letter.referral).selectinload(Referral.practice))
+        select(Letter)
+        .where(Letter.id == letter_id)
+        .options(undefer(Letter.pdf), selectinload(Letter.referral).selectinload(Referral.practice))
     )
     if letter is None or not can_view_referral(current_user, letter.referral):
         record("letter.download", "letter", letter_id, outcome="denied")

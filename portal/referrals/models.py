@@ -61,9 +61,7 @@ class Referral(Base):
     clinic: Mapped[Clinic] = relationship()
     practice: Mapped[Practice | None] = relationship()
     referrer: Mapped[User] = relationship(foreign_keys=[referrer_id])
-    assigned_coordinator: Mapped[User | None] = relationship(
-        foreign_keys=[assigned_coordinator_id]
-    )
+    assigned_coordinator: Mapped[User | None] = relationship(foreign_keys=[assigned_coordinator_id])
     patient: Mapped[Patient] = relationship(back_populates="referrals")
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", order_by="ReferralEvent.id"
@@ -72,9 +70,7 @@ class Referral(Base):
     assessments: Mapped[list[Assessment]] = relationship(
         back_populates="referral", order_by="Assessment.id"
     )
-    letters: Mapped[list[Letter]] = relationship(
-        back_populates="referral", order_by="Letter.id"
-    )
+    letters: Mapped[list[Letter]] = relationship(back_populates="referral", order_by="Letter.id")
 
     @property
     def number(self) -> str:

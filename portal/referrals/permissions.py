@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def can_view_referral(user: User, referral: Referral) -> bool:
-    """Referrers see what they sent (and their practice's, where it shares); staff their clinic's."""
+    """Referrers see what they sent (and their sharing practice's); staff their clinic's."""
     if user.is_referrer:
         if referral.referrer_id == user.id:
             return True

@@ -26,11 +26,14 @@ def referral_page_context(referral: Referral, user: User) -> dict:
         "can_decline": staff and State.DECLINED in targets,
         "can_answer": user.is_referrer and referral.state == State.NEEDS_INFO,
         "can_cancel": State.CANCELLED in targets,
-        "can_document": staff and user.role != "coordinator" and referral.course is not None
+        "can_document": staff
+        and user.role != "coordinator"
+        and referral.course is not None
         and referral.state in (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT),
-        "can_complete": State.COMPLETED in targets and bool(referral.course
-                                                             and referral.course.sessions),
-        "can_write_letter": staff and referral.course is not None
+        "can_complete": State.COMPLETED in targets
+        and bool(referral.course and referral.course.sessions),
+        "can_write_letter": staff
+        and referral.course is not None
         and bool(referral.course.sessions),
         "open_question": _open_question(referral),
     }

@@ -59,8 +59,11 @@ def visible_to_referrer(user: User) -> Select:
 def referrer_dashboard(user: User) -> list[Referral]:
     stmt = (
         visible_to_referrer(user)
-        .options(selectinload(Referral.patient), selectinload(Referral.letters),
-                 selectinload(Referral.course).selectinload(TreatmentCourse.sessions))
+        .options(
+            selectinload(Referral.patient),
+            selectinload(Referral.letters),
+            selectinload(Referral.course).selectinload(TreatmentCourse.sessions),
+        )
         .order_by(Referral.updated_at.desc())
     )
     referrals = list(db.session.scalars(stmt))
@@ -78,8 +81,11 @@ def clinic_queue(user: User, states: list[str] | None = None) -> list[Referral]:
         select(Referral)
         .join(Referral.patient)
         .where(Referral.clinic_id == user.clinic_id, Referral.state != State.DRAFT)
-        .options(selectinload(Referral.patient), selectinload(Referral.referrer),
-                 selectinload(Referral.assigned_coordinator))
+        .options(
+            selectinload(Referral.patient),
+            selectinload(Referral.referrer),
+            selectinload(Referral.assigned_coordinator),
+        )
         .order_by(URGENCY_ORDER, Referral.submitted_at, Referral.id)
     )
     if states:

@@ -14,8 +14,8 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.referrals.models import Patient, Referral, ReferralEvent
 from portal.referrals.states import REASON_REQUIRED, State, check_transition
-from portal.treatment.scales import PHQ9, phq9_item9_positive, score
 from portal.treatment.assessments import add_assessment
+from portal.treatment.scales import PHQ9, phq9_item9_positive, score
 
 
 class StaleEdit(Exception):
@@ -78,8 +78,9 @@ def submit_referral(data: NewReferral, *, actor: User) -> Referral:
     db.session.flush()
     record("referral.create", "referral", referral.id, actor=actor)
     record("patient.create", "patient", patient.id, actor=actor)
-    add_assessment(referral, PHQ9.code, baseline.answers, taken_on=date.today(), actor=actor,
-                   is_baseline=True)
+    add_assessment(
+        referral, PHQ9.code, baseline.answers, taken_on=date.today(), actor=actor, is_baseline=True
+    )
     change_state(referral, State.SUBMITTED, actor=actor, expected_version=referral.version)
     referral.submitted_at = utcnow()
     db.session.flush()
@@ -104,8 +105,14 @@ def change_state(
 ) -> ReferralEvent:
     """Move the referral to `target`, recording the timeline event and the audit row."""
     if referral.version != expected_version:
-        record("referral.transition", "referral", referral.id, actor=actor, outcome="conflict",
-               detail=f"{referral.state}->{target}")
+        record(
+            "referral.transition",
+            "referral",
+            referral.id,
+            actor=actor,
+            outcome="conflict",
+            detail=f"{referral.state}->{target}",
+        )
         raise StaleEdit(referral)
     current = referral.state_enum
     check_transition(current, target, actor.role)
@@ -123,8 +130,9 @@ def change_state(
     )
     db.session.add(event)
     db.session.flush()
-    record("referral.transition", "referral", referral.id, actor=actor,
-           detail=f"{current}->{target}")
+    record(
+        "referral.transition", "referral", referral.id, actor=actor, detail=f"{current}->{target}"
+    )
     return event
 
 

@@ -40,11 +40,14 @@ def new():
     form = ReferralForm()
     if form.validate_on_submit():
         data = NewReferral(
-            first_name=form.first_name.data, last_name=form.last_name.data,
-            date_of_birth=form.date_of_birth.data, sex=form.sex.data,
+            first_name=form.first_name.data,
+            last_name=form.last_name.data,
+            date_of_birth=form.date_of_birth.data,
+            sex=form.sex.data,
             diagnosis_code=form.diagnosis_code.data,
             requested_modality=form.requested_modality.data,
-            reason=form.reason.data, urgency=form.urgency.data,
+            reason=form.reason.data,
+            urgency=form.urgency.data,
             phq9_answers=form.phq9_answers(),
         )
         referral = submit_referral(data, actor=current_user)
@@ -71,8 +74,13 @@ def _move(referral_id: int, target: State, form, success: str):
                 flash(error, "error")
         return redirect(url_for("referrals.detail", referral_id=referral.id))
     try:
-        change_state(referral, target, actor=current_user,
-                     expected_version=form.expected_version(), reason=form.reason.data or "")
+        change_state(
+            referral,
+            target,
+            actor=current_user,
+            expected_version=form.expected_version(),
+            reason=form.reason.data or "",
+        )
     except (StaleEdit, InvalidTransition, MissingReason) as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -84,15 +92,23 @@ def _move(referral_id: int, target: State, form, success: str):
 
 @bp.post("/<int:referral_id>/cancel")
 def cancel(referral_id: int):
-    return _move(referral_id, State.CANCELLED, CancelForm(),
-                 "Referral {number} is cancelled; the other side sees why.")
+    return _move(
+        referral_id,
+        State.CANCELLED,
+        CancelForm(),
+        "Referral {number} is cancelled; the other side sees why.",
+    )
 
 
 @bp.post("/<int:referral_id>/answer")
 def answer(referral_id: int):
     _referrers_only()
-    return _move(referral_id, State.IN_REVIEW, DecisionForm(),
-                 "Your answer was sent; the clinic is reviewing referral {number} again.")
+    return _move(
+        referral_id,
+        State.IN_REVIEW,
+        DecisionForm(),
+        "Your answer was sent; the clinic is reviewing referral {number} again.",
+    )
 
 
 @bp.get("/patients/<int:patient_id>")

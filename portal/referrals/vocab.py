@@ -29,8 +29,12 @@ REQUESTED_MODALITIES: list[tuple[str, str]] = [
 TREATMENT_MODALITIES: list[tuple[str, str]] = REQUESTED_MODALITIES[:2]
 MODALITY_LABELS = dict(REQUESTED_MODALITIES)
 
-SEXES: list[tuple[str, str]] = [("female", "Female"), ("male", "Male"), ("other", "Other"),
-                                ("unknown", "Not stated")]
+SEXES: list[tuple[str, str]] = [
+    ("female", "Female"),
+    ("male", "Male"),
+    ("other", "Other"),
+    ("unknown", "Not stated"),
+]
 SEX_LABELS = dict(SEXES)
 
 URGENCIES: list[tuple[str, str]] = [("routine", "Routine"), ("urgent", "Urgent")]

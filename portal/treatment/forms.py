@@ -5,17 +5,25 @@ from datetime import date
 from wtforms import DateField, DecimalField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
-from portal.forms import choices, VersionedForm, bp_field, phq9_form
+from portal.forms import VersionedForm, bp_field, choices, phq9_form
 from portal.referrals.vocab import TREATMENT_MODALITIES
 
 
 class _SessionForm(VersionedForm):
-    session_date = DateField("Session date", default=date.today, validators=[
-        InputRequired(message="Enter the date as YYYY-MM-DD.")])
+    session_date = DateField(
+        "Session date",
+        default=date.today,
+        validators=[InputRequired(message="Enter the date as YYYY-MM-DD.")],
+    )
     modality = SelectField("Modality", choices=choices(TREATMENT_MODALITIES))
-    dose_mg = DecimalField("Dose (mg)", places=2, validators=[
-        InputRequired(message="Enter the dose in mg."),
-        NumberRange(1, 500, message="Between 1 and 500 mg.")])
+    dose_mg = DecimalField(
+        "Dose (mg)",
+        places=2,
+        validators=[
+            InputRequired(message="Enter the dose in mg."),
+            NumberRange(1, 500, message="Between 1 and 500 mg."),
+        ],
+    )
     bp_pre_systolic = bp_field("Systolic", 60, 260)
     bp_pre_diastolic = bp_field("Diastolic", 30, 160)
     bp_post_systolic = bp_field("Systolic", 60, 260)

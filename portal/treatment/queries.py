@@ -38,5 +38,8 @@ def scale_progress(referral: Referral, scale: str = PHQ9.code) -> Progress | Non
 
 def session_scores(referral: Referral, scale: str = PHQ9.code) -> dict[int, int]:
     """Total of `scale` per treatment session id."""
-    return {a.session_id: a.total for a in referral.assessments
-            if a.scale == scale and a.session_id is not None}
+    return {
+        a.session_id: a.total
+        for a in referral.assessments
+        if a.scale == scale and a.session_id is not None
+    }

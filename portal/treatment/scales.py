@@ -30,30 +30,50 @@ class Scale:
 
 
 PHQ9 = Scale(
-    "PHQ-9", "Patient Health Questionnaire-9", 9, 3,
+    "PHQ-9",
+    "Patient Health Questionnaire-9",
+    9,
+    3,
     ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "moderately severe"), (20, "severe")),
     remission_at_or_below=4,
 )
 GAD7 = Scale(
-    "GAD-7", "Generalized Anxiety Disorder-7", 7, 3,
+    "GAD-7",
+    "Generalized Anxiety Disorder-7",
+    7,
+    3,
     ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "severe")),
 )
 MADRS = Scale(
-    "MADRS", "Montgomery-Asberg Depression Rating Scale", 10, 6,
+    "MADRS",
+    "Montgomery-Asberg Depression Rating Scale",
+    10,
+    6,
     ((0, "normal"), (7, "mild"), (20, "moderate"), (35, "severe")),
     remission_at_or_below=10,
 )
 PCL5 = Scale(
-    "PCL-5", "PTSD Checklist for DSM-5", 20, 4,
+    "PCL-5",
+    "PTSD Checklist for DSM-5",
+    20,
+    4,
     ((0, "below provisional PTSD threshold"), (31, "provisional PTSD")),
 )
-CADSS6 = Scale("CADSS-6", "Clinician-Administered Dissociative States Scale, 6 items", 6, 4,
-               ((0, "dissociation score"),))
+CADSS6 = Scale(
+    "CADSS-6",
+    "Clinician-Administered Dissociative States Scale, 6 items",
+    6,
+    4,
+    ((0, "dissociation score"),),
+)
 
 SCALES: dict[str, Scale] = {s.code: s for s in (PHQ9, GAD7, MADRS, PCL5, CADSS6)}
 
 PHQ9_ANSWERS: list[tuple[int, str]] = [
-    (0, "Not at all"), (1, "Several days"), (2, "More than half the days"), (3, "Nearly every day"),
+    (0, "Not at all"),
+    (1, "Several days"),
+    (2, "More than half the days"),
+    (3, "Nearly every day"),
 ]
 PHQ9_ITEMS: list[str] = [
     "Little interest or pleasure in doing things",

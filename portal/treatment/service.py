@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 
 
 def open_course(
-    referral: Referral, *, actor: User, modality: str, clinician: User | None,
+    referral: Referral,
+    *,
+    actor: User,
+    modality: str,
+    clinician: User | None,
     planned_sessions: int,
 ) -> TreatmentCourse:
     """The course planned when a referral is accepted."""
@@ -48,8 +52,9 @@ class SessionRecord:
     notes: str = ""
 
 
-def record_session(course: TreatmentCourse, data: SessionRecord, *, actor: User,
-                   expected_version: int) -> TreatmentSession:
+def record_session(
+    course: TreatmentCourse, data: SessionRecord, *, actor: User, expected_version: int
+) -> TreatmentSession:
     """Document one session; the first one moves the referral into treatment."""
     referral = course.referral
     if data.phq9_answers is not None:
@@ -77,20 +82,36 @@ def record_session(course: TreatmentCourse, data: SessionRecord, *, actor: User,
     db.session.flush()
     record("session.create", "treatment_session", session.id, actor=actor)
     if data.phq9_answers is not None:
-        add_assessment(referral, PHQ9.code, data.phq9_answers, taken_on=data.session_date,
-                       actor=actor, session=session)
+        add_assessment(
+            referral,
+            PHQ9.code,
+            data.phq9_answers,
+            taken_on=data.session_date,
+            actor=actor,
+            session=session,
+        )
     number = len(course.sessions)
-    add_event(referral, "session_recorded", actor=actor,
-              reason=f"Session {number} of {course.planned_sessions} documented.")
+    add_event(
+        referral,
+        "session_recorded",
+        actor=actor,
+        reason=f"Session {number} of {course.planned_sessions} documented.",
+    )
     return session
 
 
-def complete_course(course: TreatmentCourse, *, actor: User, expected_version: int,
-                    ended_on: date) -> None:
+def complete_course(
+    course: TreatmentCourse, *, actor: User, expected_version: int, ended_on: date
+) -> None:
     """Finish the series: the referral becomes completed."""
     if not course.sessions:
         raise ValueError("A course with no documented session cannot be completed.")
-    change_state(course.referral, State.COMPLETED, actor=actor, expected_version=expected_version,
-                 reason=f"Series finished after {len(course.sessions)} sessions.")
+    change_state(
+        course.referral,
+        State.COMPLETED,
+        actor=actor,
+        expected_version=expected_version,
+        reason=f"Series finished after {len(course.sessions)} sessions.",
+    )
     course.ended_on = ended_on
     db.session.flush()

@@ -36,9 +36,11 @@ def courses():
         select(TreatmentCourse)
         .join(TreatmentCourse.referral)
         .where(Referral.clinic_id == current_user.clinic_id, Referral.state.in_(ACTIVE))
-        .options(selectinload(TreatmentCourse.referral).selectinload(Referral.patient),
-                 selectinload(TreatmentCourse.sessions),
-                 selectinload(TreatmentCourse.clinician))
+        .options(
+            selectinload(TreatmentCourse.referral).selectinload(Referral.patient),
+            selectinload(TreatmentCourse.sessions),
+            selectinload(TreatmentCourse.clinician),
+        )
         .order_by(Referral.urgency.desc(), TreatmentCourse.id)
     )
     active = list(db.session.scalars(stmt))
@@ -59,32 +61,40 @@ def _course_for(referral_id: int) -> TreatmentCourse:
 def new_session(referral_id: int):
     course = _course_for(referral_id)
     referral = course.referral
-    form = SessionForm(data={"version": referral.version, "modality": course.modality}
-                       if request.method == "GET" else None)
+    form = SessionForm(
+        data={"version": referral.version, "modality": course.modality}
+        if request.method == "GET"
+        else None
+    )
     if form.validate_on_submit():
         answers = form.phq9_answers()
         data = service.SessionRecord(
-            session_date=form.session_date.data, modality=form.modality.data,
+            session_date=form.session_date.data,
+            modality=form.modality.data,
             dose_mg=form.dose_mg.data,
             bp_pre=(form.bp_pre_systolic.data, form.bp_pre_diastolic.data),
             bp_post=(form.bp_post_systolic.data, form.bp_post_diastolic.data),
-            phq9_answers=answers if None not in answers else None, notes=form.notes.data or "",
+            phq9_answers=answers if None not in answers else None,
+            notes=form.notes.data or "",
         )
         try:
-            service.record_session(course, data, actor=current_user,
-                                   expected_version=form.expected_version())
+            service.record_session(
+                course, data, actor=current_user, expected_version=form.expected_version()
+            )
         except (StaleEdit, InvalidTransition, ValueError) as error:
             db.session.rollback()
             flash(str(error), "error")
             return redirect(url_for("referrals.detail", referral_id=referral.id))
         db.session.commit()
-        flash(f"Session {len(course.sessions)} of {course.planned_sessions} is documented.",
-              "success")
+        flash(
+            f"Session {len(course.sessions)} of {course.planned_sessions} is documented.", "success"
+        )
         return redirect(url_for("referrals.detail", referral_id=referral.id))
     if form.errors:
         flash("The session was not saved: please correct the fields marked below.", "error")
-    return render_template("treatment/session_form.html", form=form, course=course,
-                           referral=referral), 422 if form.errors else 200
+    return render_template(
+        "treatment/session_form.html", form=form, course=course, referral=referral
+    ), 422 if form.errors else 200
 
 
 @bp.post("/referrals/<int:referral_id>/complete")
@@ -93,9 +103,12 @@ def complete(referral_id: int):
     form = CompleteForm()
     if form.validate_on_submit():
         try:
-            service.complete_course(course, actor=current_user,
-                                    expected_version=form.expected_version(),
-                                    ended_on=date.today())
+            service.complete_course(
+                course,
+                actor=current_user,
+                expected_version=form.expected_version(),
+                ended_on=date.today(),
+            )
         except (StaleEdit, InvalidTransition, ValueError) as error:
             db.session.rollback()
             flash(str(error), "error")

@@ -17,10 +17,15 @@ if TYPE_CHECKING:
 
 
 def clinic_clinicians(clinic_id: int) -> list[User]:
-    return list(db.session.scalars(
-        select(User).where(User.clinic_id == clinic_id, User.role == Role.CLINICIAN,
-                           User.is_enabled.is_(True)).order_by(User.full_name)
-    ))
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.clinic_id == clinic_id, User.role == Role.CLINICIAN, User.is_enabled.is_(True)
+            )
+            .order_by(User.full_name)
+        )
+    )
 
 
 def open_for_review(referral: Referral, *, actor: User, expected_version: int) -> None:
@@ -31,13 +36,25 @@ def open_for_review(referral: Referral, *, actor: User, expected_version: int) -
 
 
 def accept_referral(
-    referral: Referral, *, actor: User, expected_version: int, modality: str,
-    clinician: User, planned_sessions: int, note: str = "",
+    referral: Referral,
+    *,
+    actor: User,
+    expected_version: int,
+    modality: str,
+    clinician: User,
+    planned_sessions: int,
+    note: str = "",
 ) -> None:
     """Accept into a course of `planned_sessions` with the assigned clinician."""
     if clinician.clinic_id != referral.clinic_id or clinician.role != Role.CLINICIAN:
         raise ValueError("Choose a clinician of this clinic.")
-    change_state(referral, State.ACCEPTED, actor=actor, expected_version=expected_version,
-                 reason=note)
-    open_course(referral, actor=actor, modality=modality, clinician=clinician,
-                planned_sessions=planned_sessions)
+    change_state(
+        referral, State.ACCEPTED, actor=actor, expected_version=expected_version, reason=note
+    )
+    open_course(
+        referral,
+        actor=actor,
+        modality=modality,
+        clinician=clinician,
+        planned_sessions=planned_sessions,
+    )

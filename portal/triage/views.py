@@ -32,8 +32,9 @@ def queue():
     state = request.args.get("state", "")
     states = [state] if state in {s.value for s in queries.QUEUE_STATES} else None
     referrals = queries.clinic_queue(current_user, states)
-    return render_template("triage/queue.html", referrals=referrals, state=state,
-                           states=queries.QUEUE_STATES)
+    return render_template(
+        "triage/queue.html", referrals=referrals, state=state, states=queries.QUEUE_STATES
+    )
 
 
 def _back(referral):
@@ -46,8 +47,9 @@ def open_referral(referral_id: int):
     form = OpenForm()
     if form.validate_on_submit():
         try:
-            service.open_for_review(referral, actor=current_user,
-                                    expected_version=form.expected_version())
+            service.open_for_review(
+                referral, actor=current_user, expected_version=form.expected_version()
+            )
         except (StaleEdit, InvalidTransition) as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -63,16 +65,21 @@ def accept(referral_id: int):
     form = AcceptForm(data={"version": referral.version} if request.method == "GET" else None)
     clinicians = service.clinic_clinicians(referral.clinic_id)
     form.clinician_id.choices = choices(
-        [(0, "Choose a clinician")] + [(c.id, c.display_name) for c in clinicians])
+        [(0, "Choose a clinician")] + [(c.id, c.display_name) for c in clinicians]
+    )
     if request.method == "GET" and referral.requested_modality != "clinic_choice":
         form.modality.data = referral.requested_modality
     if form.validate_on_submit():
         clinician = next((c for c in clinicians if c.id == form.clinician_id.data), None)
         try:
             service.accept_referral(
-                referral, actor=current_user, expected_version=form.expected_version(),
-                modality=form.modality.data, clinician=clinician,
-                planned_sessions=form.planned_sessions.data, note=form.reason.data or "",
+                referral,
+                actor=current_user,
+                expected_version=form.expected_version(),
+                modality=form.modality.data,
+                clinician=clinician,
+                planned_sessions=form.planned_sessions.data,
+                note=form.reason.data or "",
             )
         except (StaleEdit, InvalidTransition) as error:
             db.session.rollback()
@@ -82,7 +89,8 @@ def accept(referral_id: int):
         flash(f"Referral {referral.number} is accepted.", "success")
         return _back(referral)
     return render_template("triage/accept.html", referral=referral, form=form), (
-        422 if form.errors else 200)
+        422 if form.errors else 200
+    )
 
 
 @bp.post("/<int:referral_id>/decide/<decision>")
@@ -96,8 +104,13 @@ def decide(referral_id: int, decision: str):
         flash("Write the reason; the referrer will read it.", "error")
         return _back(referral)
     try:
-        change_state(referral, target, actor=current_user,
-                     expected_version=form.expected_version(), reason=form.reason.data)
+        change_state(
+            referral,
+            target,
+            actor=current_user,
+            expected_version=form.expected_version(),
+            reason=form.reason.data,
+        )
     except (StaleEdit, InvalidTransition, MissingReason) as error:
         db.session.rollback()
         flash(str(error), "error")
