@@ -31,6 +31,7 @@ def seed_demo() -> None:
     click.echo("Demo sign-ins (password for all: " + DEMO_PASSWORD + "):")
     for role in ("referrer", "coordinator", "clinician", "admin"):
         click.echo(f"  {role:<12} {role}@demo.test")
+    click.echo("  (referrer2@demo.test is a provider of another practice: sees none of the above)")
 
 
 @click.command("create-user")

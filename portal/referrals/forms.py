@@ -17,9 +17,15 @@ class _ReferralForm(FlaskForm):
         "Date of birth",
         validators=[InputRequired(message="Enter the date of birth as YYYY-MM-DD.")],
     )
-    sex = SelectField("Sex", choices=choices(SEXES), validators=[DataRequired()])
+    sex = SelectField(
+        "Sex",
+        choices=choices([("", "Choose…"), *SEXES]),
+        validators=[DataRequired(message="Choose one.")],
+    )
     diagnosis_code = SelectField(
-        "Primary diagnosis (ICD-10)", choices=choices(DIAGNOSES), validators=[DataRequired()]
+        "Primary diagnosis (ICD-10)",
+        choices=choices([("", "Choose a diagnosis…"), *DIAGNOSES]),
+        validators=[DataRequired(message="Choose the primary diagnosis.")],
     )
     requested_modality = SelectField(
         "Requested treatment", choices=choices(REQUESTED_MODALITIES), validators=[DataRequired()]

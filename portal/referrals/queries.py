@@ -73,6 +73,9 @@ def referrer_dashboard(user: User) -> list[Referral]:
 
 URGENCY_ORDER = case((Referral.urgency == "urgent", 0), else_=1)
 QUEUE_STATES = [s for s in State if s != State.DRAFT]
+OPEN_STATES = [
+    s for s in QUEUE_STATES if s not in (State.COMPLETED, State.DECLINED, State.CANCELLED)
+]
 
 
 def clinic_queue(user: User, states: list[str] | None = None) -> list[Referral]:

@@ -7,16 +7,11 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.referrals import queries
+from portal.referrals.actions import apply_state_form
 from portal.referrals.forms import CancelForm, ReferralForm
 from portal.referrals.presenters import referral_page_context
-from portal.referrals.service import (
-    MissingReason,
-    NewReferral,
-    StaleEdit,
-    change_state,
-    submit_referral,
-)
-from portal.referrals.states import InvalidTransition, State
+from portal.referrals.service import NewReferral, submit_referral
+from portal.referrals.states import State
 from portal.triage.forms import DecisionForm
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
@@ -66,28 +61,8 @@ def detail(referral_id: int):
 
 
 def _move(referral_id: int, target: State, form, success: str):
-    """Apply a state change from a form on the referral page (post-redirect-get)."""
     referral = queries.get_referral_or_404(referral_id, current_user)
-    if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
-        return redirect(url_for("referrals.detail", referral_id=referral.id))
-    try:
-        change_state(
-            referral,
-            target,
-            actor=current_user,
-            expected_version=form.expected_version(),
-            reason=form.reason.data or "",
-        )
-    except (StaleEdit, InvalidTransition, MissingReason) as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(success.format(number=referral.number), "success")
-    return redirect(url_for("referrals.detail", referral_id=referral.id))
+    return apply_state_form(referral, target, form, success)
 
 
 @bp.post("/<int:referral_id>/cancel")

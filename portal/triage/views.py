@@ -8,7 +8,8 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.forms import choices
 from portal.referrals import queries
-from portal.referrals.service import MissingReason, StaleEdit, change_state
+from portal.referrals.actions import apply_state_form
+from portal.referrals.service import StaleEdit
 from portal.referrals.states import InvalidTransition, State
 from portal.triage import service
 from portal.triage.forms import AcceptForm, DecisionForm, OpenForm
@@ -29,8 +30,13 @@ def clinic_staff_only():
 
 @bp.get("/")
 def queue():
-    state = request.args.get("state", "")
-    states = [state] if state in {s.value for s in queries.QUEUE_STATES} else None
+    state = request.args.get("state", "open")
+    if state in {s.value for s in queries.QUEUE_STATES}:
+        states = [state]
+    elif state == "all":
+        states = None
+    else:
+        state, states = "open", queries.OPEN_STATES
     referrals = queries.clinic_queue(current_user, states)
     return render_template(
         "triage/queue.html", referrals=referrals, state=state, states=queries.QUEUE_STATES
@@ -99,22 +105,4 @@ def decide(referral_id: int, decision: str):
     if decision not in DECISIONS:
         abort(404)
     target, success = DECISIONS[decision]
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        flash("Write the reason; the referrer will read it.", "error")
-        return _back(referral)
-    try:
-        change_state(
-            referral,
-            target,
-            actor=current_user,
-            expected_version=form.expected_version(),
-            reason=form.reason.data,
-        )
-    except (StaleEdit, InvalidTransition, MissingReason) as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(success.format(number=referral.number), "success")
-    return _back(referral)
+    return apply_state_form(referral, target, DecisionForm(), success)
