@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := portal
+LINT_PATHS := portal tests scripts config.py $(wildcard bench)
 
 .PHONY: setup run test lint fmt sysdeps
 
@@ -27,9 +28,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check portal tests bench scripts config.py
-	$(BIN)/ruff format --check portal tests bench scripts config.py
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 fmt: $(STAMP)
-	$(BIN)/ruff format portal tests bench config.py
-	$(BIN)/ruff check --fix portal tests bench config.py
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)

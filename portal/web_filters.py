@@ -9,7 +9,13 @@ from flask import Flask, current_app
 
 from portal.auth.models import ROLE_LABELS, Role
 from portal.referrals.states import LABELS, State
-from portal.referrals.vocab import DIAGNOSIS_LABELS, MODALITY_LABELS, SEX_LABELS, URGENCY_LABELS
+from portal.referrals.vocab import (
+    DIAGNOSIS_LABELS,
+    MODALITY_LABELS,
+    MODALITY_SHORT,
+    SEX_LABELS,
+    URGENCY_LABELS,
+)
 
 
 def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -23,6 +29,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(lambda s: LABELS.get(State(s), s) if s else "", "state_label")
     app.add_template_filter(lambda c: DIAGNOSIS_LABELS.get(c, c), "diagnosis_label")
     app.add_template_filter(lambda m: MODALITY_LABELS.get(m, m), "modality_label")
+    app.add_template_filter(lambda m: MODALITY_SHORT.get(m, m), "modality_short")
     app.add_template_filter(lambda s: SEX_LABELS.get(s, s), "sex_label")
     app.add_template_filter(lambda u: URGENCY_LABELS.get(u, u), "urgency_label")
     app.add_template_filter(lambda r: ROLE_LABELS.get(Role(r), r), "role_label")

@@ -28,6 +28,11 @@ REQUESTED_MODALITIES: list[tuple[str, str]] = [
 ]
 TREATMENT_MODALITIES: list[tuple[str, str]] = REQUESTED_MODALITIES[:2]
 MODALITY_LABELS = dict(REQUESTED_MODALITIES)
+MODALITY_SHORT = {
+    "iv_ketamine": "IV ketamine",
+    "spravato": "SPRAVATO",
+    "clinic_choice": "Clinic's choice",
+}
 
 SEXES: list[tuple[str, str]] = [
     ("female", "Female"),
