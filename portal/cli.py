@@ -91,10 +91,9 @@ def render_letter(referral_id: int, out: Path) -> None:
         raise click.ClickException(f"Referral {referral_id} has no documented treatment.")
     signed = [l for l in referral.letters if l.kind == SUMMARY and l.status == "final"]  # noqa: E741
     latest = signed[-1] if signed else None
-    signer = latest.signed_by if latest else referral.course.clinician
-    if signer is None:
-        raise click.ClickException("The course has no clinician to sign the letter.")
-    narrative = latest.narrative if latest else "Draft summary: no signed letter yet."
+    # Without a signed letter the PDF is a draft that says so: nobody's signature is printed.
+    signer = latest.signed_by if latest else None
+    narrative = latest.narrative if latest else "Draft: the clinician has not written the summary."
     rendered = render_summary(
         referral,
         narrative=narrative,
@@ -105,4 +104,5 @@ def render_letter(referral_id: int, out: Path) -> None:
     out.write_bytes(rendered.data)
     record("letter.render", "referral", referral.id, detail="cli")
     db.session.commit()
-    click.echo(f"Wrote {out} ({rendered.pages} page(s), {len(rendered.data):,} bytes).")
+    kind = f"signed version {latest.version}" if latest else "DRAFT, unsigned"
+    click.echo(f"Wrote {out} ({kind}; {rendered.pages} page(s), {len(rendered.data):,} bytes).")

@@ -165,7 +165,12 @@ def seed() -> bool:
         referral = _submit(index, rng, referrer)
         _advance(referral, final_state, rng, coordinator, clinician)
         if final_state == State.COMPLETED and not letter_written:
-            issue_summary(referral, actor=clinician, narrative=_narrative(referral))
+            issue_summary(
+                referral,
+                actor=clinician,
+                narrative=_narrative(referral),
+                expected_version=referral.version,
+            )
             letter_written = True
     db.session.flush()
     return True

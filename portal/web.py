@@ -8,7 +8,7 @@ from flask import Flask, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from portal.audit.service import commit_pending_audit
+from portal.audit.service import persist_request_audit
 from portal.extensions import db, login_manager
 
 # Endpoints reachable without signing in; everything else requires it.
@@ -51,7 +51,7 @@ def init_app(app: Flask) -> None:
             return login_manager.unauthorized()
         return None
 
-    app.after_request(commit_pending_audit)
+    app.after_request(persist_request_audit)
 
     @app.after_request
     def security_headers(response):

@@ -139,13 +139,20 @@ class World:
     def __init__(self) -> None:
         self.clinic = create_clinic()
         self.other_clinic = create_clinic(name="Elsewhere Clinic")
-        self.practice = create_practice(name="Riverbend Psychiatry")
+        # The referrer's practice shares referrals among its providers (DOMAIN.md).
+        self.practice = create_practice(name="Riverbend Psychiatry", share_referrals=True)
         self.other_practice = create_practice(name="Northgate Medicine")
         self.referrer = create_user(
             Role.REFERRER,
             practice_id=self.practice.id,
             email="referrer@example.test",
             full_name="Maya Chen",
+        )
+        self.colleague = create_user(
+            Role.REFERRER,
+            practice_id=self.practice.id,
+            email="colleague@example.test",
+            full_name="Cora Colleague",
         )
         self.other_referrer = create_user(
             Role.REFERRER,

@@ -116,9 +116,10 @@ def test_referral_loop_end_to_end(app, db, world):
 
     # The clinician signs the treatment summary.
     letter_path = f"/letters/referrals/{referral.id}/summary"
-    response = _post(
-        doc, letter_path, {"narrative": "Good response to the induction series."}, letter_path
-    )
+    page = doc.get(letter_path).get_data(as_text=True)
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    narrative = {"narrative": "Good response to the induction series.", "version": version}
+    response = _post(doc, letter_path, narrative, letter_path)
     assert response.status_code == 302
     letter = db.session.scalar(select(Letter))
     assert letter.status == "final"

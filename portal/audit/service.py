@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from flask import g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import inspect
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
+
+_FIELDS = (
+    "at",
+    "actor_id",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "ip",
+    "outcome",
+    "detail",
+)
 
 
 def record(
@@ -18,7 +31,10 @@ def record(
     actor=None,
     detail: str = "",
 ) -> AuditEvent:
-    """Add an audit event to the session; the request's end commits it (see portal.audit.hooks)."""
+    """Add an audit event to the session, in the same transaction as the change it records.
+
+    In a request, the event is also remembered so that it survives a rollback: see
+    persist_request_audit."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     event = AuditEvent(
@@ -33,15 +49,23 @@ def record(
     )
     db.session.add(event)
     if has_request_context():
-        g.audit_pending = True
+        g.setdefault("audit_events", []).append(event)
     return event
 
 
-def commit_pending_audit(response):
-    """After a request that only read (no commit of its own), keep its audit events."""
-    if g.pop("audit_pending", False):
-        if response.status_code < 500:
-            db.session.commit()
-        else:
-            db.session.rollback()
+def persist_request_audit(response):
+    """At the end of a request: drop whatever the view did not commit, then keep every audit
+    event of the request, including those a rollback threw away (a refused or failed change
+    is recorded all the same, marked failed when the request ended in an error)."""
+    events = g.pop("audit_events", [])
+    if not events:
+        return response
+    db.session.rollback()
+    for event in events:
+        if inspect(event).transient or inspect(event).pending:
+            copy = AuditEvent(**{name: getattr(event, name) for name in _FIELDS})
+            if response.status_code >= 500 and copy.outcome == "ok":
+                copy.outcome = "failed"
+            db.session.add(copy)
+    db.session.commit()
     return response

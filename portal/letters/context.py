@@ -35,7 +35,12 @@ def _local(moment: datetime) -> datetime:
 
 
 def summary_context(
-    referral: Referral, *, narrative: str, signer: User, signed_at: datetime, version: int
+    referral: Referral,
+    *,
+    narrative: str,
+    signer: User | None,
+    signed_at: datetime,
+    version: int,
 ) -> dict:
     """Everything the treatment summary shows, as strings, numbers and lists."""
     course = referral.course
@@ -84,8 +89,9 @@ def summary_context(
         ],
         "phq9": _progress_values(progress),
         "narrative": [p.strip() for p in narrative.split("\n\n") if p.strip()],
+        # No signer: a draft, which says so on its face and carries no signature.
         "signer": {
-            "name": signer.display_name,
+            "name": signer.display_name if signer else "",
             "signed_at": f"{_local(signed_at):%Y-%m-%d %H:%M %Z}",
         },
         "letter": {"date": f"{_local(signed_at):%B %-d, %Y}", "version": version},

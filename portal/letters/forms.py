@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from portal.forms import VersionedForm
 
-class LetterForm(FlaskForm):
+
+class LetterForm(VersionedForm):
     narrative = TextAreaField(
         "Summary for the referring provider",
         description="Plain text. Leave a blank line between paragraphs.",

@@ -13,7 +13,8 @@ from portal.extensions import db
 from portal.letters.context import summary_context
 from portal.letters.models import Letter
 from portal.letters.pdf import RenderedPdf, render_pdf
-from portal.referrals.service import add_event
+from portal.referrals.permissions import can_document
+from portal.referrals.service import add_event, lock_for_edit
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -28,7 +29,7 @@ class LetterNotAllowed(ValueError):
 
 
 def render_summary(
-    referral: Referral, *, narrative: str, signer: User, version: int, signed_at=None
+    referral: Referral, *, narrative: str, signer: User | None, version: int, signed_at=None
 ) -> RenderedPdf:
     """The treatment summary as PDF bytes, not stored."""
     context = summary_context(
@@ -41,12 +42,16 @@ def render_summary(
     return render_pdf(SUMMARY_TEMPLATE, context)
 
 
-def issue_summary(referral: Referral, *, actor: User, narrative: str) -> Letter:
+def issue_summary(
+    referral: Referral, *, actor: User, narrative: str, expected_version: int
+) -> Letter:
     """Sign and store a treatment summary; an earlier one becomes superseded."""
-    if actor.role != "clinician":
-        raise LetterNotAllowed("Only a clinician can sign a treatment summary.")
+    if not can_document(actor, referral):
+        raise LetterNotAllowed("Only a clinician of the clinic can sign a treatment summary.")
     if referral.course is None or not referral.course.sessions:
         raise LetterNotAllowed("A treatment summary needs at least one documented session.")
+    # Two clinicians signing at once would both take the same next version number.
+    lock_for_edit(referral, actor=actor, expected_version=expected_version)
     version = (
         db.session.scalar(
             select(func.max(Letter.version)).where(
@@ -88,7 +93,7 @@ def issue_summary(referral: Referral, *, actor: User, narrative: str) -> Letter:
 
 def mark_downloaded(letter: Letter, *, actor: User) -> None:
     """Record the download; the referrer's first one is the proof of receipt."""
-    if actor.is_referrer and letter.first_downloaded_at is None:
+    if actor.id == letter.referral.referrer_id and letter.first_downloaded_at is None:
         letter.first_downloaded_at = utcnow()
         letter.first_downloaded_by_id = actor.id
     record("letter.download", "letter", letter.id, actor=actor)

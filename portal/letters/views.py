@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
@@ -15,20 +15,24 @@ from portal.letters.service import LetterNotAllowed, issue_summary, mark_downloa
 from portal.referrals import queries
 from portal.referrals.models import Referral
 from portal.referrals.permissions import can_view_referral
+from portal.referrals.service import StaleEdit
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
 
 @bp.route("/referrals/<int:referral_id>/summary", methods=["GET", "POST"])
 def new_summary(referral_id: int):
-    if current_user.role != "clinician":
-        abort(404)
-    referral = queries.get_referral_or_404(referral_id, current_user, "act")
-    form = LetterForm()
+    referral = queries.get_referral_or_404(referral_id, current_user, "document")
+    form = LetterForm(data={"version": referral.version} if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            letter = issue_summary(referral, actor=current_user, narrative=form.narrative.data)
-        except LetterNotAllowed as error:
+            letter = issue_summary(
+                referral,
+                actor=current_user,
+                narrative=form.narrative.data,
+                expected_version=form.expected_version(),
+            )
+        except (LetterNotAllowed, StaleEdit) as error:
             db.session.rollback()
             flash(str(error), "error")
         else:

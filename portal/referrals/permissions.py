@@ -31,3 +31,15 @@ def can_view_referral(user: User, referral: Referral) -> bool:
 def can_act_as_clinic(user: User, referral: Referral) -> bool:
     """Clinic staff of the referral's clinic may decide on it and document treatment."""
     return user.is_clinic_staff and can_view_referral(user, referral)
+
+
+def can_act(user: User, referral: Referral) -> bool:
+    """Change the referral: its own referrer (not practice colleagues), or the clinic's staff."""
+    if user.is_referrer:
+        return referral.referrer_id == user.id
+    return can_act_as_clinic(user, referral)
+
+
+def can_document(user: User, referral: Referral) -> bool:
+    """Document treatment and sign letters: clinicians of the referral's clinic only."""
+    return user.role == "clinician" and can_act_as_clinic(user, referral)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from portal.referrals.permissions import can_act, can_document
 from portal.referrals.states import State, allowed_targets
 from portal.treatment.queries import scale_progress, session_scores
 
@@ -24,15 +25,16 @@ def referral_page_context(referral: Referral, user: User) -> dict:
         "can_accept": staff and State.ACCEPTED in targets,
         "can_ask": staff and State.NEEDS_INFO in targets,
         "can_decline": staff and State.DECLINED in targets,
-        "can_answer": user.is_referrer and referral.state == State.NEEDS_INFO,
-        "can_cancel": State.CANCELLED in targets,
-        "can_document": staff
-        and user.role != "coordinator"
+        "can_answer": user.is_referrer
+        and can_act(user, referral)
+        and referral.state == State.NEEDS_INFO,
+        "can_cancel": State.CANCELLED in targets and can_act(user, referral),
+        "can_document": can_document(user, referral)
         and referral.course is not None
         and referral.state in (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT),
         "can_complete": State.COMPLETED in targets
         and bool(referral.course and referral.course.sessions),
-        "can_write_letter": staff
+        "can_write_letter": can_document(user, referral)
         and referral.course is not None
         and bool(referral.course.sessions),
         "open_question": _open_question(referral),

@@ -12,13 +12,14 @@ from portal.clinics.models import Practice
 from portal.extensions import db
 from portal.letters.models import Letter
 from portal.referrals.models import Patient, Referral, ReferralEvent
-from portal.referrals.permissions import can_act_as_clinic, can_view_referral
+from portal.referrals.permissions import can_act, can_document, can_view_referral
 from portal.referrals.states import State
 from portal.treatment.models import TreatmentCourse
 
 
 def get_referral_or_404(referral_id: int, user: User, action: str = "view") -> Referral:
-    """The referral if `user` may see it (and act on it as clinic staff for action='act')."""
+    """The referral if `user` may see it (action 'view'), change it ('act'), or document its
+    treatment ('document'); otherwise 404, and the attempt is audited either way."""
     referral = db.session.scalar(
         select(Referral)
         .where(Referral.id == referral_id)
@@ -33,9 +34,8 @@ def get_referral_or_404(referral_id: int, user: User, action: str = "view") -> R
             selectinload(Referral.course).selectinload(TreatmentCourse.clinician),
         )
     )
-    allowed = referral is not None and (
-        can_act_as_clinic(user, referral) if action == "act" else can_view_referral(user, referral)
-    )
+    check = {"view": can_view_referral, "act": can_act, "document": can_document}[action]
+    allowed = referral is not None and check(user, referral)
     if not allowed:
         record(f"referral.{action}", "referral", referral_id, actor=user, outcome="denied")
         abort(404)

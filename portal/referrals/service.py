@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.service import record
 from portal.auth.models import User
@@ -21,8 +22,14 @@ from portal.treatment.scales import PHQ9, phq9_item9_positive, score
 class StaleEdit(Exception):
     """Someone else changed the referral after this user loaded it."""
 
-    def __init__(self, referral: Referral) -> None:
+    def __init__(self, referral: Referral | None) -> None:
         self.referral = referral
+        if referral is None:  # lost the race at the very moment of writing
+            super().__init__(
+                "Someone else changed this referral at the same moment; nothing was saved. "
+                "Reload the page to see its current state."
+            )
+            return
         last = referral.events[-1] if referral.events else None
         who = last.actor.display_name if last and last.actor else "another user"
         when = last.at if last else referral.updated_at
@@ -93,6 +100,24 @@ def _receiving_clinic_id() -> int:
     if clinic_id is None:
         raise RuntimeError("No clinic is set up; run `flask --app portal seed-demo` or add one.")
     return clinic_id
+
+
+def lock_for_edit(referral: Referral, *, actor: User, expected_version: int) -> None:
+    """Optimistic lock: refuse if the referral moved on since the user loaded it, and bump its
+    version so that a concurrent edit of the same version fails instead of overwriting."""
+    if referral.version != expected_version:
+        record("referral.edit", "referral", referral.id, actor=actor, outcome="conflict")
+        raise StaleEdit(referral)
+    referral.updated_at = utcnow()
+    flush_or_stale()
+
+
+def flush_or_stale() -> None:
+    """Flush; a concurrent UPDATE of the same version (StaleDataError) becomes StaleEdit."""
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        raise StaleEdit(None) from error
 
 
 def change_state(

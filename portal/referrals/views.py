@@ -61,7 +61,7 @@ def detail(referral_id: int):
 
 
 def _move(referral_id: int, target: State, form, success: str):
-    referral = queries.get_referral_or_404(referral_id, current_user)
+    referral = queries.get_referral_or_404(referral_id, current_user, "act")
     return apply_state_form(referral, target, form, success)
 
 

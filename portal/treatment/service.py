@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from portal.audit.service import record
 from portal.extensions import db
-from portal.referrals.service import add_event, change_state
+from portal.referrals.service import add_event, change_state, lock_for_edit
 from portal.referrals.states import State
 from portal.treatment.assessments import add_assessment
 from portal.treatment.models import TreatmentCourse, TreatmentSession
@@ -61,7 +61,10 @@ def record_session(
         score(PHQ9.code, data.phq9_answers)  # refuse bad answers before anything is written
     if referral.state in (State.ACCEPTED, State.SCHEDULED):
         change_state(referral, State.IN_TREATMENT, actor=actor, expected_version=expected_version)
-    elif referral.state != State.IN_TREATMENT:
+    elif referral.state == State.IN_TREATMENT:
+        # Also catches a double-submitted form: the second post carries a spent version.
+        lock_for_edit(referral, actor=actor, expected_version=expected_version)
+    else:
         raise ValueError(
             f"Sessions can be recorded only for an accepted referral or one in treatment; "
             f"this one is {referral.state_enum.label.lower()}."

@@ -49,9 +49,7 @@ def courses():
 
 
 def _course_for(referral_id: int) -> TreatmentCourse:
-    if current_user.role == "coordinator":
-        abort(404)  # documenting treatment is for clinicians
-    referral = queries.get_referral_or_404(referral_id, current_user, "act")
+    referral = queries.get_referral_or_404(referral_id, current_user, "document")
     if referral.course is None:
         abort(404)
     return referral.course
