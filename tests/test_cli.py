@@ -117,6 +117,15 @@ def test_letters_render_writes_a_real_pdf(app, db, tmp_path):
     ).stdout.splitlines()[2:]
     assert fonts
     assert all(" yes yes " in line for line in fonts)
+    # A course with no signed letter renders as a marked draft with nobody's signature.
+    unsigned = db.session.scalars(select(Referral).where(Referral.state == "in_treatment")).first()
+    draft_out = tmp_path / "draft.pdf"
+    result = runner.invoke(args=["letters", "render", str(unsigned.id), "--out", str(draft_out)])
+    assert result.exit_code == 0
+    assert "DRAFT" in result.output
+    draft_text = "\n".join(p.extract_text() for p in PdfReader(draft_out).pages)
+    assert "DRAFT" in draft_text
+    assert "Electronically signed" not in draft_text
     missing = runner.invoke(args=["letters", "render", "999999", "--out", str(out)])
     assert missing.exit_code != 0
     assert "no documented treatment" in missing.output

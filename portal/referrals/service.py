@@ -144,17 +144,18 @@ def change_state(
     reason = reason.strip()
     if target in REASON_REQUIRED and not reason:
         raise MissingReason(f"Moving a referral to {target.label.lower()} needs a reason.")
-    referral.state = target
-    event = ReferralEvent(
-        referral=referral,
-        actor_id=actor.id,
-        kind="state_change",
-        from_state=current,
-        to_state=target,
-        reason=reason,
-    )
-    db.session.add(event)
-    db.session.flush()
+    with db.session.no_autoflush:  # one flush below, where a lost race is recognised
+        referral.state = target
+        event = ReferralEvent(
+            referral=referral,
+            actor_id=actor.id,
+            kind="state_change",
+            from_state=current,
+            to_state=target,
+            reason=reason,
+        )
+        db.session.add(event)
+    flush_or_stale()
     record(
         "referral.transition", "referral", referral.id, actor=actor, detail=f"{current}->{target}"
     )
