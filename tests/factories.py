@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,6 +12,7 @@ from portal.auth.models import Role, User
 from portal.auth.passwords import hash_password
 from portal.clinics.models import Clinic, Practice
 from portal.extensions import db
+from portal.letters.models import Letter
 from portal.referrals.models import Referral
 from portal.referrals.service import NewReferral, submit_referral
 from portal.treatment.service import SessionRecord, record_session
@@ -131,6 +133,23 @@ def document_sessions(
             actor=clinician,
             expected_version=referral.version,
         )
+
+
+def stored_letter(referral: Referral, signer: User) -> Letter:
+    """A final letter row with placeholder bytes, for tests about who may fetch it (the real
+    rendering is tested through the clinician's signing in test_loop and test_cli)."""
+    pdf = b"%PDF-1.4 placeholder for access tests"
+    letter = Letter(
+        referral=referral,
+        kind="treatment_summary",
+        version=1,
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        signed_by_id=signer.id,
+    )
+    db.session.add(letter)
+    db.session.flush()
+    return letter
 
 
 class World:

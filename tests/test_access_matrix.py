@@ -6,16 +6,13 @@ escape the deny-by-default rules. Users who may not see an object get 404, never
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db as _db
-from portal.letters.models import Letter
 from tests.conftest import csrf_token, force_login
-from tests.factories import accepted_referral, document_sessions
+from tests.factories import accepted_referral, document_sessions, stored_letter
 
 USERS = [
     "anonymous",
@@ -76,16 +73,7 @@ def test_every_route_is_in_the_matrix(app):
 def objects(world):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     document_sessions(referral, world.clinician, 2)
-    pdf = b"%PDF-1.4 access-matrix placeholder"
-    letter = Letter(
-        referral=referral,
-        kind="treatment_summary",
-        version=1,
-        pdf=pdf,
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        signed_by_id=world.clinician.id,
-    )
-    _db.session.add(letter)
+    letter = stored_letter(referral, world.clinician)
     _db.session.commit()
     return {"R": referral.id, "P": referral.patient_id, "L": letter.id}
 

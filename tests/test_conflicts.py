@@ -9,12 +9,18 @@ from sqlalchemy import select, text
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
+from portal.letters.models import Letter
 from portal.referrals.models import Referral
 from portal.referrals.service import StaleEdit, change_state
 from portal.referrals.states import State
 from portal.treatment.models import TreatmentSession
 from tests.conftest import csrf_token, force_login
-from tests.factories import accepted_referral, create_referral, document_sessions
+from tests.factories import (
+    accepted_referral,
+    create_referral,
+    document_sessions,
+    stored_letter,
+)
 
 
 def test_stale_post_is_refused_and_its_audit_row_survives_the_rollback(app, world):
@@ -84,21 +90,7 @@ def test_double_submitted_session_form_records_one_session(app, world):
 
 
 def test_colleague_download_is_not_proof_of_receipt(app, world):
-    import hashlib
-
-    from portal.letters.models import Letter
-
-    referral = create_referral(world.referrer)
-    pdf = b"%PDF-1.4 receipt test"
-    letter = Letter(
-        referral=referral,
-        kind="treatment_summary",
-        version=1,
-        pdf=pdf,
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        signed_by_id=world.clinician.id,
-    )
-    db.session.add(letter)
+    letter = stored_letter(create_referral(world.referrer), world.clinician)
     db.session.commit()
     client = app.test_client()
     force_login(client, world.colleague)

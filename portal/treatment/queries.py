@@ -5,11 +5,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.audit.service import record
+from portal.extensions import db
+from portal.referrals.models import Referral
+from portal.referrals.states import State
+from portal.treatment.models import TreatmentCourse
 from portal.treatment.scales import PHQ9, Change, change
 
 if TYPE_CHECKING:
-    from portal.referrals.models import Referral
+    from portal.auth.models import User
     from portal.treatment.models import Assessment
+
+ACTIVE = (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT)
+
+
+def active_courses(user: User) -> list[TreatmentCourse]:
+    """The clinic's courses that are planned or running, urgent first."""
+    stmt = (
+        select(TreatmentCourse)
+        .join(TreatmentCourse.referral)
+        .where(Referral.clinic_id == user.clinic_id, Referral.state.in_(ACTIVE))
+        .options(
+            selectinload(TreatmentCourse.referral).selectinload(Referral.patient),
+            selectinload(TreatmentCourse.sessions),
+            selectinload(TreatmentCourse.clinician),
+        )
+        .order_by(Referral.urgency.desc(), TreatmentCourse.id)
+    )
+    courses = list(db.session.scalars(stmt))
+    record("course.list", "treatment_course", None, actor=user, detail=f"{len(courses)} shown")
+    return courses
 
 
 @dataclass(frozen=True)

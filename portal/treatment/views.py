@@ -6,22 +6,16 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from portal.audit.service import record
 from portal.extensions import db
-from portal.referrals import queries
-from portal.referrals.models import Referral
+from portal.referrals import queries as referral_queries
 from portal.referrals.service import StaleEdit
-from portal.referrals.states import InvalidTransition, State
-from portal.treatment import service
+from portal.referrals.states import InvalidTransition
+from portal.treatment import queries, service
 from portal.treatment.forms import CompleteForm, SessionForm
 from portal.treatment.models import TreatmentCourse
 
 bp = Blueprint("treatment", __name__, url_prefix="/treatment")
-
-ACTIVE = (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT)
 
 
 @bp.before_request
@@ -32,24 +26,12 @@ def clinic_staff_only():
 
 @bp.get("/")
 def courses():
-    stmt = (
-        select(TreatmentCourse)
-        .join(TreatmentCourse.referral)
-        .where(Referral.clinic_id == current_user.clinic_id, Referral.state.in_(ACTIVE))
-        .options(
-            selectinload(TreatmentCourse.referral).selectinload(Referral.patient),
-            selectinload(TreatmentCourse.sessions),
-            selectinload(TreatmentCourse.clinician),
-        )
-        .order_by(Referral.urgency.desc(), TreatmentCourse.id)
-    )
-    active = list(db.session.scalars(stmt))
-    record("course.list", "treatment_course", None, detail=f"{len(active)} shown")
+    active = queries.active_courses(current_user)
     return render_template("treatment/courses.html", courses=active)
 
 
 def _course_for(referral_id: int) -> TreatmentCourse:
-    referral = queries.get_referral_or_404(referral_id, current_user, "document")
+    referral = referral_queries.get_referral_or_404(referral_id, current_user, "document")
     if referral.course is None:
         abort(404)
     return referral.course
