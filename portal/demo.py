@@ -4,7 +4,7 @@ referral has its timeline and audit trail exactly as if the users had clicked th
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.auth.models import Role, User
 from portal.auth.service import create_user
 from portal.clinics.models import Clinic, Practice
+from portal.db import utcnow
 from portal.extensions import db
 from portal.letters.service import issue_summary
 from portal.referrals.service import NewReferral, change_state, submit_referral
@@ -172,8 +173,37 @@ def seed() -> bool:
                 expected_version=referral.version,
             )
             letter_written = True
+        _backdate(referral, days_ago=24 - index)
     db.session.flush()
     return True
+
+
+def _backdate(referral, *, days_ago: int) -> None:
+    """Spread the demo timeline over past days, as if it had happened, so that dates on the
+    queue, the timeline and the letters agree with each other."""
+    db.session.flush()
+    now = utcnow()
+    sessions = referral.course.sessions if referral.course else []
+    if sessions:  # received a week before the first session
+        first = datetime.combine(sessions[0].session_date, time(14), tzinfo=UTC)
+        start = first - timedelta(days=7)
+    else:
+        start = now - timedelta(days=days_ago, hours=3)
+    referral.created_at = referral.submitted_at = start
+    referral.assessments[0].taken_on = start.date()
+    session_days = iter(s.session_date for s in sessions)
+    moment = start
+    for event in referral.events:
+        if event.kind == "letter_issued":
+            moment = now  # the letter itself was signed now
+        elif event.kind == "session_recorded" or event.to_state == State.IN_TREATMENT:
+            day = (
+                next(session_days) if event.kind == "session_recorded" else sessions[0].session_date
+            )
+            moment = datetime.combine(day, time(15), tzinfo=UTC)
+        elif event is not referral.events[0]:
+            moment = min(moment + timedelta(hours=26), now)
+        event.at = moment
 
 
 def _submit(index: int, rng: random.Random, referrer: User):
@@ -248,8 +278,6 @@ def _advance(
 def _document(referral, count: int, rng: random.Random, clinician: User) -> None:
     baseline = referral.assessments[0].total
     start = date.today() - timedelta(days=3 * count + 2)
-    # The demo's referral arrived a week before its first session.
-    referral.assessments[0].taken_on = start - timedelta(days=7)
     course = referral.course
     for number in range(count):
         # Depression scores fall over the series, as they do for responders.
