@@ -85,7 +85,6 @@ TRANSITIONS: dict[tuple[State, State], frozenset[str]] = {
     (State.CANCELLED, State.IN_REVIEW): STAFF,
 }
 
-TERMINAL = frozenset({State.COMPLETED})
 # States that need a written reason on the event.
 REASON_REQUIRED = frozenset({State.DECLINED, State.CANCELLED, State.NEEDS_INFO})
 
