@@ -1,7 +1,9 @@
-"""One way for every page to apply a state-change form: validate, change, commit once, PRG."""
+"""One way for every page to apply a referral form: validate, call the service, commit once,
+flash what happened, and go back to the referral's page (post-redirect-get)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import flash, redirect, url_for
@@ -15,26 +17,38 @@ if TYPE_CHECKING:
     from portal.forms import VersionedForm
     from portal.referrals.models import Referral
 
+# Domain errors a referral action may raise; each message is written for the user.
+REFUSALS = (StaleEdit, InvalidTransition, MissingReason, ValueError)
 
-def apply_state_form(referral: Referral, target: State, form: VersionedForm, success: str):
-    """Move `referral` to `target` with the form's reason; flash what happened; back to its page."""
+
+def apply_referral_form(
+    referral: Referral, form: VersionedForm, act: Callable[[int], object], success: str
+):
+    """Validate `form`, then run `act(expected_version)`; roll back and explain a refusal."""
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
     else:
         try:
-            change_state(
-                referral,
-                target,
-                actor=current_user,
-                expected_version=form.expected_version(),
-                reason=getattr(form, "reason", None) and form.reason.data or "",
-            )
-        except (StaleEdit, InvalidTransition, MissingReason) as error:
+            act(form.expected_version())
+        except REFUSALS as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
             db.session.commit()
             flash(success.format(number=referral.number), "success")
     return redirect(url_for("referrals.detail", referral_id=referral.id))
+
+
+def apply_state_form(referral: Referral, target: State, form: VersionedForm, success: str):
+    """Move `referral` to `target` with the form's reason."""
+    reason = form.reason.data if hasattr(form, "reason") else ""
+    return apply_referral_form(
+        referral,
+        form,
+        lambda version: change_state(
+            referral, target, actor=current_user, expected_version=version, reason=reason or ""
+        ),
+        success,
+    )

@@ -105,11 +105,23 @@ def _receiving_clinic_id() -> int:
 def lock_for_edit(referral: Referral, *, actor: User, expected_version: int) -> None:
     """Optimistic lock: refuse if the referral moved on since the user loaded it, and bump its
     version so that a concurrent edit of the same version fails instead of overwriting."""
-    if referral.version != expected_version:
-        record("referral.edit", "referral", referral.id, actor=actor, outcome="conflict")
-        raise StaleEdit(referral)
+    refuse_if_stale(referral, actor=actor, expected_version=expected_version)
     referral.updated_at = utcnow()
     flush_or_stale()
+
+
+def refuse_if_stale(
+    referral: Referral,
+    *,
+    actor: User,
+    expected_version: int,
+    action: str = "referral.edit",
+    detail: str = "",
+) -> None:
+    """Raise StaleEdit, audited as a conflict, if the referral moved on since the user saw it."""
+    if referral.version != expected_version:
+        record(action, "referral", referral.id, actor=actor, outcome="conflict", detail=detail)
+        raise StaleEdit(referral)
 
 
 def flush_or_stale() -> None:
@@ -129,16 +141,13 @@ def change_state(
     reason: str = "",
 ) -> ReferralEvent:
     """Move the referral to `target`, recording the timeline event and the audit row."""
-    if referral.version != expected_version:
-        record(
-            "referral.transition",
-            "referral",
-            referral.id,
-            actor=actor,
-            outcome="conflict",
-            detail=f"{referral.state}->{target}",
-        )
-        raise StaleEdit(referral)
+    refuse_if_stale(
+        referral,
+        actor=actor,
+        expected_version=expected_version,
+        action="referral.transition",
+        detail=f"{referral.state}->{target}",
+    )
     current = referral.state_enum
     check_transition(current, target, actor.role)
     reason = reason.strip()

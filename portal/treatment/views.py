@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.referrals import queries as referral_queries
+from portal.referrals.actions import apply_referral_form
 from portal.referrals.service import StaleEdit
 from portal.referrals.states import InvalidTransition
 from portal.treatment import queries, service
@@ -80,19 +81,11 @@ def new_session(referral_id: int):
 @bp.post("/referrals/<int:referral_id>/complete")
 def complete(referral_id: int):
     course = _course_for(referral_id)
-    form = CompleteForm()
-    if form.validate_on_submit():
-        try:
-            service.complete_course(
-                course,
-                actor=current_user,
-                expected_version=form.expected_version(),
-                ended_on=date.today(),
-            )
-        except (StaleEdit, InvalidTransition, ValueError) as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("The course is completed. Write the treatment summary letter next.", "success")
-    return redirect(url_for("referrals.detail", referral_id=course.referral_id))
+    return apply_referral_form(
+        course.referral,
+        CompleteForm(),
+        lambda version: service.complete_course(
+            course, actor=current_user, expected_version=version, ended_on=date.today()
+        ),
+        "The course of referral {number} is completed. Write the treatment summary letter next.",
+    )

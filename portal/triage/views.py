@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.forms import choices
 from portal.referrals import queries
-from portal.referrals.actions import apply_state_form
+from portal.referrals.actions import apply_referral_form, apply_state_form
 from portal.referrals.service import StaleEdit
 from portal.referrals.states import InvalidTransition, State
 from portal.triage import service
@@ -50,19 +50,14 @@ def _back(referral):
 @bp.post("/<int:referral_id>/open")
 def open_referral(referral_id: int):
     referral = queries.get_referral_or_404(referral_id, current_user, "act")
-    form = OpenForm()
-    if form.validate_on_submit():
-        try:
-            service.open_for_review(
-                referral, actor=current_user, expected_version=form.expected_version()
-            )
-        except (StaleEdit, InvalidTransition) as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Referral {referral.number} is in review and assigned to you.", "success")
-    return _back(referral)
+    return apply_referral_form(
+        referral,
+        OpenForm(),
+        lambda version: service.open_for_review(
+            referral, actor=current_user, expected_version=version
+        ),
+        "Referral {number} is in review and assigned to you.",
+    )
 
 
 @bp.route("/<int:referral_id>/accept", methods=["GET", "POST"])
