@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -26,6 +26,8 @@ class Patient(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(10))
+    # SPRAVATO REMS patient enrolment, recorded by the clinic; None until enrolled.
+    rems_enrolled_on: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -50,6 +52,12 @@ class Referral(Base):
     requested_modality: Mapped[str] = mapped_column(String(20))
     urgency: Mapped[str] = mapped_column(String(10), default="routine")
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The full intake as the referrer entered it (sections of DOMAIN.md "What a referral
+    # carries"), kept as one document; what is queried lives in columns.
+    intake: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Worked out on submit and stored: [{"code", "label", "answer"}], see referrals/screening.
+    screening_flags: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    trd_met: Mapped[bool | None] = mapped_column(Boolean)
     assigned_coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
