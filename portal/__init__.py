@@ -26,7 +26,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
 
-    from portal import extensions, web
+    from portal import extensions, models, web  # noqa: F401 - models registers every table
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(

@@ -37,24 +37,35 @@ def bp_field(label: str, low: int, high: int) -> IntegerField:
     )
 
 
+def scale_form(
+    base: type[FlaskForm],
+    prefix: str,
+    items: list[str],
+    answers: list[tuple[int, str]],
+    *,
+    required: bool,
+) -> type[FlaskForm]:
+    """A subclass of `base` with a scale's items as radio groups named <prefix>_1..<prefix>_N,
+    and <prefix>_answers() / <prefix>_fields() to read them back."""
+    fields: dict[str, object] = {}
+    for number, text in enumerate(items, start=1):
+        check = InputRequired(message="Choose an answer.") if required else Optional()
+        fields[f"{prefix}_{number}"] = RadioField(
+            f"{number}. {text}", choices=choices(answers), coerce=int, validators=[check]
+        )
+    count = len(items)
+
+    def read_answers(self) -> list[int | None]:
+        return [getattr(self, f"{prefix}_{n}").data for n in range(1, count + 1)]
+
+    def item_fields(self) -> list:
+        return [getattr(self, f"{prefix}_{n}") for n in range(1, count + 1)]
+
+    fields[f"{prefix}_answers"] = read_answers
+    fields[f"{prefix}_fields"] = item_fields
+    return type(base.__name__, (base,), fields)
+
+
 def phq9_form(base: type[FlaskForm], *, required: bool) -> type[FlaskForm]:
     """A subclass of `base` with the nine PHQ-9 items as radio groups named phq9_1..phq9_9."""
-    fields = {}
-    for number, text in enumerate(PHQ9_ITEMS, start=1):
-        check = InputRequired(message="Choose an answer.") if required else Optional()
-        fields[f"phq9_{number}"] = RadioField(
-            f"{number}. {text}",
-            choices=choices(PHQ9_ANSWERS),
-            coerce=int,
-            validators=[check],
-        )
-
-    def phq9_answers(self) -> list[int | None]:
-        return [getattr(self, f"phq9_{n}").data for n in range(1, 10)]
-
-    def phq9_fields(self) -> list:
-        return [getattr(self, f"phq9_{n}") for n in range(1, 10)]
-
-    fields["phq9_answers"] = phq9_answers
-    fields["phq9_fields"] = phq9_fields
-    return type(base.__name__, (base,), fields)
+    return scale_form(base, "phq9", PHQ9_ITEMS, PHQ9_ANSWERS, required=required)

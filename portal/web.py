@@ -22,14 +22,18 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
+    from portal.attachments.views import bp as attachments_bp
     from portal.auth.views import bp as auth_bp
     from portal.letters.views import bp as letters_bp
+    from portal.messages.views import bp as messages_bp
     from portal.referrals.views import bp as referrals_bp
     from portal.treatment.views import bp as treatment_bp
     from portal.triage.views import bp as triage_bp
     from portal.web_filters import register_filters
 
     for blueprint in (auth_bp, referrals_bp, triage_bp, treatment_bp, letters_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (attachments_bp, messages_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 

@@ -45,6 +45,7 @@ def app(tmp_path_factory):
 
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = url
+        ATTACHMENT_DIR = str(tmp_path_factory.mktemp("attachments"))
 
     application = create_app(Config)
     application.test_client_class = IsolatedClient

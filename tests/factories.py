@@ -204,3 +204,39 @@ class World:
             credentials="",
             email="elsewhere@example.test",
         )
+
+
+def png_bytes(width: int = 4, height: int = 4) -> bytes:
+    """A real, tiny PNG image."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def stored_attachment(referral: Referral, user: User, data: bytes | None = None):
+    """An attachment stored through the real checks and store."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from portal.attachments.service import add_upload
+
+    upload = FileStorage(io.BytesIO(data or png_bytes()), filename="scan.png")
+    return add_upload(referral, upload, actor=user)
+
+
+def intake_form(**overrides) -> dict:
+    """A complete intake as the browser would post it (action=submit); overrides replace
+    fields, and None removes one."""
+    from portal.referrals.intake import document_from
+    from portal.referrals.intake_io import formdata_from_document
+
+    fields = formdata_from_document(document_from(referral_data()))
+    data = {k: (v if k == "diagnoses" else v[0]) for k, v in fields.items()}
+    data["action"] = "submit"
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}

@@ -12,7 +12,12 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.extensions import db as _db
 from tests.conftest import csrf_token, force_login
-from tests.factories import accepted_referral, document_sessions, stored_letter
+from tests.factories import (
+    accepted_referral,
+    document_sessions,
+    stored_attachment,
+    stored_letter,
+)
 
 USERS = [
     "anonymous",
@@ -44,6 +49,11 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("referrals.patient", "GET"): ({"patient_id": "P"}, SEES_REFERRAL),
     ("referrals.cancel", "POST"): (R, CHANGES_REFERRAL),
     ("referrals.answer", "POST"): (R, {"referrer"}),
+    ("referrals.edit", "GET"): (R, {"referrer"}),
+    ("referrals.edit", "POST"): (R, {"referrer"}),
+    ("messages.post", "POST"): (R, CHANGES_REFERRAL),
+    ("attachments.upload", "POST"): (R, CHANGES_REFERRAL),
+    ("attachments.download", "GET"): ({"attachment_id": "A"}, SEES_REFERRAL),
     ("triage.queue", "GET"): ({}, STAFF | {"other_staff"}),
     ("triage.open_referral", "POST"): (R, STAFF),
     ("triage.accept", "GET"): (R, STAFF),
@@ -74,8 +84,9 @@ def objects(world):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     document_sessions(referral, world.clinician, 2)
     letter = stored_letter(referral, world.clinician)
+    attachment = stored_attachment(referral, world.referrer)
     _db.session.commit()
-    return {"R": referral.id, "P": referral.patient_id, "L": letter.id}
+    return {"R": referral.id, "P": referral.patient_id, "L": letter.id, "A": attachment.id}
 
 
 @pytest.mark.parametrize("user_name", USERS)
@@ -111,6 +122,7 @@ def test_denied_reads_are_audited(app, world, objects):
         f"/referrals/{objects['R']}",
         f"/referrals/patients/{objects['P']}",
         f"/letters/{objects['L']}/download",
+        f"/attachments/{objects['A']}",
     ):
         response = client.get(url)
         assert response.status_code == 404
@@ -125,5 +137,5 @@ def test_denied_reads_are_audited(app, world, objects):
         ("referral", objects["R"]),
         ("patient", objects["P"]),
         ("letter", objects["L"]),
-    }
+    }  # the attachment's refusal is audited against its referral, already in the set
     assert all(e.ip == "127.0.0.1" for e in denied)

@@ -11,19 +11,17 @@ from sqlalchemy import select
 from portal.letters.models import Letter
 from portal.referrals.models import Referral
 from tests.conftest import csrf_token, login
+from tests.factories import intake_form
 
-PHQ9 = {f"phq9_{i}": "2" for i in range(1, 9)} | {"phq9_9": "0"}
-REFERRAL_FORM = {
-    "first_name": "Quentin",
-    "last_name": "Lovelace",
-    "date_of_birth": "1979-02-14",
-    "sex": "male",
-    "diagnosis_code": "F33.2",
-    "requested_modality": "iv_ketamine",
-    "urgency": "routine",
-    "reason": "Failed sertraline and venlafaxine at full dose.",
-    **PHQ9,
-}
+REFERRAL_FORM = intake_form(
+    first_name="Quentin",
+    last_name="Lovelace",
+    date_of_birth="1979-02-14",
+    sex="male",
+    reason="Failed sertraline and venlafaxine at full dose.",
+    **{f"phq9_{i}": "2" for i in range(1, 9)},
+    phq9_9="0",
+)
 
 
 def _version(client, referral_id: int) -> str:

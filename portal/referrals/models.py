@@ -45,7 +45,8 @@ class Referral(Base):
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
     referrer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"), index=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    # None only while a draft has no valid patient details yet (they live in form_data).
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
     state: Mapped[str] = mapped_column(String(20), default=State.DRAFT, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     diagnosis_code: Mapped[str] = mapped_column(String(10))
@@ -58,6 +59,10 @@ class Referral(Base):
     # Worked out on submit and stored: [{"code", "label", "answer"}], see referrals/screening.
     screening_flags: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     trd_met: Mapped[bool | None] = mapped_column(Boolean)
+    # The intake form exactly as last typed (field name -> values), so a draft or a refused
+    # submit loses nothing; `form_key` makes a double submit of the same form harmless.
+    form_data: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    form_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     assigned_coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -70,7 +75,7 @@ class Referral(Base):
     practice: Mapped[Practice | None] = relationship()
     referrer: Mapped[User] = relationship(foreign_keys=[referrer_id])
     assigned_coordinator: Mapped[User | None] = relationship(foreign_keys=[assigned_coordinator_id])
-    patient: Mapped[Patient] = relationship(back_populates="referrals")
+    patient: Mapped[Patient | None] = relationship(back_populates="referrals")
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", order_by="ReferralEvent.id"
     )

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from portal.attachments.service import CLOSED
+from portal.referrals.intake_forms import TRIAL_OUTCOME_LABELS
 from portal.referrals.permissions import can_act, can_document
+from portal.referrals.screening import (
+    MED_CLASS_LABELS,
+    SCREENING_QUESTIONS,
+    failed_adequate_trials,
+)
 from portal.referrals.states import State, allowed_targets
 from portal.treatment.queries import scale_progress, session_scores
 
@@ -14,10 +21,24 @@ if TYPE_CHECKING:
 
 
 def referral_page_context(referral: Referral, user: User) -> dict:
+    from portal.attachments.service import attachments_of
+    from portal.messages.forms import MessageForm
+    from portal.messages.service import thread
+
     targets = set(allowed_targets(referral.state_enum, user.role))
     staff = user.is_clinic_staff
     return {
         "referral": referral,
+        "intake": intake_view(referral),
+        "baselines": [a for a in referral.assessments if a.is_baseline],
+        "attachments": attachments_of(referral),
+        "messages": thread(referral),
+        "message_form": MessageForm(formdata=None),
+        "can_message": can_act(user, referral),
+        "can_attach": can_act(user, referral) and referral.state not in CLOSED,
+        "can_edit_intake": user.is_referrer
+        and can_act(user, referral)
+        and referral.state in (State.DRAFT, State.NEEDS_INFO),
         "progress": scale_progress(referral),
         "session_scores": session_scores(referral),
         "letters": sorted(referral.letters, key=lambda letter: (-letter.version, -letter.id)),
@@ -38,6 +59,35 @@ def referral_page_context(referral: Referral, user: User) -> dict:
         and referral.course is not None
         and bool(referral.course.sessions),
         "open_question": _open_question(referral),
+    }
+
+
+def intake_view(referral: Referral) -> dict:
+    """The intake with its codes turned into words, for the read-only intake partial."""
+    doc = referral.intake or {}
+    trials = [
+        {**t, "outcome_label": TRIAL_OUTCOME_LABELS.get(t.get("outcome"), t.get("outcome"))}
+        for t in doc.get("trials", [])
+    ]
+    medications = [
+        {**m, "class_label": MED_CLASS_LABELS.get(m.get("drug_class", ""), "")}
+        for m in doc.get("medications", [])
+    ]
+    answers = doc.get("screening", {})
+    screening = [
+        {
+            "question": question,
+            "yes": bool(answers.get(key)),
+            "details": answers.get(f"{key}_details", ""),
+        }
+        for key, question, _ in SCREENING_QUESTIONS
+    ]
+    return {
+        **doc,
+        "trials": trials,
+        "medications": medications,
+        "screening_answers": screening,
+        "failed_trials": len(failed_adequate_trials(doc.get("trials", []))),
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -13,10 +13,8 @@ from portal.auth.models import User
 from portal.clinics.models import Clinic
 from portal.db import utcnow
 from portal.extensions import db
-from portal.referrals.models import Patient, Referral, ReferralEvent
+from portal.referrals.models import Referral, ReferralEvent
 from portal.referrals.states import REASON_REQUIRED, State, check_transition
-from portal.treatment.assessments import add_assessment
-from portal.treatment.scales import PHQ9, phq9_item9_positive, score
 
 
 class StaleEdit(Exception):
@@ -46,6 +44,10 @@ class MissingReason(ValueError):
 
 @dataclass(frozen=True)
 class NewReferral:
+    """The essentials of a referral, for the demo, imports and tests; the rest of the intake
+    takes typical values (see portal.referrals.intake.document_from), or `intake` overrides
+    whole sections of the intake document."""
+
     first_name: str
     last_name: str
     date_of_birth: date
@@ -55,43 +57,14 @@ class NewReferral:
     reason: str
     urgency: str
     phq9_answers: list[int]
+    intake: dict = field(default_factory=dict)
 
 
 def submit_referral(data: NewReferral, *, actor: User) -> Referral:
-    """Create the patient and the referral with its baseline PHQ-9, and submit it."""
-    baseline = score(PHQ9.code, data.phq9_answers)
-    patient = Patient(
-        first_name=data.first_name.strip(),
-        last_name=data.last_name.strip(),
-        date_of_birth=data.date_of_birth,
-        sex=data.sex,
-        created_by_id=actor.id,
-    )
-    urgency = data.urgency
-    if phq9_item9_positive(baseline.answers):
-        urgency = "urgent"  # DOMAIN.md: item 9 above 0 makes the referral urgent
-    referral = Referral(
-        clinic_id=_receiving_clinic_id(),
-        referrer_id=actor.id,
-        practice_id=actor.practice_id,
-        patient=patient,
-        state=State.DRAFT,
-        diagnosis_code=data.diagnosis_code,
-        requested_modality=data.requested_modality,
-        reason=data.reason.strip(),
-        urgency=urgency,
-    )
-    db.session.add(referral)
-    db.session.flush()
-    record("referral.create", "referral", referral.id, actor=actor)
-    record("patient.create", "patient", patient.id, actor=actor)
-    add_assessment(
-        referral, PHQ9.code, baseline.answers, taken_on=date.today(), actor=actor, is_baseline=True
-    )
-    change_state(referral, State.SUBMITTED, actor=actor, expected_version=referral.version)
-    referral.submitted_at = utcnow()
-    db.session.flush()
-    return referral
+    """Create and submit a complete referral through the same rules as the intake form."""
+    from portal.referrals.intake import submit_document  # the intake builds on this module
+
+    return submit_document(data, actor=actor)
 
 
 def _receiving_clinic_id() -> int:

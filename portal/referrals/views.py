@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.extensions import db
+from portal.messages.service import mark_seen
 from portal.referrals import queries
 from portal.referrals.actions import apply_state_form
-from portal.referrals.forms import CancelForm, ReferralForm
+from portal.referrals.forms import CancelForm
 from portal.referrals.presenters import referral_page_context
-from portal.referrals.service import NewReferral, submit_referral
 from portal.referrals.states import State
 from portal.triage.forms import DecisionForm
 
@@ -29,35 +29,16 @@ def dashboard():
     return render_template("referrals/dashboard.html", referrals=referrals)
 
 
-@bp.route("/new", methods=["GET", "POST"])
-def new():
-    _referrers_only()
-    form = ReferralForm()
-    if form.validate_on_submit():
-        data = NewReferral(
-            first_name=form.first_name.data,
-            last_name=form.last_name.data,
-            date_of_birth=form.date_of_birth.data,
-            sex=form.sex.data,
-            diagnosis_code=form.diagnosis_code.data,
-            requested_modality=form.requested_modality.data,
-            reason=form.reason.data,
-            urgency=form.urgency.data,
-            phq9_answers=form.phq9_answers(),
-        )
-        referral = submit_referral(data, actor=current_user)
-        db.session.commit()
-        flash(f"Referral {referral.number} was sent to the clinic.", "success")
-        return redirect(url_for("referrals.detail", referral_id=referral.id))
-    if form.errors:
-        flash("The referral was not sent: please correct the fields marked below.", "error")
-    return render_template("referrals/new.html", form=form), 422 if form.errors else 200
-
-
 @bp.get("/<int:referral_id>")
 def detail(referral_id: int):
     referral = queries.get_referral_or_404(referral_id, current_user)
-    return render_template("referrals/detail.html", **referral_page_context(referral, current_user))
+    if referral.state == State.DRAFT:
+        return redirect(url_for("referrals.edit", referral_id=referral.id))
+    context = referral_page_context(referral, current_user)
+    if current_user.is_referrer:
+        context["seen_before"] = mark_seen(current_user, referral)
+    db.session.commit()
+    return render_template("referrals/detail.html", **context)
 
 
 def _move(referral_id: int, target: State, form, success: str):
@@ -90,3 +71,7 @@ def answer(referral_id: int):
 def patient(patient_id: int):
     patient, referrals = queries.get_patient_or_404(patient_id, current_user)
     return render_template("referrals/patient.html", patient=patient, referrals=referrals)
+
+
+# The intake pages register on this blueprint.
+from portal.referrals import intake_views  # noqa: E402,F401

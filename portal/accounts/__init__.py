@@ -1,0 +1,1 @@
+"""Accounts for referring providers: invitations, requests and the provider profile."""

@@ -1,0 +1,1 @@
+"""Files attached to a referral: checked by content, stored outside static/, served as downloads."""

@@ -1,0 +1,83 @@
+"""Attaching files to a referral, and reading them back for the people who may see it."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from werkzeug.utils import secure_filename
+
+from portal.attachments import storage
+from portal.attachments.checks import EXTENSIONS, Refused, check
+from portal.attachments.models import Attachment
+from portal.audit.service import record
+from portal.extensions import db
+from portal.referrals.service import add_event
+from portal.referrals.states import State
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import FileStorage
+
+    from portal.auth.models import User
+    from portal.referrals.models import Referral
+
+CLOSED = (State.DECLINED, State.COMPLETED, State.CANCELLED)
+
+
+def add_upload(referral: Referral, upload: FileStorage, *, actor: User) -> Attachment:
+    """Check the upload by content and store it; raises Refused with the reason."""
+    if referral.state in CLOSED:
+        raise Refused("This referral is closed; files can no longer be added.")
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    data = upload.stream.read(limit + 1)
+    content_type = check(data, max_bytes=limit)
+    stem = secure_filename(upload.filename or "")[:200].rsplit(".", 1)[0] or "attachment"
+    attachment = Attachment(
+        referral=referral,
+        filename=f"{stem}.{EXTENSIONS[content_type]}",
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        storage_name=storage.write(data),
+        uploaded_by_id=actor.id,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    record("attachment.create", "attachment", attachment.id, actor=actor)
+    if referral.state != State.DRAFT:
+        add_event(referral, "attachment_added", actor=actor, reason=attachment.filename)
+    return attachment
+
+
+def add_uploads(
+    referral: Referral, uploads: list[FileStorage], *, actor: User
+) -> tuple[list[Attachment], list[str]]:
+    """Every non-empty upload: those accepted, and a refusal sentence for each other one."""
+    added, refusals = [], []
+    for upload in uploads:
+        if not upload or not upload.filename:
+            continue
+        try:
+            added.append(add_upload(referral, upload, actor=actor))
+        except Refused as refusal:
+            refusals.append(f"{secure_filename(upload.filename) or 'The file'}: {refusal}")
+    return added, refusals
+
+
+def attachments_of(referral: Referral) -> list[Attachment]:
+    return list(
+        db.session.scalars(
+            db.select(Attachment)
+            .where(Attachment.referral_id == referral.id)
+            .order_by(Attachment.id)
+        )
+    )
+
+
+def read_attachment(attachment: Attachment, *, actor: User) -> bytes:
+    data = storage.read(attachment.storage_name)
+    if hashlib.sha256(data).hexdigest() != attachment.sha256:
+        raise Refused("The stored file does not match its checksum.")
+    record("attachment.download", "attachment", attachment.id, actor=actor)
+    return data

@@ -1,0 +1,53 @@
+"""Uploading files to a referral from its page, and downloading them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from portal.attachments.checks import Refused
+from portal.attachments.models import Attachment
+from portal.attachments.service import add_uploads, read_attachment
+from portal.extensions import db
+from portal.referrals.queries import get_referral_or_404
+
+bp = Blueprint("attachments", __name__)
+
+
+@bp.post("/referrals/<int:referral_id>/attachments")
+def upload(referral_id: int):
+    referral = get_referral_or_404(referral_id, current_user, "act")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    added, refusals = add_uploads(
+        referral, request.files.getlist("attachments"), actor=current_user
+    )
+    db.session.commit()
+    for refusal in refusals:
+        flash(refusal, "error")
+    if added:
+        flash(f"{len(added)} file{'s' if len(added) != 1 else ''} attached.", "success")
+    elif not refusals:
+        flash("Choose a file to attach.", "error")
+    return redirect(url_for("referrals.detail", referral_id=referral.id, _anchor="attachments"))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def download(attachment_id: int):
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None:
+        abort(404)
+    get_referral_or_404(attachment.referral_id, current_user)  # 404 for anyone who may not see it
+    try:
+        data = read_attachment(attachment, actor=current_user)
+    except (FileNotFoundError, Refused):
+        abort(404)
+    db.session.commit()
+    response = Response(data, mimetype=attachment.content_type)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{attachment.filename}"'  # secure_filename()'d at upload
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,114 @@
+"""Posting messages on a referral, and what is new for a user since they last looked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from portal.audit.service import record
+from portal.db import utcnow
+from portal.extensions import db
+from portal.messages.models import Message, SeenMark
+from portal.referrals.models import ReferralEvent
+from portal.referrals.states import State
+
+if TYPE_CHECKING:
+    from portal.auth.models import User
+    from portal.referrals.models import Referral
+
+
+def post_message(referral: Referral, body: str, *, actor: User) -> Message:
+    body = body.strip()
+    if not body:
+        raise ValueError("Write a message before sending.")
+    message = Message(referral_id=referral.id, author_id=actor.id, body=body)
+    db.session.add(message)
+    db.session.flush()
+    record("message.create", "referral", referral.id, actor=actor, detail=f"message {message.id}")
+    return message
+
+
+def thread(referral: Referral) -> list[Message]:
+    return list(
+        db.session.scalars(
+            select(Message).where(Message.referral_id == referral.id).order_by(Message.id)
+        )
+    )
+
+
+def last_seen(user: User, referral_ids: list[int]) -> dict[int, datetime]:
+    if not referral_ids:
+        return {}
+    rows = db.session.execute(
+        select(SeenMark.referral_id, SeenMark.seen_at).where(
+            SeenMark.user_id == user.id, SeenMark.referral_id.in_(referral_ids)
+        )
+    )
+    return dict(rows.tuples().all())
+
+
+def mark_seen(user: User, referral: Referral) -> datetime | None:
+    """Record that `user` looked at the referral now; return when they had looked before."""
+    mark = db.session.scalar(
+        select(SeenMark).where(SeenMark.user_id == user.id, SeenMark.referral_id == referral.id)
+    )
+    before = mark.seen_at if mark else None
+    if mark is None:
+        mark = SeenMark(user_id=user.id, referral_id=referral.id)
+        db.session.add(mark)
+    mark.seen_at = utcnow()
+    return before
+
+
+@dataclass(frozen=True)
+class News:
+    letter: bool = False
+    message: bool = False
+    question: bool = False
+
+    def __bool__(self) -> bool:
+        return self.letter or self.message or self.question
+
+
+def news_for(user: User, referrals: list[Referral]) -> dict[int, News]:
+    """For each referral, whether a letter, a message from the clinic or a question arrived
+    since `user` last opened it. Three queries whatever the number of referrals."""
+    ids = [r.id for r in referrals]
+    seen = last_seen(user, ids)
+    if not ids:
+        return {}
+    latest_message = dict(
+        db.session.execute(
+            select(Message.referral_id, func.max(Message.created_at))
+            .where(Message.referral_id.in_(ids), Message.author_id != user.id)
+            .group_by(Message.referral_id)
+        )
+        .tuples()
+        .all()
+    )
+    latest_question = dict(
+        db.session.execute(
+            select(ReferralEvent.referral_id, func.max(ReferralEvent.at))
+            .where(ReferralEvent.referral_id.in_(ids), ReferralEvent.to_state == State.NEEDS_INFO)
+            .group_by(ReferralEvent.referral_id)
+        )
+        .tuples()
+        .all()
+    )
+    news = {}
+    for referral in referrals:
+        since = seen.get(referral.id)
+
+        def newer(moment: datetime | None, since: datetime | None = since) -> bool:
+            return moment is not None and (since is None or moment > since)
+
+        letters = [l.created_at for l in referral.letters if l.status == "final"]  # noqa: E741
+        news[referral.id] = News(
+            letter=any(newer(m) for m in letters),
+            message=newer(latest_message.get(referral.id)),
+            question=referral.state == State.NEEDS_INFO and newer(latest_question.get(referral.id)),
+        )
+    return news

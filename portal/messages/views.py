@@ -1,0 +1,28 @@
+"""Posting to a referral's message thread."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.messages.forms import MessageForm
+from portal.messages.service import post_message
+from portal.referrals.presenters import referral_page_context
+from portal.referrals.queries import get_referral_or_404
+
+bp = Blueprint("messages", __name__, url_prefix="/referrals")
+
+
+@bp.post("/<int:referral_id>/messages")
+def post(referral_id: int):
+    referral = get_referral_or_404(referral_id, current_user, "act")
+    form = MessageForm()
+    if form.validate_on_submit():
+        post_message(referral, form.body.data, actor=current_user)
+        db.session.commit()
+        flash("Message sent.", "success")
+        return redirect(url_for("referrals.detail", referral_id=referral.id, _anchor="messages"))
+    context = referral_page_context(referral, current_user)  # re-show, keeping the text typed
+    context["message_form"] = form
+    return render_template("referrals/detail.html", **context), 422

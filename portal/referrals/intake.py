@@ -1,0 +1,294 @@
+"""The intake's rules: drafts that keep every keystroke, submit with everything worked out,
+and edits while the clinic waits for an answer."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from portal.audit.service import record
+from portal.db import utcnow
+from portal.extensions import db
+from portal.referrals import screening
+from portal.referrals.intake_io import formdata_from_document
+from portal.referrals.models import Patient, Referral
+from portal.referrals.service import (
+    _receiving_clinic_id,
+    add_event,
+    change_state,
+    flush_or_stale,
+    refuse_if_stale,
+)
+from portal.referrals.states import State
+from portal.treatment.assessments import add_assessment
+from portal.treatment.scales import GAD7, PCL5, PHQ9
+
+if TYPE_CHECKING:
+    from portal.auth.models import User
+    from portal.referrals.service import NewReferral
+
+NOT_SAVED = frozenset({"csrf_token", "action", "version", "form_key", "attachments"})
+EDITABLE_STATES = (State.DRAFT, State.NEEDS_INFO)
+SCALE_KEYS = {"phq9": PHQ9.code, "gad7": GAD7.code, "pcl5": PCL5.code}
+
+
+class AlreadySubmitted(Exception):
+    """The form was sent twice (double click, back button): the first one counted."""
+
+    def __init__(self, referral: Referral) -> None:
+        self.referral = referral
+        super().__init__(f"Referral {referral.number} was already sent; nothing was sent twice.")
+
+
+def new_form_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def snapshot(formdata: MultiDict) -> dict[str, list[str]]:
+    """The form exactly as typed, without tokens and files."""
+    return {k: formdata.getlist(k) for k in formdata if k not in NOT_SAVED}
+
+
+def draft_for_key(form_key: str, actor: User) -> Referral:
+    """The referral this form created, or a new draft: a form submitted twice finds its own."""
+    referral = None
+    if form_key:
+        referral = db.session.scalar(select(Referral).where(Referral.form_key == form_key))
+    if referral is not None and referral.referrer_id != actor.id:
+        referral = None  # someone else's key: never reuse
+    if referral is not None and referral.state != State.DRAFT:
+        raise AlreadySubmitted(referral)
+    if referral is None:
+        referral = Referral(
+            clinic_id=_receiving_clinic_id(),
+            referrer_id=actor.id,
+            practice_id=actor.practice_id,
+            state=State.DRAFT,
+            diagnosis_code="",
+            requested_modality="",
+            form_key=form_key or new_form_key(),
+        )
+        db.session.add(referral)
+        db.session.flush()
+        record("referral.create", "referral", referral.id, actor=actor, detail="draft")
+    return referral
+
+
+def save_draft(referral: Referral, formdata: MultiDict, *, actor: User) -> None:
+    """Keep what was typed, valid or not; only the referrer's drafts and questioned referrals."""
+    if referral.state not in EDITABLE_STATES:
+        raise ValueError("This referral can no longer be edited.")
+    referral.form_data = snapshot(formdata)
+    referral.updated_at = utcnow()
+    flush_or_stale()
+    record("referral.draft_save", "referral", referral.id, actor=actor)
+
+
+def intake_document(form: Any) -> dict[str, Any]:
+    """The validated form as the stored intake document (plain JSON values)."""
+
+    def text(name: str) -> str:
+        return (getattr(form, name).data or "").strip()
+
+    trials = [
+        {
+            "drug": row.drug.data.strip(),
+            "dose": (row.dose.data or "").strip(),
+            "weeks": row.weeks.data,
+            "outcome": row.outcome.data,
+        }
+        for row in (entry.form for entry in form.trials)
+        if not row.is_blank()
+    ]
+    medications = [
+        {
+            "name": row.name.data.strip(),
+            "dose": (row.dose.data or "").strip(),
+            "drug_class": row.drug_class.data or "",
+        }
+        for row in (entry.form for entry in form.medications)
+        if not row.is_blank()
+    ]
+    patient_keys = [
+        "first_name",
+        "last_name",
+        "sex",
+        "phone",
+        "email",
+        "address_line1",
+        "city",
+        "region",
+        "postal_code",
+        "preferred_language",
+        "emergency_contact",
+        "insurance_payer",
+        "insurance_member_id",
+    ]
+    scales = {key: getattr(form, f"{key}_answers")() for key in SCALE_KEYS}
+    return {
+        "patient": {
+            **{k: text(k) for k in patient_keys},
+            "date_of_birth": form.date_of_birth.data.isoformat(),
+        },
+        "clinical": {
+            "diagnoses": list(form.diagnoses.data),
+            "episode_months": form.episode_months.data,
+            "psychotherapy": text("psychotherapy"),
+            "ect_history": text("ect_history"),
+            "tms_history": text("tms_history"),
+            "bp_systolic": form.bp_systolic.data,
+            "bp_diastolic": form.bp_diastolic.data,
+            "pulse": form.pulse.data,
+            "vitals_date": form.vitals_date.data.isoformat() if form.vitals_date.data else "",
+        },
+        "trials": trials,
+        "medications": medications,
+        "screening": {
+            **{k: form[k].data == "yes" for k, _, _ in screening.SCREENING_QUESTIONS},
+            **{f"{k}_details": text(f"{k}_details") for k, _, _ in screening.SCREENING_QUESTIONS},
+        },
+        "suicidality": {
+            "recent_ideation": form.recent_ideation.data == "yes",
+            "recent_attempt": form.recent_attempt.data == "yes",
+            "details": text("suicidality_details"),
+        },
+        "scales": {k: v if all(a is not None for a in v) else None for k, v in scales.items()},
+        "request": {
+            "modality": form.requested_modality.data,
+            "urgency": form.urgency.data,
+            "reason": text("reason"),
+        },
+        "attestations": {"consent": True, "ongoing_care": True},
+    }
+
+
+def submit_intake(
+    referral: Referral, doc: dict[str, Any], formdata: MultiDict, *, actor: User
+) -> None:
+    """Validated intake in; the patient, the computed results and the baseline scales out.
+    A draft is submitted; a referral awaiting an answer is updated in place."""
+    if referral.state not in EDITABLE_STATES:
+        raise AlreadySubmitted(referral)
+    was_draft = referral.state == State.DRAFT
+    _apply(referral, doc, formdata, actor=actor)
+    if was_draft:
+        change_state(referral, State.SUBMITTED, actor=actor, expected_version=referral.version)
+        referral.submitted_at = utcnow()
+    else:
+        add_event(
+            referral, "intake_updated", actor=actor, reason="The referrer updated the intake."
+        )
+    flush_or_stale()
+
+
+def _apply(referral: Referral, doc: dict[str, Any], formdata: MultiDict, *, actor: User) -> None:
+    person = doc["patient"]
+    is_new = referral.patient is None
+    if is_new:
+        referral.patient = Patient(created_by_id=actor.id)
+    patient = referral.patient
+    patient.first_name, patient.last_name = person["first_name"], person["last_name"]
+    patient.date_of_birth = date.fromisoformat(person["date_of_birth"])
+    patient.sex = person["sex"]
+    request = doc["request"]
+    referral.intake = doc
+    referral.form_data = snapshot(formdata)
+    referral.diagnosis_code = doc["clinical"]["diagnoses"][0]
+    referral.requested_modality = request["modality"]
+    referral.reason = request["reason"]
+    referral.urgency = screening.urgency_for(doc, request["urgency"])
+    referral.screening_flags = screening.screening_flags(doc)
+    referral.trd_met = screening.trd_met(doc["trials"])
+    referral.updated_at = utcnow()
+    db.session.flush()
+    record("patient.create" if is_new else "patient.update", "patient", patient.id, actor=actor)
+    _baseline_scales(referral, doc["scales"], actor=actor)
+
+
+def _baseline_scales(referral: Referral, scales: dict[str, Any], *, actor: User) -> None:
+    """Store each baseline scale the referrer gave; a changed one replaces the old baseline."""
+    current = {a.scale: a for a in referral.assessments if a.is_baseline}
+    for key, code in SCALE_KEYS.items():
+        answers = scales.get(key)
+        old = current.get(code)
+        if answers is None or (old is not None and list(old.answers) == list(answers)):
+            continue
+        if old is not None:
+            record("assessment.replace", "assessment", old.id, actor=actor, detail="baseline")
+            referral.assessments.remove(old)
+            db.session.delete(old)
+        add_assessment(
+            referral, code, answers, taken_on=date.today(), actor=actor, is_baseline=True
+        )
+
+
+def document_from(data: NewReferral) -> dict[str, Any]:
+    """A complete intake document from the essentials, typical values elsewhere."""
+    doc: dict[str, Any] = {
+        "patient": {
+            "first_name": data.first_name,
+            "last_name": data.last_name,
+            "date_of_birth": data.date_of_birth.isoformat(),
+            "sex": data.sex,
+            "phone": "555-0100",
+            "email": "",
+            "address_line1": "",
+            "city": "",
+            "region": "",
+            "postal_code": "",
+            "preferred_language": "English",
+            "emergency_contact": "",
+            "insurance_payer": "",
+            "insurance_member_id": "",
+        },
+        "clinical": {
+            "diagnoses": [data.diagnosis_code],
+            "episode_months": 14,
+            "psychotherapy": "CBT, 20 sessions",
+            "ect_history": "",
+            "tms_history": "",
+            "bp_systolic": 124,
+            "bp_diastolic": 78,
+            "pulse": 72,
+            "vitals_date": "",
+        },
+        "trials": [
+            {"drug": "Sertraline", "dose": "150 mg", "weeks": 10, "outcome": "no_response"},
+            {"drug": "Bupropion XL", "dose": "300 mg", "weeks": 8, "outcome": "partial_response"},
+        ],
+        "medications": [],
+        "screening": {k: False for k, _, _ in screening.SCREENING_QUESTIONS},
+        "suicidality": {"recent_ideation": False, "recent_attempt": False, "details": ""},
+        "scales": {"phq9": list(data.phq9_answers), "gad7": None, "pcl5": None},
+        "request": {
+            "modality": data.requested_modality,
+            "urgency": data.urgency,
+            "reason": data.reason,
+        },
+        "attestations": {"consent": True, "ongoing_care": True},
+    }
+    for section, value in data.intake.items():
+        doc[section] = {**doc[section], **value} if isinstance(value, dict) else value
+    return doc
+
+
+def submit_document(data: NewReferral, *, actor: User) -> Referral:
+    """Submit a complete referral without the form (demo, imports, tests)."""
+    doc = document_from(data)
+    referral = draft_for_key("", actor)
+    submit_intake(referral, doc, MultiDict(formdata_from_document(doc)), actor=actor)
+    return referral
+
+
+def check_version(referral: Referral, version: str, *, actor: User) -> None:
+    """Refuse an edit made on an older copy of a referral the clinic is waiting on."""
+    if referral.state != State.DRAFT and version:
+        try:
+            expected = int(version)
+        except ValueError:
+            expected = -1
+        refuse_if_stale(referral, actor=actor, expected_version=expected)

@@ -1,0 +1,135 @@
+"""The intake pages: a new referral, and editing a draft or a referral the clinic questioned.
+
+Every POST keeps what was typed (and the files attached) before anything else happens; rows
+are added and removed on the server, so the form works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from portal.attachments.service import add_uploads, attachments_of
+from portal.extensions import db
+from portal.referrals import queries
+from portal.referrals.intake import (
+    EDITABLE_STATES,
+    AlreadySubmitted,
+    check_version,
+    draft_for_key,
+    intake_document,
+    new_form_key,
+    save_draft,
+    submit_intake,
+)
+from portal.referrals.intake_forms import MAX_ROWS, IntakeForm
+from portal.referrals.intake_io import formdata_from_document
+from portal.referrals.service import StaleEdit
+from portal.referrals.states import State
+from portal.referrals.views import bp
+
+ROW_ACTION = re.compile(r"^(add|remove)_(trials|medications)(?:-(\d+))?$")
+
+
+def _referrers_only() -> None:
+    if not current_user.is_referrer:
+        abort(404)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    _referrers_only()
+    if request.method == "GET":
+        form = IntakeForm(formdata=None)
+        form.form_key.data = new_form_key()
+        return _render(form, None)
+    try:
+        referral = draft_for_key(request.form.get("form_key", ""), current_user)
+    except AlreadySubmitted as done:
+        flash(str(done), "info")
+        return redirect(url_for("referrals.detail", referral_id=done.referral.id))
+    return _post(referral)
+
+
+@bp.route("/<int:referral_id>/edit", methods=["GET", "POST"])
+def edit(referral_id: int):
+    _referrers_only()
+    referral = queries.get_referral_or_404(referral_id, current_user, "act")
+    if referral.state not in EDITABLE_STATES:
+        flash("This referral has been sent and can no longer be edited.", "info")
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    if request.method == "POST":
+        return _post(referral)
+    stored = referral.form_data or formdata_from_document(referral.intake)
+    form = IntakeForm(formdata=MultiDict(stored) if stored else None)
+    form.form_key.data = referral.form_key or ""
+    form.version.data = str(referral.version)
+    return _render(form, referral)
+
+
+def _post(referral):
+    formdata = _apply_row_action(request.form)
+    form = IntakeForm(formdata=formdata)
+    action = request.form.get("action", "save")
+    try:
+        check_version(referral, form.version.data or "", actor=current_user)
+        save_draft(referral, formdata, actor=current_user)
+    except StaleEdit as stale:
+        db.session.rollback()
+        flash(str(stale), "error")
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    _, refusals = add_uploads(referral, request.files.getlist("attachments"), actor=current_user)
+    form.form_key.data = referral.form_key
+    form.version.data = str(referral.version)
+    if action == "submit":
+        if form.validate() and not refusals:
+            was_draft = referral.state == State.DRAFT
+            submit_intake(referral, intake_document(form), formdata, actor=current_user)
+            db.session.commit()
+            flash(
+                f"Referral {referral.number} was sent to the clinic."
+                if was_draft
+                else f"Your changes to referral {referral.number} were sent to the clinic.",
+                "success",
+            )
+            return redirect(url_for("referrals.detail", referral_id=referral.id))
+        db.session.commit()  # the draft and the accepted files are kept
+        form.version.data = str(referral.version)
+        flash("Not sent yet: please correct the fields marked below. Nothing was lost.", "error")
+        return _render(form, referral, refusals, status=422)
+    db.session.commit()
+    form.version.data = str(referral.version)
+    if action == "save":
+        flash("Draft saved. You can come back to it from your dashboard.", "success")
+    return _render(form, referral, refusals, status=422 if refusals else 200)
+
+
+def _apply_row_action(source: MultiDict) -> MultiDict:
+    """Add a blank row, or drop one, as the no-JavaScript buttons ask."""
+    formdata = MultiDict(source)
+    match = ROW_ACTION.match(source.get("action", ""))
+    if not match:
+        return formdata
+    verb, rows, index = match.groups()
+    indexes = sorted({int(k.split("-")[1]) for k in formdata if re.match(rf"{rows}-\d+-", k)})
+    if verb == "remove" and index is not None:
+        for key in [k for k in formdata if k.startswith(f"{rows}-{index}-")]:
+            formdata.poplist(key)
+    elif verb == "add" and len(indexes) < MAX_ROWS:
+        first = "drug" if rows == "trials" else "name"
+        formdata[f"{rows}-{(indexes[-1] + 1) if indexes else 0}-{first}"] = ""
+    return formdata
+
+
+def _render(form, referral, refusals: list[str] | None = None, status: int = 200):
+    attachments = attachments_of(referral) if referral is not None else []
+    return render_template(
+        "referrals/intake.html",
+        form=form,
+        referral=referral,
+        attachments=attachments,
+        refusals=refusals or [],
+    ), status

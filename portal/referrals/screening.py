@@ -1,0 +1,160 @@
+"""What the portal works out from an intake: screening flags, the TRD check and urgency.
+
+Pure module over the intake document (see portal.referrals.intake_forms). The flags are
+DOMAIN.md's "Screening flags": shown to the coordinator with the answer that raised them,
+decided by a clinician. Nothing here accepts or declines a referral.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+ADEQUATE_TRIAL_WEEKS = 6  # DOMAIN.md: adequate dose and duration, about 6+ weeks
+FAILED_OUTCOMES = frozenset({"no_response", "partial_response"})
+BP_LIMIT = (140, 90)  # DOMAIN.md: office BP above 140/90
+
+# Screening questions of the intake: (key, question, flag label).
+SCREENING_QUESTIONS: list[tuple[str, str, str]] = [
+    (
+        "aneurysm",
+        "Aneurysmal vascular disease (aorta, intracranial, peripheral) or arteriovenous "
+        "malformation?",
+        "Aneurysmal vascular disease or AVM (SPRAVATO contraindication)",
+    ),
+    (
+        "ich",
+        "History of intracerebral hemorrhage?",
+        "History of intracerebral hemorrhage (SPRAVATO contraindication)",
+    ),
+    (
+        "hypersensitivity",
+        "Hypersensitivity to ketamine or esketamine?",
+        "Hypersensitivity to ketamine or esketamine (contraindication)",
+    ),
+    (
+        "psychosis",
+        "Active psychosis or mania, or a psychotic disorder?",
+        "Psychosis or mania (clinic exclusion; assess carefully)",
+    ),
+    (
+        "uncontrolled_htn",
+        "Uncontrolled hypertension?",
+        "Uncontrolled hypertension (benefit-risk decision)",
+    ),
+    (
+        "unstable_cv",
+        "Unstable cardiovascular disease?",
+        "Unstable cardiovascular disease (clinic exclusion)",
+    ),
+    (
+        "sud",
+        "Active substance use disorder?",
+        "Active substance use disorder (consider carefully)",
+    ),
+    (
+        "pregnancy",
+        "Pregnant or breastfeeding?",
+        "Pregnancy or breastfeeding (not recommended)",
+    ),
+]
+
+# Medication classes the SPRAVATO monitoring form asks about (DOMAIN.md).
+FLAGGED_MED_CLASSES: list[tuple[str, str]] = [
+    ("benzodiazepine", "Benzodiazepine"),
+    ("sedative_hypnotic", "Non-benzodiazepine sedative hypnotic"),
+    ("psychostimulant", "Psychostimulant"),
+    ("maoi", "MAOI"),
+    ("opioid", "Opioid"),
+]
+MED_CLASS_LABELS = dict(FLAGGED_MED_CLASSES)
+
+
+def failed_adequate_trials(trials: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Trials that count towards TRD: no or partial response after about 6+ weeks."""
+    return [
+        t
+        for t in trials
+        if t.get("outcome") in FAILED_OUTCOMES and (t.get("weeks") or 0) >= ADEQUATE_TRIAL_WEEKS
+    ]
+
+
+def trd_met(trials: list[Mapping[str, Any]]) -> bool:
+    """The common TRD definition: two or more failed adequate antidepressant trials."""
+    return len(failed_adequate_trials(trials)) >= 2
+
+
+def bp_above_limit(systolic: int | None, diastolic: int | None) -> bool:
+    high_sys, high_dia = BP_LIMIT
+    return (systolic or 0) > high_sys or (diastolic or 0) > high_dia
+
+
+def suicidality_reasons(doc: Mapping[str, Any]) -> list[str]:
+    """Why the referral needs prompt clinical evaluation, in words; empty if it does not."""
+    reasons = []
+    phq9 = (doc.get("scales") or {}).get("phq9") or []
+    if len(phq9) == 9 and (phq9[8] or 0) > 0:
+        reasons.append(f"PHQ-9 item 9 answered {phq9[8]}")
+    suicidality = doc.get("suicidality") or {}
+    if suicidality.get("recent_ideation"):
+        reasons.append("recent suicidal ideation reported")
+    if suicidality.get("recent_attempt"):
+        reasons.append("recent suicide attempt reported")
+    return reasons
+
+
+def urgency_for(doc: Mapping[str, Any], requested: str) -> str:
+    """Urgent when suicidality is reported, whatever the referrer chose; else their choice."""
+    return "urgent" if suicidality_reasons(doc) else requested
+
+
+def screening_flags(doc: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Each flag with the answer that raised it: [{"code", "label", "answer"}]."""
+    flags: list[dict[str, str]] = []
+    answers = doc.get("screening") or {}
+    for key, question, label in SCREENING_QUESTIONS:
+        if answers.get(key):
+            detail = (answers.get(f"{key}_details") or "").strip()
+            answer = f"{question} Yes" + (f": {detail}" if detail else "")
+            flags.append({"code": key, "label": label, "answer": answer})
+    clinical = doc.get("clinical") or {}
+    sys_bp, dia_bp = clinical.get("bp_systolic"), clinical.get("bp_diastolic")
+    if bp_above_limit(sys_bp, dia_bp):
+        flags.append(
+            {
+                "code": "bp_high",
+                "label": "Office blood pressure above 140/90",
+                "answer": f"Recent office blood pressure {sys_bp}/{dia_bp} mmHg",
+            }
+        )
+    reasons = suicidality_reasons(doc)
+    if reasons:
+        flags.append(
+            {
+                "code": "suicidality",
+                "label": "Suicidality: needs prompt clinical evaluation (referral made urgent)",
+                "answer": "; ".join(reasons).capitalize(),
+            }
+        )
+    trials = doc.get("trials") or []
+    if not trd_met(trials):
+        failed = len(failed_adequate_trials(trials))
+        flags.append(
+            {
+                "code": "trd_not_met",
+                "label": "Fewer than two failed adequate antidepressant trials (TRD not met)",
+                "answer": f"{failed} failed adequate trial{'s' if failed != 1 else ''} "
+                f"(6+ weeks, no or partial response) of {len(trials)} listed",
+            }
+        )
+    for med in doc.get("medications") or []:
+        drug_class = med.get("drug_class")
+        if drug_class in MED_CLASS_LABELS:
+            flags.append(
+                {
+                    "code": f"med_{drug_class}",
+                    "label": f"Current medication: {MED_CLASS_LABELS[drug_class].lower()}",
+                    "answer": " ".join(p for p in (med.get("name"), med.get("dose")) if p),
+                }
+            )
+    return flags

@@ -1,0 +1,85 @@
+// Intake form: add and remove trial / medication rows in place, and catch oversize files
+// before they are sent. Without this script the same buttons work through the server.
+(function () {
+  "use strict";
+
+  function rowsOf(name) {
+    return document.querySelector('table[data-rows="' + name + '"] tbody');
+  }
+
+  function nextIndex(tbody, name) {
+    var max = -1;
+    var pattern = new RegExp("^" + name + "-(\\d+)-");
+    tbody.querySelectorAll("input, select").forEach(function (el) {
+      var m = pattern.exec(el.name);
+      if (m) { max = Math.max(max, parseInt(m[1], 10)); }
+    });
+    return max + 1;
+  }
+
+  function renumber(row, name, index) {
+    var pattern = new RegExp(name + "-\\d+-");
+    var replacement = name + "-" + index + "-";
+    row.querySelectorAll("input, select, label, button").forEach(function (el) {
+      ["name", "id", "for"].forEach(function (attr) {
+        var value = el.getAttribute(attr);
+        if (value) { el.setAttribute(attr, value.replace(pattern, replacement)); }
+      });
+      if (el.tagName === "BUTTON") { el.value = "remove_" + name + "-" + index; }
+      if (el.tagName === "INPUT") { el.value = ""; }
+      if (el.tagName === "SELECT") { el.selectedIndex = 0; }
+    });
+    row.querySelectorAll(".visually-hidden").forEach(function (label) {
+      label.textContent = label.textContent.replace(/\d+/, String(index + 1));
+    });
+  }
+
+  document.querySelectorAll("button.add-row").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      var name = button.dataset.rows;
+      var tbody = rowsOf(name);
+      var rows = tbody.querySelectorAll("tr.row-entry");
+      if (!rows.length) { return; } // let the server add the first row
+      event.preventDefault();
+      var row = rows[rows.length - 1].cloneNode(true);
+      renumber(row, name, nextIndex(tbody, name));
+      tbody.appendChild(row);
+      row.querySelector("input, select").focus();
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.remove-row");
+    if (!button) { return; }
+    var row = button.closest("tr");
+    var tbody = row.parentNode;
+    if (tbody.querySelectorAll("tr.row-entry").length <= 1) {
+      event.preventDefault();
+      renumber(row, tbody.parentNode.dataset.rows, nextIndex(tbody, tbody.parentNode.dataset.rows));
+      return;
+    }
+    event.preventDefault();
+    var next = row.nextElementSibling;
+    if (next && next.classList.contains("row-errors")) { next.remove(); }
+    row.remove();
+    var focusTarget = tbody.parentNode.nextElementSibling;
+    if (focusTarget) { focusTarget.focus(); }
+  });
+
+  var input = document.getElementById("attachments-input");
+  if (input) {
+    input.addEventListener("change", function () {
+      var max = parseInt(input.dataset.maxBytes, 10);
+      var error = document.getElementById("attachments-size-error");
+      var tooBig = Array.prototype.filter.call(input.files, function (f) { return f.size > max; });
+      if (tooBig.length) {
+        error.textContent = tooBig.map(function (f) { return f.name; }).join(", ") +
+          ": larger than " + Math.round(max / 1048576) + " MB. Choose a smaller file; nothing else was lost.";
+        error.hidden = false;
+        input.value = "";
+      } else {
+        error.hidden = true;
+      }
+    });
+  }
+})();
