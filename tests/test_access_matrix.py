@@ -43,6 +43,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("auth.logout", "POST"): ({}, set(USERS) - {"anonymous"}),
     ("static", "GET"): ({"filename": "css/portal.css"}, set(USERS)),
     ("referrals.dashboard", "GET"): ({}, REFERRERS),
+    ("referrals.dashboard", "POST"): ({}, REFERRERS),
     ("referrals.new", "GET"): ({}, REFERRERS),
     ("referrals.new", "POST"): ({}, REFERRERS),
     ("referrals.detail", "GET"): (R, SEES_REFERRAL),

@@ -47,7 +47,7 @@ def last_seen(user: User, referral_ids: list[int]) -> dict[int, datetime]:
             SeenMark.user_id == user.id, SeenMark.referral_id.in_(referral_ids)
         )
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def mark_seen(user: User, referral: Referral) -> datetime | None:
@@ -85,18 +85,14 @@ def news_for(user: User, referrals: list[Referral]) -> dict[int, News]:
             select(Message.referral_id, func.max(Message.created_at))
             .where(Message.referral_id.in_(ids), Message.author_id != user.id)
             .group_by(Message.referral_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     latest_question = dict(
         db.session.execute(
             select(ReferralEvent.referral_id, func.max(ReferralEvent.at))
             .where(ReferralEvent.referral_id.in_(ids), ReferralEvent.to_state == State.NEEDS_INFO)
             .group_by(ReferralEvent.referral_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     news = {}
     for referral in referrals:

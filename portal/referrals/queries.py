@@ -56,21 +56,6 @@ def visible_to_referrer(user: User) -> Select:
     )
 
 
-def referrer_dashboard(user: User) -> list[Referral]:
-    stmt = (
-        visible_to_referrer(user)
-        .options(
-            selectinload(Referral.patient),
-            selectinload(Referral.letters),
-            selectinload(Referral.course).selectinload(TreatmentCourse.sessions),
-        )
-        .order_by(Referral.updated_at.desc())
-    )
-    referrals = list(db.session.scalars(stmt))
-    record("referral.list", "referral", None, actor=user, detail=f"{len(referrals)} shown")
-    return referrals
-
-
 URGENCY_ORDER = case((Referral.urgency == "urgent", 0), else_=1)
 QUEUE_STATES = [s for s in State if s != State.DRAFT]
 OPEN_STATES = [

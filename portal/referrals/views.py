@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.extensions import db
 from portal.messages.service import mark_seen
 from portal.referrals import queries
 from portal.referrals.actions import apply_state_form
-from portal.referrals.forms import CancelForm
+from portal.referrals.dashboard import FILTERS, counts, dashboard_rows
+from portal.referrals.forms import CancelForm, SearchForm
 from portal.referrals.presenters import referral_page_context
 from portal.referrals.states import State
 from portal.triage.forms import DecisionForm
@@ -22,11 +23,25 @@ def _referrers_only() -> None:
         abort(404)
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 def dashboard():
+    """GET filters by state (no PHI in the URL); a name search is POSTed, never put in a URL."""
     _referrers_only()
-    referrals = queries.referrer_dashboard(current_user)
-    return render_template("referrals/dashboard.html", referrals=referrals)
+    form = SearchForm()
+    search = form.q.data if form.validate_on_submit() else ""
+    show = request.values.get("show", "all")
+    show = show if show in FILTERS else "all"
+    rows = dashboard_rows(current_user, show, search or "")
+    db.session.commit()
+    return render_template(
+        "referrals/dashboard.html",
+        rows=rows,
+        show=show,
+        filters=FILTERS,
+        counts=counts(current_user),
+        form=form,
+        search=search,
+    )
 
 
 @bp.get("/<int:referral_id>")

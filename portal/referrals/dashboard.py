@@ -1,0 +1,142 @@
+"""The referrer's dashboard: every referral they can see, where it stands, and what is new."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_
+from sqlalchemy.orm import selectinload
+
+from portal.audit.service import record
+from portal.extensions import db
+from portal.messages.service import News, news_for
+from portal.referrals.models import Patient, Referral, ReferralEvent
+from portal.referrals.queries import visible_to_referrer
+from portal.referrals.states import State
+from portal.treatment.models import TreatmentCourse
+from portal.treatment.queries import Progress, scale_progress
+
+if TYPE_CHECKING:
+    from portal.auth.models import User
+
+CLOSED = (State.COMPLETED, State.DECLINED, State.CANCELLED)
+FILTERS: dict[str, tuple[str, list[str] | None]] = {
+    "all": ("All", None),
+    "answer": ("Needs your answer", [State.NEEDS_INFO]),
+    "active": (
+        "In progress",
+        [State.SUBMITTED, State.IN_REVIEW, State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT],
+    ),
+    "draft": ("Drafts", [State.DRAFT]),
+    "closed": ("Closed", list(CLOSED)),
+}
+EVENT_WORDS = {
+    "session_recorded": "Session documented",
+    "letter_issued": "Letter issued",
+    "intake_updated": "Intake updated",
+    "attachment_added": "File attached",
+    "no_show": "Missed appointment",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    referral: Referral
+    patient_name: str
+    last_event: str
+    last_event_at: datetime | None
+    sessions_done: int | None
+    sessions_planned: int | None
+    phq9: Progress | None
+    news: News
+    next_appointment: date | None = None
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def dashboard_rows(user: User, filter_key: str = "all", search: str = "") -> list[Row]:
+    _, states = FILTERS.get(filter_key, FILTERS["all"])
+    stmt = (
+        visible_to_referrer(user)
+        .outerjoin(Referral.patient)
+        .options(
+            selectinload(Referral.patient),
+            selectinload(Referral.letters),
+            selectinload(Referral.assessments),
+            selectinload(Referral.events),
+            selectinload(Referral.course).selectinload(TreatmentCourse.sessions),
+        )
+        .order_by(Referral.updated_at.desc(), Referral.id.desc())
+    )
+    if states:
+        stmt = stmt.where(Referral.state.in_(states))
+    term = search.strip()[:100]
+    if term:
+        pattern = _like(term)
+        full = func.lower(Patient.first_name + " " + Patient.last_name)
+        stmt = stmt.where(
+            or_(
+                full.like(pattern, escape="\\"),
+                func.lower(Patient.last_name).like(pattern, escape="\\"),
+            )
+        )
+    referrals = list(db.session.scalars(stmt).unique())
+    record(
+        "referral.list",
+        "referral",
+        None,
+        actor=user,
+        detail=f"{len(referrals)} shown, filter {filter_key}{', searched' if term else ''}",
+    )
+    news = news_for(user, referrals)
+    return [_row(r, news.get(r.id, News())) for r in referrals]
+
+
+def _row(referral: Referral, news: News) -> Row:
+    last: ReferralEvent | None = referral.events[-1] if referral.events else None
+    course = referral.course
+    return Row(
+        referral=referral,
+        patient_name=_name(referral),
+        last_event=_event_words(last) if last else "Draft started",
+        last_event_at=last.at if last else referral.created_at,
+        sessions_done=len(course.sessions) if course else None,
+        sessions_planned=course.planned_sessions if course else None,
+        phq9=scale_progress(referral),
+        news=news,
+    )
+
+
+def _name(referral: Referral) -> str:
+    if referral.patient is not None:
+        return referral.patient.full_name
+    typed = referral.form_data or {}
+    name = " ".join(
+        (typed.get(key) or [""])[0].strip() for key in ("first_name", "last_name")
+    ).strip()
+    return name or "Untitled draft"
+
+
+def _event_words(event: ReferralEvent) -> str:
+    if event.kind == "state_change" and event.to_state:
+        return State(event.to_state).label
+    return EVENT_WORDS.get(event.kind, event.kind.replace("_", " ").capitalize())
+
+
+def counts(user: User) -> dict[str, int]:
+    """How many referrals each filter holds, in one query."""
+    result = db.session.execute(
+        visible_to_referrer(user)
+        .with_only_columns(Referral.state, func.count(Referral.id))
+        .group_by(Referral.state)
+    )
+    per_state: dict[str, int] = dict(result.all())
+    return {
+        key: sum(per_state.get(s, 0) for s in (states or per_state.keys()))
+        for key, (_, states) in FILTERS.items()
+    }
