@@ -12,7 +12,9 @@ from portal.audit.service import persist_request_audit
 from portal.extensions import db, login_manager
 
 # Endpoints reachable without signing in; everything else requires it.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.home", "static"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.home", "static", "accounts.accept_invitation", "accounts.request_account"}
+)
 
 CSP = (
     "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; "
@@ -21,6 +23,7 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
     from portal.attachments.views import bp as attachments_bp
     from portal.auth.views import bp as auth_bp
@@ -33,7 +36,7 @@ def init_app(app: Flask) -> None:
 
     for blueprint in (auth_bp, referrals_bp, triage_bp, treatment_bp, letters_bp, admin_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (attachments_bp, messages_bp):
+    for blueprint in (attachments_bp, messages_bp, accounts_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 

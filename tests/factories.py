@@ -240,3 +240,19 @@ def intake_form(**overrides) -> dict:
     data["action"] = "submit"
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def pending_account_request(email: str = "asking@example.test"):
+    from portal.accounts.models import AccountRequest
+
+    request = AccountRequest(
+        email=email,
+        full_name="Petra Asking",
+        credentials="LCSW",
+        npi="1234567893",
+        practice_name="Harbor Counseling",
+        password_hash=_password_hash(),
+    )
+    db.session.add(request)
+    db.session.flush()
+    return request

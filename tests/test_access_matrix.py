@@ -9,12 +9,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from portal.accounts.service import create_invitation
 from portal.audit.models import AuditEvent
 from portal.extensions import db as _db
 from tests.conftest import csrf_token, force_login
 from tests.factories import (
     accepted_referral,
     document_sessions,
+    pending_account_request,
     stored_attachment,
     stored_letter,
 )
@@ -55,6 +57,16 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("messages.post", "POST"): (R, CHANGES_REFERRAL),
     ("attachments.upload", "POST"): (R, CHANGES_REFERRAL),
     ("attachments.download", "GET"): ({"attachment_id": "A"}, SEES_REFERRAL),
+    ("accounts.profile", "GET"): ({}, set(USERS) - {"anonymous"}),
+    ("accounts.profile", "POST"): ({}, set(USERS) - {"anonymous"}),
+    ("accounts.invitations", "GET"): ({}, {"coordinator", "admin", "other_staff"}),
+    ("accounts.invitations", "POST"): ({}, {"coordinator", "admin", "other_staff"}),
+    ("accounts.revoke_invitation", "POST"): ({"invitation_id": "I"}, {"coordinator", "admin"}),
+    ("accounts.accept_invitation", "GET"): ({"token": "T"}, set(USERS)),
+    ("accounts.accept_invitation", "POST"): ({"token": "T"}, set(USERS)),
+    ("accounts.request_account", "GET"): ({}, set(USERS)),
+    ("accounts.request_account", "POST"): ({}, set(USERS)),
+    ("accounts.decide_request", "POST"): ({"request_id": "Q", "decision": "refuse"}, {"admin"}),
     ("triage.queue", "GET"): ({}, STAFF | {"other_staff"}),
     ("triage.open_referral", "POST"): (R, STAFF),
     ("triage.accept", "GET"): (R, STAFF),
@@ -86,8 +98,20 @@ def objects(world):
     document_sessions(referral, world.clinician, 2)
     letter = stored_letter(referral, world.clinician)
     attachment = stored_attachment(referral, world.referrer)
+    invitation, token = create_invitation(
+        "invitee@example.test", "", world.practice.id, actor=world.coordinator
+    )
+    request = pending_account_request()
     _db.session.commit()
-    return {"R": referral.id, "P": referral.patient_id, "L": letter.id, "A": attachment.id}
+    return {
+        "R": referral.id,
+        "P": referral.patient_id,
+        "L": letter.id,
+        "A": attachment.id,
+        "I": invitation.id,
+        "T": token,
+        "Q": request.id,
+    }
 
 
 @pytest.mark.parametrize("user_name", USERS)

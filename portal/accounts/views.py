@@ -1,0 +1,195 @@
+"""The provider profile, invitations (coordinators and admins), account requests (public,
+approved by an admin), and the invitation link a provider opens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from portal.accounts import service
+from portal.accounts.forms import (
+    AcceptInviteForm,
+    DecideRequestForm,
+    InviteForm,
+    ProfileForm,
+    RequestAccountForm,
+)
+from portal.accounts.models import AccountRequest, Invitation
+from portal.audit.service import record
+from portal.auth.models import Role
+from portal.auth.service import AccountError
+from portal.extensions import db
+from portal.forms import choices
+
+bp = Blueprint("accounts", __name__)
+PROFILE_FIELDS = (
+    "full_name",
+    "credentials",
+    "npi",
+    "phone",
+    "fax",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+)
+
+
+def _require(*roles: Role) -> None:
+    if current_user.role not in {r.value for r in roles}:
+        abort(404)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        for name in PROFILE_FIELDS:
+            setattr(current_user, name, (getattr(form, name).data or "").strip())
+        record("user.update", "user", current_user.id, detail="profile")
+        db.session.commit()
+        flash("Your profile is saved. Letters use this name and address.", "success")
+        return redirect(url_for("accounts.profile"))
+    if form.errors:
+        flash("Not saved: please correct the fields marked below.", "error")
+    return render_template("accounts/profile.html", form=form), 422 if form.errors else 200
+
+
+def _invite_form(**kwargs) -> InviteForm:
+    form = InviteForm(**kwargs)
+    form.practice_id.choices = choices(
+        [(0, "Choose a practice…"), *((p.id, p.name) for p in service.practices())]
+    )
+    return form
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+def invitations():
+    _require(Role.COORDINATOR, Role.ADMIN)
+    form = _invite_form()
+    link = None
+    if form.validate_on_submit():
+        try:
+            invitation, token = service.create_invitation(
+                form.email.data,
+                form.full_name.data or "",
+                form.practice_id.data,
+                actor=current_user,
+            )
+        except AccountError as error:
+            target = form.practice_id if "practice" in str(error) else form.email
+            target.errors = [*target.errors, str(error)]
+        else:
+            db.session.commit()
+            link = url_for("accounts.accept_invitation", token=token, _external=True)
+            flash(
+                f"Invitation created for {invitation.email}. Send them the link below; it works "
+                "once and expires in 7 days.",
+                "success",
+            )
+            form = _invite_form(formdata=None)
+    return render_template(
+        "accounts/invitations.html",
+        form=form,
+        link=link,
+        pending=service.pending_invitations(current_user),
+        requests=service.pending_requests() if current_user.role == Role.ADMIN else [],
+        practices=service.practices(),
+    ), 422 if form.errors else 200
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(invitation_id: int):
+    _require(Role.COORDINATOR, Role.ADMIN)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.created_by.clinic_id != current_user.clinic_id:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(404)
+    service.revoke_invitation(invitation, actor=current_user)
+    db.session.commit()
+    flash(f"The invitation for {invitation.email} no longer works.", "success")
+    return redirect(url_for("accounts.invitations"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    if current_user.is_authenticated:
+        flash("You are already signed in. Sign out to use an invitation.", "info")
+        return redirect(url_for("auth.home"))
+    try:
+        invitation = service.open_invitation(token)
+    except service.InvitationInvalid as error:
+        return render_template("accounts/notice.html", title="Invitation", message=str(error)), 404
+    form = AcceptInviteForm(data={"full_name": invitation.full_name})
+    if form.validate_on_submit():
+        try:
+            service.accept_invitation(token, form)
+        except (AccountError, service.InvitationInvalid) as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Your account is ready. Sign in with your email and new password.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("accounts/accept.html", form=form, invitation=invitation), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/request-account", methods=["GET", "POST"])
+def request_account():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home"))
+    form = RequestAccountForm()
+    if form.validate_on_submit():
+        service.request_account(form)
+        db.session.commit()
+        return render_template(
+            "accounts/notice.html",
+            title="Request received",
+            message="Thank you. The clinic's administrator reviews each request; you will be "
+            "able to sign in once it is approved.",
+        )
+    return render_template("accounts/request.html", form=form), 422 if form.errors else 200
+
+
+@bp.post("/account-requests/<int:request_id>/<any(approve, refuse):decision>")
+def decide_request(request_id: int, decision: str):
+    _require(Role.ADMIN)
+    account_request = db.session.get(AccountRequest, request_id)
+    if account_request is None:
+        abort(404)
+    form = DecideRequestForm()
+    form.practice_id.choices = choices(
+        [(0, "New practice"), *((p.id, p.name) for p in service.practices())]
+    )
+    if not form.validate_on_submit():
+        flash("Choose a practice for the new account.", "error")
+        return redirect(url_for("accounts.invitations"))
+    try:
+        if decision == "approve":
+            user = service.approve_request(
+                account_request, form.practice_id.data, actor=current_user
+            )
+            message = f"{user.display_name} can now sign in."
+        else:
+            service.refuse_request(account_request, actor=current_user)
+            message = "The request was refused; no account was created."
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("accounts.invitations", _anchor="requests"))
+
+
+@bp.app_context_processor
+def _request_count():
+    """Admins see pending account requests in the navigation."""
+    if current_user.is_authenticated and current_user.role == Role.ADMIN and request.endpoint:
+        return {"pending_account_requests": len(service.pending_requests())}
+    return {}
