@@ -25,9 +25,15 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         token = _cv_app.set(None)
         try:
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
         finally:
             _cv_app.reset(token)
+        # A large multipart body is spooled to a temporary file that the test client never
+        # closes (a real server owns its socket instead): close it here.
+        body = response.request.environ.get("wsgi.input")
+        if body is not None and hasattr(body, "close"):
+            body.close()
+        return response
 
 
 def _database_url(tmp_path_factory) -> str:

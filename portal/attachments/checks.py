@@ -22,15 +22,19 @@ class Refused(ValueError):
     """The file is not accepted; the message says why in plain words."""
 
 
+def too_large(size: int, limit: int) -> str:
+    return (
+        f"The file is {size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB. "
+        "Split it or scan it at a lower resolution."
+    )
+
+
 def check(data: bytes, *, max_bytes: int) -> str:
     """The file's content type, or Refused."""
     if not data:
         raise Refused("The file is empty.")
     if len(data) > max_bytes:
-        raise Refused(
-            f"The file is {len(data) / 1_048_576:.1f} MB; the limit is "
-            f"{max_bytes / 1_048_576:.0f} MB. Split it or scan it at a lower resolution."
-        )
+        raise Refused(too_large(len(data), max_bytes))
     head = data[:1024]
     kind = next((t for sig, t in SIGNATURES if head.startswith(sig)), None)
     if kind is None and b"%PDF-" in head:

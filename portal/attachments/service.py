@@ -9,7 +9,7 @@ from flask import current_app
 from werkzeug.utils import secure_filename
 
 from portal.attachments import storage
-from portal.attachments.checks import EXTENSIONS, Refused, check
+from portal.attachments.checks import EXTENSIONS, Refused, check, too_large
 from portal.attachments.models import Attachment
 from portal.audit.service import record
 from portal.extensions import db
@@ -30,8 +30,13 @@ def add_upload(referral: Referral, upload: FileStorage, *, actor: User) -> Attac
     if referral.state in CLOSED:
         raise Refused("This referral is closed; files can no longer be added.")
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
-    data = upload.stream.read(limit + 1)
-    content_type = check(data, max_bytes=limit)
+    stream = upload.stream
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    if size > limit:  # refuse before reading it into memory
+        raise Refused(too_large(size, limit))
+    content_type = check(data := stream.read(), max_bytes=limit)
     stem = secure_filename(upload.filename or "")[:200].rsplit(".", 1)[0] or "attachment"
     attachment = Attachment(
         referral=referral,

@@ -59,7 +59,7 @@ def draft_for_key(form_key: str, actor: User) -> Referral:
     if form_key:
         referral = db.session.scalar(select(Referral).where(Referral.form_key == form_key))
     if referral is not None and referral.referrer_id != actor.id:
-        referral = None  # someone else's key: never reuse
+        referral, form_key = None, ""  # someone else's key: never reuse it
     if referral is not None and referral.state != State.DRAFT:
         raise AlreadySubmitted(referral)
     if referral is None:

@@ -1,0 +1,206 @@
+"""Attachments: judged by content, PDFs without active content, size limits that lose
+nothing, stored outside static/ under random names, served only to who may see them."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+from sqlalchemy import select
+
+from portal.attachments.models import Attachment
+from portal.extensions import db
+from portal.referrals.models import Referral
+from tests.conftest import csrf_token, force_login
+from tests.factories import create_referral, intake_form, png_bytes
+
+KEY_RE = re.compile(r'name="form_key" type="hidden" value="([^"]+)"')
+
+
+def _pdf(*, js=False, encrypt=False, embed=False, open_action=False) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    if js:  # a document-level script in the /Names /JavaScript tree
+        action = DictionaryObject(
+            {
+                NameObject("/S"): NameObject("/JavaScript"),
+                NameObject("/JS"): TextStringObject("app.alert('hi');"),
+            }
+        )
+        tree = DictionaryObject(
+            {
+                NameObject("/Names"): ArrayObject(
+                    [TextStringObject("hi"), writer._add_object(action)]
+                )
+            }
+        )
+        writer._root_object[NameObject("/Names")] = DictionaryObject(
+            {NameObject("/JavaScript"): writer._add_object(tree)}
+        )
+    if embed:
+        writer.add_attachment("notes.txt", b"hidden payload")
+    if open_action:
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+            {
+                NameObject("/S"): NameObject("/JavaScript"),
+                NameObject("/JS"): TextStringObject("app.alert(1)"),
+            }
+        )
+    if encrypt:
+        writer.encrypt("secret")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 120, 200)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def referrer_client(app, world):
+    client = app.test_client()
+    force_login(client, world.referrer)
+    return client
+
+
+def _upload(client, referral_id: int, name: str, data: bytes):
+    token = csrf_token(client, f"/referrals/{referral_id}")
+    return client.post(
+        f"/referrals/{referral_id}/attachments",
+        data={"csrf_token": token, "attachments": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "stored_as"),
+    [
+        ("records.pdf", _pdf(), "records.pdf"),
+        ("scan.png", png_bytes(), "scan.png"),
+        ("photo.jpeg", _jpeg(), "photo.jpg"),
+        ("mislabelled.png", _pdf(), "mislabelled.pdf"),  # the content decides
+    ],
+)
+def test_pdf_png_jpeg_are_accepted_by_content(app, world, referrer_client, name, data, stored_as):
+    referral = create_referral(world.referrer)
+    db.session.commit()
+    page = _upload(referrer_client, referral.id, name, data).get_data(as_text=True)
+    assert "1 file attached." in page
+    attachment = db.session.scalar(select(Attachment))
+    assert attachment.filename == stored_as
+    assert attachment.sha256 == hashlib.sha256(data).hexdigest()
+    stored = Path(app.config["ATTACHMENT_DIR"]) / attachment.storage_name
+    assert stored.read_bytes() == data
+    assert "static" not in str(stored.resolve().relative_to(Path(app.config["ATTACHMENT_DIR"])))
+    assert re.fullmatch(r"[0-9a-f]{64}", attachment.storage_name)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("records.pdf", b"MZ\x90\x00\x03" + bytes(2000), "is not a PDF, PNG or JPEG"),
+        ("tool.pdf", b"\x7fELF\x02\x01\x01" + bytes(500), "is not a PDF, PNG or JPEG"),
+        ("script.pdf", _pdf(js=True), "contains JavaScript"),
+        ("auto.pdf", _pdf(open_action=True), "contains JavaScript"),
+        ("bundle.pdf", _pdf(embed=True), "embedded files"),
+        ("locked.pdf", _pdf(encrypt=True), "password-protected or encrypted"),
+        ("broken.pdf", b"%PDF-1.7\nthis is not really a pdf", "damaged"),
+        ("broken.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, "damaged or incomplete"),
+        ("empty.pdf", b"", "empty"),
+    ],
+)
+def test_refusals_say_why_and_store_nothing(world, referrer_client, name, data, reason):
+    referral = create_referral(world.referrer)
+    db.session.commit()
+    page = _upload(referrer_client, referral.id, name, data).get_data(as_text=True)
+    assert reason in page
+    assert db.session.scalar(select(Attachment)) is None
+
+
+def test_25_mb_file_is_refused_on_the_intake_and_the_typing_is_kept(app, world, referrer_client):
+    page = referrer_client.get("/referrals/new").get_data(as_text=True)
+    key = KEY_RE.search(page).group(1)
+    token = csrf_token(referrer_client, "/referrals/new")
+    big = b"%PDF-1.4\n" + bytes(25 * 1024 * 1024)
+    data = intake_form(form_key=key, first_name="Keepme")
+    data["attachments"] = [(io.BytesIO(big), "huge.pdf"), (io.BytesIO(_pdf()), "ok.pdf")]
+    response = referrer_client.post(
+        "/referrals/new", data={**data, "csrf_token": token}, content_type="multipart/form-data"
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "huge.pdf: The file is 25.0 MB; the limit is 20 MB." in page
+    assert 'value="Keepme"' in page
+    assert "ok.pdf" in page  # the good file was kept with the draft
+    referral = db.session.scalar(select(Referral))
+    assert referral.state == "draft"  # not sent while a file was refused
+    assert [a.filename for a in db.session.scalars(select(Attachment))] == ["ok.pdf"]
+
+
+def test_an_upload_over_the_request_limit_gets_a_friendly_page(app, world, referrer_client):
+    referral = create_referral(world.referrer)
+    db.session.commit()
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    try:  # a raw body: the server refuses it by its length, before reading it
+        response = referrer_client.post(
+            f"/referrals/{referral.id}/attachments",
+            data=bytes(2 * 1024 * 1024),
+            content_type="multipart/form-data; boundary=x",
+        )
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = limit
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "too large" in page
+    assert "Traceback" not in page
+
+
+def test_download_is_an_attachment_only_for_who_may_see_it(app, world, referrer_client):
+    referral = create_referral(world.referrer)
+    db.session.commit()
+    _upload(referrer_client, referral.id, "records.pdf", _pdf())
+    attachment = db.session.scalar(select(Attachment))
+    url = f"/attachments/{attachment.id}"
+    for user in (world.referrer, world.colleague, world.coordinator, world.clinician):
+        client = app.test_client()
+        force_login(client, user)
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.headers["Content-Disposition"] == 'attachment; filename="records.pdf"'
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.mimetype == "application/pdf"
+        assert response.data.startswith(b"%PDF-")
+    for user in (world.other_referrer, world.other_staff):
+        client = app.test_client()
+        force_login(client, user)
+        assert client.get(url).status_code == 404
+        assert client.get(f"/attachments/{attachment.id + 999}").status_code == 404
+        token = csrf_token(client, "/")
+        upload = client.post(
+            f"/referrals/{referral.id}/attachments",
+            data={"csrf_token": token, "attachments": (io.BytesIO(_pdf()), "x.pdf")},
+            content_type="multipart/form-data",
+        )
+        assert upload.status_code == 404
+    colleague = app.test_client()
+    force_login(colleague, world.colleague)  # sees the referral, but may not change it
+    token = csrf_token(colleague, "/")
+    assert (
+        colleague.post(
+            f"/referrals/{referral.id}/attachments",
+            data={"csrf_token": token, "attachments": (io.BytesIO(_pdf()), "x.pdf")},
+            content_type="multipart/form-data",
+        ).status_code
+        == 404
+    )
