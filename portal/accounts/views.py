@@ -3,7 +3,16 @@ approved by an admin), and the invitation link a provider opens."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -190,6 +199,8 @@ def decide_request(request_id: int, decision: str):
 @bp.app_context_processor
 def _request_count():
     """Admins see pending account requests in the navigation."""
-    if current_user.is_authenticated and current_user.role == Role.ADMIN and request.endpoint:
+    if not has_request_context() or not current_user.is_authenticated:
+        return {}
+    if current_user.role == Role.ADMIN and request.endpoint:
         return {"pending_account_requests": len(service.pending_requests())}
     return {}
