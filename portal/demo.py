@@ -13,6 +13,7 @@ from portal.auth.models import Role, User
 from portal.auth.service import create_user
 from portal.clinics.models import Clinic, Practice
 from portal.db import utcnow
+from portal.demo_extras import INTAKE_VARIATIONS, add_referrer_side, attach_records
 from portal.extensions import db
 from portal.letters.service import issue_summary
 from portal.referrals.service import NewReferral, change_state, submit_referral
@@ -162,8 +163,12 @@ def seed() -> bool:
     )
     rng = random.Random(2026)
     letter_written = False
+    referrals = []
     for index, final_state in enumerate(PLAN):
         referral = _submit(index, rng, referrer)
+        referrals.append(referral)
+        if index < 3:
+            attach_records(referral, referrer)
         _advance(referral, final_state, rng, coordinator, clinician)
         if final_state == State.COMPLETED and not letter_written:
             issue_summary(
@@ -174,6 +179,7 @@ def seed() -> bool:
             )
             letter_written = True
         _backdate(referral, days_ago=24 - index)
+    add_referrer_side(referrals, referrer, coordinator)
     db.session.flush()
     return True
 
@@ -219,6 +225,7 @@ def _submit(index: int, rng: random.Random, referrer: User):
         reason=REASONS[index % len(REASONS)],
         urgency="urgent" if index % 7 == 0 else "routine",
         phq9_answers=answers,
+        intake=INTAKE_VARIATIONS.get(index, {}),
     )
     return submit_referral(data, actor=referrer)
 

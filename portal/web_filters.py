@@ -33,3 +33,6 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(lambda s: SEX_LABELS.get(s, s), "sex_label")
     app.add_template_filter(lambda u: URGENCY_LABELS.get(u, u), "urgency_label")
     app.add_template_filter(lambda r: ROLE_LABELS.get(Role(r), r), "role_label")
+    from portal.referrals.presenters import intake_view
+
+    app.add_template_global(intake_view, "intake_view")

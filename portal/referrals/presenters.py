@@ -29,7 +29,6 @@ def referral_page_context(referral: Referral, user: User) -> dict:
     staff = user.is_clinic_staff
     return {
         "referral": referral,
-        "intake": intake_view(referral),
         "baselines": [a for a in referral.assessments if a.is_baseline],
         "attachments": attachments_of(referral),
         "messages": thread(referral),

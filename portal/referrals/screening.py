@@ -103,6 +103,10 @@ def suicidality_reasons(doc: Mapping[str, Any]) -> list[str]:
     return reasons
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def urgency_for(doc: Mapping[str, Any], requested: str) -> str:
     """Urgent when suicidality is reported, whatever the referrer chose; else their choice."""
     return "urgent" if suicidality_reasons(doc) else requested
@@ -133,7 +137,7 @@ def screening_flags(doc: Mapping[str, Any]) -> list[dict[str, str]]:
             {
                 "code": "suicidality",
                 "label": "Suicidality: needs prompt clinical evaluation (referral made urgent)",
-                "answer": "; ".join(reasons).capitalize(),
+                "answer": _sentence("; ".join(reasons)),
             }
         )
     trials = doc.get("trials") or []
