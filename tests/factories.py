@@ -204,3 +204,15 @@ class World:
             credentials="",
             email="elsewhere@example.test",
         )
+
+
+def phq9_with_item9(referral: Referral, clinician: User, item9: int = 1):
+    """A PHQ-9 recorded on its own date with item 9 above 0: returns the safety alert raised."""
+    from portal.treatment.assessments import add_assessment
+
+    assessment = add_assessment(
+        referral, "PHQ-9", [1] * 8 + [item9], taken_on=date.today(), actor=clinician
+    )
+    from portal.treatment.alerts import open_alerts
+
+    return next(a for a in open_alerts(referral) if a.assessment_id == assessment.id)

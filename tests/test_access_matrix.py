@@ -12,7 +12,12 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.extensions import db as _db
 from tests.conftest import csrf_token, force_login
-from tests.factories import accepted_referral, document_sessions, stored_letter
+from tests.factories import (
+    accepted_referral,
+    document_sessions,
+    phq9_with_item9,
+    stored_letter,
+)
 
 USERS = [
     "anonymous",
@@ -57,6 +62,19 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("letters.new_summary", "POST"): (R, {"clinician"}),
     ("letters.download", "GET"): ({"letter_id": "L"}, SEES_REFERRAL),
     ("admin.audit_log", "GET"): ({}, {"admin"}),
+    # Session documentation (issue 5): never for referrers.
+    ("treatment.course", "GET"): (R, STAFF),
+    ("treatment.end_early", "POST"): (R, {"clinician"}),
+    ("treatment.new_scale", "GET"): ({**R, "scale": "GAD-7"}, {"clinician"}),
+    ("treatment.new_scale", "POST"): ({**R, "scale": "GAD-7"}, {"clinician"}),
+    ("treatment.session", "GET"): ({"session_id": "S"}, STAFF),
+    ("treatment.sign", "POST"): ({"session_id": "S"}, {"clinician"}),
+    ("treatment.addendum", "POST"): ({"session_id": "S"}, {"clinician"}),
+    ("treatment.rems_list", "GET"): ({}, STAFF | {"other_staff"}),
+    ("treatment.rems_pdf", "GET"): ({"session_id": "S"}, STAFF),
+    ("treatment.rems_submitted", "POST"): ({"session_id": "S"}, STAFF),
+    ("treatment.rems_enrolment", "POST"): (R, STAFF),
+    ("treatment.review_alert", "POST"): ({"alert_id": "A"}, {"clinician"}),
 }
 
 
@@ -74,8 +92,15 @@ def objects(world):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     document_sessions(referral, world.clinician, 2)
     letter = stored_letter(referral, world.clinician)
+    alert = phq9_with_item9(referral, world.clinician)
     _db.session.commit()
-    return {"R": referral.id, "P": referral.patient_id, "L": letter.id}
+    return {
+        "R": referral.id,
+        "P": referral.patient_id,
+        "L": letter.id,
+        "S": referral.course.sessions[0].id,
+        "A": alert.id,
+    }
 
 
 @pytest.mark.parametrize("user_name", USERS)

@@ -69,7 +69,8 @@ def trend_svg(
         f'width="{width}" height="{height}" role="img" aria-label="{_t(title)}" '
         f'font-family="DejaVu Sans, sans-serif" font-size="11" class="trend-chart">',
         f"<title>{_t(title)}</title>",
-        f'<text x="{left}" y="16" font-size="13" font-weight="bold" fill="{INK}">{_t(title)}</text>',
+        f'<text x="{left}" y="16" font-size="13" font-weight="bold" fill="{INK}">'
+        f"{_t(title)}</text>",
     ]
     for band, fill in zip(bands, _fills(len(bands)), strict=True):
         upper = y(min(band.high + 1, max_total))

@@ -58,7 +58,7 @@ def _not_future(form, field) -> None:
 
 class VitalRow(Form):
     time = TimeField("Time", validators=[Optional()])
-    phase = SelectField("Phase", choices=choices(VITAL_PHASES))
+    phase = SelectField("Phase", choices=choices(VITAL_PHASES), default="during")
     bp_systolic = _int("Systolic", 60, 260)
     bp_diastolic = _int("Diastolic", 30, 160)
     heart_rate = _int("Heart rate", 20, 250)
@@ -283,7 +283,9 @@ def _with_items(base: type, prefix: str, code: str, *, required: bool) -> type:
     return type(base.__name__, (base,), fields)
 
 
-SessionForm = _with_items(phq9_form(_SessionForm, required=False), "cadss", "CADSS-6", required=False)
+SessionForm = _with_items(
+    phq9_form(_SessionForm, required=False), "cadss", "CADSS-6", required=False
+)
 
 
 class _ScaleForm(VersionedForm):

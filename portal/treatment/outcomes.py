@@ -52,9 +52,7 @@ class CourseOutcome:
 def bands_of(scale: Scale) -> list[Band]:
     """The scale's severity bands as (low, high, label) for the chart."""
     lows = [low for low, _ in scale.bands] + [scale.max_total + 1]
-    return [
-        Band(low, lows[i + 1] - 1, name) for i, (low, name) in enumerate(scale.bands)
-    ]
+    return [Band(low, lows[i + 1] - 1, name) for i, (low, name) in enumerate(scale.bands)]
 
 
 def _score(a: Assessment) -> Score:

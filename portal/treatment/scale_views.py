@@ -22,11 +22,16 @@ def new_scale(referral_id: int, scale: str):
         abort(404)
     course = _course_for(referral_id)
     referral = course.referral
-    form = scale_form(scale)(data={"version": referral.version} if request.method == "GET" else None)
+    form = scale_form(scale)(
+        data={"version": referral.version} if request.method == "GET" else None
+    )
     sessions = {s.id: s for s in course.sessions}
     form.session_id.choices = choices(
         [(0, "None: taken on its own date")]
-        + [(s.id, f"Session {n} on {s.session_date.isoformat()}") for n, s in enumerate(course.sessions, 1)]
+        + [
+            (s.id, f"Session {n} on {s.session_date.isoformat()}")
+            for n, s in enumerate(course.sessions, 1)
+        ]
     )
     if form.validate_on_submit():
         try:

@@ -155,12 +155,27 @@ def _apply(session: TreatmentSession, data: SessionRecord) -> None:
     dose = data.dose_mg
     if data.weight_kg is not None and data.dose_mg_per_kg is not None:
         dose = computed_dose(data.weight_kg, data.dose_mg_per_kg)
-    plain = (
-        "session_date modality weight_kg dose_mg_per_kg infusion_minutes spravato_dose "
-        "devices_used vitals_ok_before vitals_ok_leaving sedation dissociation "
-        "respiratory_depression lowest_spo2 serious_adverse_events monitoring_minutes "
-        "ready_to_leave_at escort_confirmed discharge_at dose_outside_range_confirmed"
-    ).split()
+    plain = [
+        "session_date",
+        "modality",
+        "weight_kg",
+        "dose_mg_per_kg",
+        "infusion_minutes",
+        "spravato_dose",
+        "devices_used",
+        "vitals_ok_before",
+        "vitals_ok_leaving",
+        "sedation",
+        "dissociation",
+        "respiratory_depression",
+        "lowest_spo2",
+        "serious_adverse_events",
+        "monitoring_minutes",
+        "ready_to_leave_at",
+        "escort_confirmed",
+        "discharge_at",
+        "dose_outside_range_confirmed",
+    ]
     for name in plain:
         setattr(session, name, getattr(data, name))
     session.dose_mg = dose

@@ -46,16 +46,13 @@ def sign_session(
     problems = []
     bp_reason = bp_reason.strip()
     for prompt in session_prompts(session):
-        if prompt.blocks_signing:
-            problems.append(prompt.message)
-        elif prompt.needs_reason and not bp_reason:
-            problems.append(prompt.message)
-        elif prompt.needs_confirmation and not session.dose_outside_range_confirmed:
+        unanswered = (prompt.needs_reason and not bp_reason) or (
+            prompt.needs_confirmation and not session.dose_outside_range_confirmed
+        )
+        if prompt.blocks_signing or unanswered:
             problems.append(prompt.message)
     if problems:
-        record(
-            "session.sign", "treatment_session", session.id, actor=actor, outcome="refused"
-        )
+        record("session.sign", "treatment_session", session.id, actor=actor, outcome="refused")
         raise SigningRefused("The session was not signed. " + " ".join(problems))
     lock_for_edit(session.course.referral, actor=actor, expected_version=expected_version)
     if bp_prompt(session.bp_pre_systolic, session.bp_pre_diastolic) is not None:

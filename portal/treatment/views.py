@@ -93,7 +93,10 @@ def new_session(referral_id: int):
     if form.validate_on_submit():
         try:
             session = service.record_session(
-                course, form.to_record(), actor=current_user, expected_version=form.expected_version()
+                course,
+                form.to_record(),
+                actor=current_user,
+                expected_version=form.expected_version(),
             )
         except REFUSALS as error:
             db.session.rollback()
