@@ -33,6 +33,12 @@ def clinic_staff_only():
         abort(404)
 
 
+@bp.app_template_filter("num")
+def _num(value) -> str:
+    """A Decimal without trailing zeros and never in exponent form (40, not 4E+1)."""
+    return "" if value is None else f"{value.normalize():f}"
+
+
 @bp.app_template_filter("adverse_event_label")
 def _adverse_event_label(code: str) -> str:
     return ADVERSE_EVENT_LABELS.get(code, code)
