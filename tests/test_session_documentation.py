@@ -98,7 +98,8 @@ def test_iv_session_computes_mg_and_keeps_timed_vitals(app, world):
     assert [v["time"] for v in session.vitals] == ["09:00", "09:10"]
     page = client.get(response.location).get_data(as_text=True)
     assert "40 mg (0.5 mg/kg)" in page
-    assert "09:10" in page and "Not signed" in page
+    assert "09:10" in page
+    assert "Not signed" in page
 
 
 def test_spravato_session_records_the_rems_fields(app, world):
@@ -110,7 +111,8 @@ def test_spravato_session_records_the_rems_fields(app, world):
     session = _only_session()
     assert (session.dose_mg, session.devices_used, session.lot_number) == (84, 3, "EKT2419")
     assert session.concomitant_medications == ["benzodiazepines", "opioids"]
-    assert session.dissociation is True and session.sedation is False
+    assert session.dissociation is True
+    assert session.sedation is False
     page = client.get(response.location).get_data(as_text=True)
     assert "Benzodiazepines, Opioids" in page
 
@@ -142,7 +144,8 @@ def test_dose_outside_range_asks_for_confirmation(app, world):
     )
     assert confirmed.status_code == 302
     session = _only_session()
-    assert session.dose_outside_range_confirmed and session.dose_mg == 72
+    assert session.dose_outside_range_confirmed
+    assert session.dose_mg == 72
     assert "confirmed by the clinician" in client.get(confirmed.location).get_data(as_text=True)
     audit = db.session.scalars(select(AuditEvent.action)).all()
     assert "session.dose_confirmed" in audit
@@ -209,7 +212,8 @@ def test_spravato_cannot_be_signed_without_rems_conditions(app, world, enrolled,
     db.session.commit()
     client = _clinician(app, world)
     page = client.get(f"/treatment/sessions/{session.id}").get_data(as_text=True)
-    assert message in page and "This session cannot be signed yet." in page
+    assert message in page
+    assert "This session cannot be signed yet." in page
     assert "Sign session</button>" not in page
     refused = client.post(
         f"/treatment/sessions/{session.id}/sign",
@@ -265,7 +269,8 @@ def test_signed_session_is_amended_only_by_addenda(app, world):
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "The addendum is added; the signed session is unchanged." in added
-    assert "Lot number corrected: EKT2420." in added and world.clinician.full_name in added
+    assert "Lot number corrected: EKT2420." in added
+    assert world.clinician.full_name in added
     stored = _only_session()
     assert stored.lot_number == "LOT-77"  # the original stays as signed
     assert [(a.text, a.author_id) for a in stored.addenda] == [
