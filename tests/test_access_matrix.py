@@ -69,6 +69,8 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("treatment.new_scale", "POST"): ({**R, "scale": "GAD-7"}, {"clinician"}),
     ("treatment.session", "GET"): ({"session_id": "S"}, STAFF),
     ("treatment.sign", "POST"): ({"session_id": "S"}, {"clinician"}),
+    ("treatment.edit_session", "GET"): ({"session_id": "S"}, {"clinician"}),
+    ("treatment.edit_session", "POST"): ({"session_id": "S"}, {"clinician"}),
     ("treatment.addendum", "POST"): ({"session_id": "S"}, {"clinician"}),
     ("treatment.rems_list", "GET"): ({}, STAFF | {"other_staff"}),
     ("treatment.rems_pdf", "GET"): ({"session_id": "S"}, STAFF),

@@ -327,3 +327,26 @@ def test_referrer_gets_404_on_session_documentation(app, world, path):
     response = client.get(path.format(s=session.id, r=referral.id))
     assert response.status_code == 404
     assert "LOT-77" not in response.get_data(as_text=True)
+
+
+def test_unsigned_session_is_corrected_then_signed_and_then_locked(app, world):
+    referral = spravato_referral(world.referrer, world.coordinator, world.clinician)
+    session = spravato_session(referral, world.clinician, monitoring_minutes=100)
+    db.session.commit()
+    client = _clinician(app, world)
+    path = f"/treatment/sessions/{session.id}/edit"
+    page = client.get(path).get_data(as_text=True)
+    assert 'value="100"' in page  # the stored values fill the form
+    assert 'value="LOT-77"' in page
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    form = spravato_form(monitoring_minutes="125", lot_number="LOT-78")
+    response = client.post(
+        path,
+        data={"version": version, "csrf_token": csrf_token(client, path), **form},
+        follow_redirects=True,
+    )
+    assert "The session is updated." in response.get_data(as_text=True)
+    assert (_only_session().monitoring_minutes, _only_session().lot_number) == (125, "LOT-78")
+    assert "The session is signed." in _sign(client, session.id).get_data(as_text=True)
+    locked = client.get(path, follow_redirects=True).get_data(as_text=True)
+    assert "A signed session cannot be edited; add an addendum instead." in locked

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from functools import cache
 
@@ -130,9 +130,12 @@ class _SessionForm(VersionedForm):
     discharge_at = TimeField("Discharge time", validators=[Optional()])
     notes = TextAreaField("Notes", validators=[Length(max=5000)])
 
-    def __init__(self, *args, modality: str = "iv_ketamine", **kwargs) -> None:
+    def __init__(
+        self, *args, modality: str = "iv_ketamine", editing: bool = False, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.modality = modality
+        self.editing = editing  # scales recorded with the session are not edited here
 
     def cadss_fields(self) -> list:
         return [getattr(self, f"cadss_{n}") for n in range(1, CADSS6.items + 1)]
@@ -146,7 +149,7 @@ class _SessionForm(VersionedForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        ok = self._check_scales() and ok
+        ok = ok if self.editing else (self._check_scales() and ok)
         ok = self._check_iv() and ok if self.modality == "iv_ketamine" else ok
         ok = self._check_spravato() and ok if self.modality == "spravato" else ok
         if "other" in (self.adverse_events.data or []):
@@ -211,14 +214,14 @@ class _SessionForm(VersionedForm):
 
     def to_record(self) -> SessionRecord:
         """The documented session as the service takes it."""
-        phq9 = self.phq9_answers()
+        phq9 = [None] if self.editing else self.phq9_answers()
         common = {
             "session_date": self.session_date.data,
             "modality": self.modality,
             "bp_pre": (self.bp_pre_systolic.data, self.bp_pre_diastolic.data),
             "bp_post": (self.bp_post_systolic.data, self.bp_post_diastolic.data),
             "phq9_answers": phq9 if None not in phq9 else None,
-            "cadss6_answers": self.cadss_answers(),
+            "cadss6_answers": None if self.editing else self.cadss_answers(),
             "adverse_events": list(self.adverse_events.data or []),
             "adverse_event_other": self.adverse_event_other.data or "",
             "interventions": self.interventions.data or "",
@@ -269,6 +272,30 @@ class _SessionForm(VersionedForm):
             ready_to_leave_at=self.ready_to_leave_at.data,
             concomitant_medications=list(self.concomitant_medications.data or []),
         )
+
+
+def session_form_data(session) -> dict:
+    """The form's values from a stored (unsigned) session, for editing it."""
+    yes_no = {True: "yes", False: "no", None: None}
+    simple = (
+        "session_date bp_pre_systolic bp_pre_diastolic bp_post_systolic bp_post_diastolic "
+        "weight_kg dose_mg_per_kg infusion_minutes devices_used lot_number bp_leave_systolic "
+        "bp_leave_diastolic lowest_spo2 monitoring_minutes ready_to_leave_at "
+        "concomitant_medications adverse_events adverse_event_other interventions "
+        "escort_confirmed discharge_at notes spravato_dose"
+    ).split()
+    data = {name: getattr(session, name) for name in simple}
+    for name in (
+        "vitals_ok_before vitals_ok_leaving sedation dissociation respiratory_depression "
+        "serious_adverse_events"
+    ).split():
+        data[name] = yes_no[getattr(session, name)]
+    data["dose_confirmed"] = session.dose_outside_range_confirmed
+    data["dose_other_mg"] = session.dose_mg if session.spravato_dose == "other" else None
+    data["vitals"] = [
+        {**row, "time": time.fromisoformat(row["time"])} for row in session.vitals or []
+    ]
+    return data
 
 
 def _with_items(base: type, prefix: str, code: str, *, required: bool) -> type:

@@ -227,3 +227,19 @@ def end_course_early(
     course.ended_on = ended_on
     course.end_reason = reason
     db.session.flush()
+
+
+def update_session(
+    session: TreatmentSession, data: SessionRecord, *, actor: User, expected_version: int
+) -> None:
+    """Correct an unsigned session; a signed one changes only by addenda."""
+    if session.is_signed:
+        raise ValueError("A signed session cannot be edited; add an addendum instead.")
+    if dose_outside_range(data.dose_mg_per_kg) and not data.dose_outside_range_confirmed:
+        raise DoseNeedsConfirmation(
+            "The dose is outside 0.1-0.75 mg/kg and was not confirmed; nothing was saved."
+        )
+    lock_for_edit(session.course.referral, actor=actor, expected_version=expected_version)
+    _apply(session, data)
+    db.session.flush()
+    record("session.edit", "treatment_session", session.id, actor=actor)

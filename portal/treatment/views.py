@@ -19,6 +19,7 @@ from portal.treatment.forms import (
     RemsEnrolmentForm,
     SessionForm,
     SignForm,
+    session_form_data,
 )
 from portal.treatment.models import TreatmentCourse
 from portal.treatment.safety import bp_prompt
@@ -122,6 +123,47 @@ def new_session(referral_id: int):
         form=form,
         course=course,
         referral=referral,
+        bp_warning=bp_prompt(form.bp_pre_systolic.data, form.bp_pre_diastolic.data),
+    ), 422 if form.errors else 200
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+def edit_session(session_id: int):
+    session = queries.get_session_or_404(session_id, current_user, "document")
+    referral = session.course.referral
+    if session.is_signed:
+        flash("A signed session cannot be edited; add an addendum instead.", "error")
+        return redirect(url_for("treatment.session", session_id=session.id))
+    form = SessionForm(
+        data={"version": referral.version, **session_form_data(session)}
+        if request.method == "GET"
+        else None,
+        modality=session.modality,
+        editing=True,
+    )
+    if form.validate_on_submit():
+        try:
+            service.update_session(
+                session,
+                form.to_record(),
+                actor=current_user,
+                expected_version=form.expected_version(),
+            )
+        except REFUSALS as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("The session is updated. Check it and sign it below.", "success")
+        return redirect(url_for("treatment.session", session_id=session.id))
+    if form.errors:
+        flash("The session was not saved: please correct the fields marked below.", "error")
+    return render_template(
+        "treatment/session_form.html",
+        form=form,
+        course=session.course,
+        referral=referral,
+        session=session,
         bp_warning=bp_prompt(form.bp_pre_systolic.data, form.bp_pre_diastolic.data),
     ), 422 if form.errors else 200
 
