@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from functools import cache
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -26,7 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.forms import VersionedForm, bp_field, choices, phq9_form
 from portal.treatment.safety import dose_mg, dose_outside_range, dose_prompt
 from portal.treatment.scale_items import ANCHORS, ITEMS
-from portal.treatment.scales import CADSS6, SCALES
+from portal.treatment.scales import CADSS6
 from portal.treatment.service import SessionRecord
 from portal.treatment.vocab import (
     ADVERSE_EVENTS,
@@ -320,7 +319,7 @@ def session_form_data(session) -> dict:
     return data
 
 
-def _with_items(base: type, prefix: str, code: str, *, required: bool) -> type:
+def with_items(base: type, prefix: str, code: str, *, required: bool) -> type:
     """`base` with one radio group per item of scale `code`, named <prefix>_1.. ."""
     check = InputRequired(message="Choose an answer.") if required else Optional()
     fields = {
@@ -332,36 +331,9 @@ def _with_items(base: type, prefix: str, code: str, *, required: bool) -> type:
     return type(base.__name__, (base,), fields)
 
 
-SessionForm = _with_items(
+SessionForm = with_items(
     phq9_form(_SessionForm, required=False), "cadss", "CADSS-6", required=False
 )
-
-
-class _ScaleForm(VersionedForm):
-    taken_on = DateField(
-        "Date taken",
-        default=date.today,
-        validators=[InputRequired(message="Enter the date as YYYY-MM-DD.")],
-    )
-    session_id = SelectField("Recorded with session", coerce=int, validate_choice=False)
-
-    def validate_taken_on(self, field: DateField) -> None:
-        if field.data and field.data > date.today():
-            raise ValidationError("A scale cannot be recorded before it is taken.")
-
-    def answers(self) -> list[int]:
-        return [getattr(self, f"item_{n}").data for n in range(1, SCALES[self.code].items + 1)]
-
-    def item_fields(self) -> list:
-        return [getattr(self, f"item_{n}") for n in range(1, SCALES[self.code].items + 1)]
-
-
-@cache
-def scale_form(code: str) -> type[FlaskForm]:
-    """The entry form of one scale, item by item with its allowed range."""
-    form = _with_items(_ScaleForm, "item", code, required=True)
-    form.code = code
-    return form
 
 
 class CompleteForm(VersionedForm):
@@ -382,13 +354,6 @@ class SignForm(VersionedForm):
 class AddendumForm(FlaskForm):
     text = TextAreaField(
         "Addendum", validators=[InputRequired(message="Write the addendum."), Length(max=5000)]
-    )
-
-
-class ReviewAlertForm(FlaskForm):
-    note = TextAreaField(
-        "What was done",
-        validators=[InputRequired(message="Write what was done."), Length(max=2000)],
     )
 
 

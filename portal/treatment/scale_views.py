@@ -11,7 +11,7 @@ from portal.referrals import queries as referral_queries
 from portal.referrals.service import lock_for_edit
 from portal.treatment import alerts
 from portal.treatment.assessments import add_assessment
-from portal.treatment.forms import ReviewAlertForm, scale_form
+from portal.treatment.scale_forms import ReviewAlertForm, scale_form
 from portal.treatment.scales import SCALES, InvalidAnswers
 from portal.treatment.views import REFUSALS, _course_for, bp
 
