@@ -49,11 +49,13 @@ def trend_svg(
     *,
     max_total: int,
     bands: list[Band],
-    width: int = 640,
+    width: int = 620,
     height: int = 260,
 ) -> Markup:
     """A line of totals over time on top of the scale's severity bands."""
-    left, right, top, bottom = 36, 150, 30, 34
+    # Room on the right for the longest band label (about 6.4 px a character at 11 px).
+    longest = max((len(f"{b.label} ({b.low}-{b.high})") for b in bands), default=0)
+    left, right, top, bottom = 36, 14 + round(6.4 * longest), 30, 34
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def y(value: float) -> float:

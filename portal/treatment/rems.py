@@ -21,6 +21,7 @@ from portal.referrals.vocab import SEX_LABELS
 from portal.treatment.models import TreatmentCourse, TreatmentSession
 from portal.treatment.safety import days_left
 from portal.treatment.vocab import CONCOMITANT_MEDICATIONS
+from portal.web_filters import local_time
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -143,7 +144,7 @@ def form_context(session: TreatmentSession) -> dict:
             "respiratory": _yes_no(session.respiratory_depression) + spo2,
             "serious": _yes_no(session.serious_adverse_events),
         },
-        "signed": f"{session.signed_at:%Y-%m-%d %H:%M} UTC" if session.signed_at else "",
+        "signed": local_time(session.signed_at, "%Y-%m-%d %H:%M %Z"),
     }
 
 
