@@ -235,3 +235,31 @@ def test_end_course_early_cancels_with_reason(app, world):
     event = db.session.scalars(select(ReferralEvent).order_by(ReferralEvent.id.desc())).first()
     assert (event.to_state, event.actor_id) == ("cancelled", world.clinician.id)
     assert referral.course.ended_on == date.today()
+
+
+def test_course_page_costs_the_same_queries_for_more_sessions(app, world):
+    from sqlalchemy import event
+
+    referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
+    document_sessions(referral, world.clinician, 1)
+    db.session.commit()
+    client = _client(app, world.clinician)
+    path = f"/treatment/referrals/{referral.id}/course"
+
+    def count() -> int:
+        statements = []
+
+        def seen(*args):
+            statements.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        return len(statements)
+
+    one = count()
+    document_sessions(referral, world.clinician, 3, start=date.today() - timedelta(days=20))
+    db.session.commit()
+    assert count() == one

@@ -89,3 +89,16 @@ def get_session_or_404(session_id: int, user: User, action: str = "view") -> Tre
         abort(404)
     record(f"session.{action}", "treatment_session", session.id, actor=user)
     return session
+
+
+def load_session_details(course: TreatmentCourse) -> None:
+    """Load what the course page shows of each session (addenda, signer) in one query, so the
+    page costs the same number of queries however many sessions there are."""
+    db.session.scalars(
+        select(TreatmentSession)
+        .where(TreatmentSession.course_id == course.id)
+        .options(
+            selectinload(TreatmentSession.addenda),
+            selectinload(TreatmentSession.signed_by),
+        )
+    ).all()

@@ -78,6 +78,7 @@ def _course_for(referral_id: int, action: str = "document") -> TreatmentCourse:
 def course(referral_id: int):
     course = _course_for(referral_id, "act")
     referral = course.referral
+    queries.load_session_details(course)
     return render_template(
         "treatment/course.html",
         course=course,
