@@ -18,7 +18,9 @@ from portal.extensions import db
 from portal.letters.service import issue_summary
 from portal.referrals.service import NewReferral, change_state, submit_referral
 from portal.referrals.states import State
+from portal.treatment.rems import record_submission
 from portal.treatment.service import SessionRecord, complete_course, record_session
+from portal.treatment.signing import record_rems_enrolment, sign_session
 from portal.triage.service import accept_referral, open_for_review
 
 DEMO_PASSWORD = "ketamine-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -272,7 +274,7 @@ def _advance(
     if final == State.ACCEPTED:
         return
     sessions = 6 if final == State.COMPLETED else rng.randint(2, 4)
-    _document(referral, sessions, rng, clinician)
+    _document(referral, sessions, rng, clinician, finished=final == State.COMPLETED)
     if final == State.COMPLETED:
         complete_course(
             referral.course,
@@ -282,31 +284,79 @@ def _advance(
         )
 
 
-def _document(referral, count: int, rng: random.Random, clinician: User) -> None:
+def _document(referral, count: int, rng: random.Random, clinician: User, *, finished: bool) -> None:
     baseline = referral.assessments[0].total
     start = date.today() - timedelta(days=3 * count + 2)
     course = referral.course
+    if course.modality == "spravato":
+        record_rems_enrolment(referral.patient, start - timedelta(days=5), actor=clinician)
     for number in range(count):
         # Depression scores fall over the series, as they do for responders.
         target = max(1, round(baseline * (1 - 0.13 * (number + 1))))
         answers = _answers_for(target, rng)
-        dose = Decimal("35.00") if course.modality == "iv_ketamine" else Decimal("56.00")
-        if course.modality == "spravato" and number >= 2:
-            dose = Decimal("84.00")
-        record_session(
-            course,
-            SessionRecord(
-                session_date=start + timedelta(days=3 * number),
-                modality=course.modality,
-                dose_mg=dose,
-                bp_pre=(rng.randint(112, 134), rng.randint(70, 86)),
-                bp_post=(rng.randint(128, 152), rng.randint(78, 94)),
-                phq9_answers=answers,
-                notes="Tolerated well; mild transient dissociation resolved before discharge.",
-            ),
-            actor=clinician,
-            expected_version=referral.version,
-        )
+        day = start + timedelta(days=3 * number)
+        common = {
+            "session_date": day,
+            "modality": course.modality,
+            "bp_pre": (rng.randint(112, 134), rng.randint(70, 86)),
+            "bp_post": (rng.randint(128, 152), rng.randint(78, 94)),
+            "phq9_answers": answers,
+            "notes": "Tolerated well; mild transient dissociation resolved before discharge.",
+            "adverse_events": ["dissociation"] + (["nausea_vomiting"] if number == 1 else []),
+            "cadss6_answers": [rng.randint(0, 2) for _ in range(6)],
+            "interventions": "Ondansetron 4 mg." if number == 1 else "",
+            "escort_confirmed": True,
+            "discharge_at": time(11, 40 + number),
+        }
+        if course.modality == "iv_ketamine":
+            data = SessionRecord(
+                **common,
+                dose_mg=Decimal("35.0"),
+                weight_kg=Decimal("70.0"),
+                dose_mg_per_kg=Decimal("0.5"),
+                infusion_minutes=40,
+                vitals=_iv_vitals(rng),
+            )
+        else:
+            dose = "56" if number < 2 else "84"
+            data = SessionRecord(
+                **common,
+                dose_mg=Decimal(dose),
+                spravato_dose=dose,
+                devices_used=int(dose) // 28,
+                lot_number=f"EKT{2417 + number}",
+                bp_leave=(rng.randint(118, 132), rng.randint(72, 84)),
+                vitals_ok_before=True,
+                vitals_ok_leaving=True,
+                sedation=number == 0,
+                dissociation=True,
+                respiratory_depression=False,
+                serious_adverse_events=False,
+                monitoring_minutes=120 + 5 * number,
+                ready_to_leave_at=time(11, 15),
+                concomitant_medications=["benzodiazepines"] if number == 0 else [],
+            )
+        session = record_session(course, data, actor=clinician, expected_version=referral.version)
+        if finished or number < count - 1:  # the latest session waits for its signature
+            sign_session(session, actor=clinician, expected_version=referral.version)
+            if course.modality == "spravato" and number < count - 2:
+                record_submission(session, day + timedelta(days=2), actor=clinician)
+
+
+def _iv_vitals(rng: random.Random) -> list[dict]:
+    rows = [("09:00", "before"), ("09:10", "during"), ("09:20", "during"), ("09:30", "during")]
+    rows += [("09:45", "after"), ("10:00", "after")]
+    return [
+        {
+            "time": at,
+            "phase": phase,
+            "bp_systolic": rng.randint(118, 146),
+            "bp_diastolic": rng.randint(72, 90),
+            "heart_rate": rng.randint(64, 92),
+            "spo2": rng.randint(95, 99),
+        }
+        for at, phase in rows
+    ]
 
 
 def _answers_for(total: int, rng: random.Random) -> list[int]:

@@ -17,6 +17,7 @@ from tests.factories import (
     accepted_referral,
     document_sessions,
     pending_account_request,
+    phq9_with_item9,
     stored_attachment,
     stored_letter,
 )
@@ -80,6 +81,21 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("letters.new_summary", "POST"): (R, {"clinician"}),
     ("letters.download", "GET"): ({"letter_id": "L"}, SEES_REFERRAL),
     ("admin.audit_log", "GET"): ({}, {"admin"}),
+    # Session documentation (issue 5): never for referrers.
+    ("treatment.course", "GET"): (R, STAFF),
+    ("treatment.end_early", "POST"): (R, {"clinician"}),
+    ("treatment.new_scale", "GET"): ({**R, "scale": "GAD-7"}, {"clinician"}),
+    ("treatment.new_scale", "POST"): ({**R, "scale": "GAD-7"}, {"clinician"}),
+    ("treatment.session", "GET"): ({"session_id": "S"}, STAFF),
+    ("treatment.sign", "POST"): ({"session_id": "S"}, {"clinician"}),
+    ("treatment.edit_session", "GET"): ({"session_id": "S"}, {"clinician"}),
+    ("treatment.edit_session", "POST"): ({"session_id": "S"}, {"clinician"}),
+    ("treatment.addendum", "POST"): ({"session_id": "S"}, {"clinician"}),
+    ("treatment.rems_list", "GET"): ({}, STAFF | {"other_staff"}),
+    ("treatment.rems_pdf", "GET"): ({"session_id": "S"}, STAFF),
+    ("treatment.rems_submitted", "POST"): ({"session_id": "S"}, STAFF),
+    ("treatment.rems_enrolment", "POST"): (R, STAFF),
+    ("treatment.review_alert", "POST"): ({"alert_id": "AL"}, {"clinician"}),
 }
 
 
@@ -102,6 +118,7 @@ def objects(world):
         "invitee@example.test", "", world.practice.id, actor=world.coordinator
     )
     request = pending_account_request()
+    alert = phq9_with_item9(referral, world.clinician)
     _db.session.commit()
     return {
         "R": referral.id,
@@ -111,6 +128,8 @@ def objects(world):
         "I": invitation.id,
         "T": token,
         "Q": request.id,
+        "S": referral.course.sessions[0].id,
+        "AL": alert.id,
     }
 
 

@@ -98,3 +98,28 @@ def test_response_and_remission():
     c = change("PHQ-9", 16, 3)
     assert (c.points, c.percent) == (-13, -81.2)
     assert change("PHQ-9", 0, 3).percent is None
+
+
+CADSS_EDGES = [(0, "dissociation score"), (24, "dissociation score")]
+
+
+@pytest.mark.parametrize(("total", "band"), CADSS_EDGES)
+def test_cadss6_range(total, band):
+    result = score("CADSS-6", answers_for("CADSS-6", total))
+    assert (result.total, result.band) == (total, band)
+
+
+@pytest.mark.parametrize(
+    ("code", "position", "bad"),
+    [
+        (code, position, bad)
+        for code, scale in SCALES.items()
+        for position in range(1, scale.items + 1)
+        for bad in (-1, scale.item_max + 1, 1.5, None)
+    ],
+)
+def test_every_item_refuses_every_invalid_value(code, position, bad):
+    answers = [0] * SCALES[code].items
+    answers[position - 1] = bad
+    with pytest.raises(InvalidAnswers, match=f"item {position} must be"):
+        score(code, answers)

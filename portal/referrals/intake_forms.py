@@ -37,7 +37,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.forms import choices, scale_form
 from portal.referrals.screening import FLAGGED_MED_CLASSES, SCREENING_QUESTIONS
 from portal.referrals.vocab import DIAGNOSES, REQUESTED_MODALITIES, SEXES, URGENCIES
-from portal.treatment.scale_items import GAD7_ITEMS, PCL5_ANSWERS, PCL5_ITEMS
+from portal.treatment.scale_items import ANCHORS, ITEMS
 from portal.treatment.scales import PHQ9_ANSWERS, PHQ9_ITEMS
 
 TRIAL_OUTCOMES: list[tuple[str, str]] = [
@@ -243,12 +243,12 @@ IntakeForm = scale_form(
     scale_form(
         scale_form(_Intake, "phq9", PHQ9_ITEMS, PHQ9_ANSWERS, required=True),
         "gad7",
-        GAD7_ITEMS,
-        PHQ9_ANSWERS,
+        ITEMS["GAD-7"],
+        ANCHORS["GAD-7"],
         required=False,
     ),
     "pcl5",
-    PCL5_ITEMS,
-    PCL5_ANSWERS,
+    ITEMS["PCL-5"],
+    ANCHORS["PCL-5"],
     required=False,
 )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from portal.audit.service import record
 from portal.extensions import db
+from portal.treatment.alerts import raise_if_item9
 from portal.treatment.models import Assessment, TreatmentSession
 from portal.treatment.scales import score
 
@@ -41,4 +42,5 @@ def add_assessment(
     db.session.add(assessment)
     db.session.flush()
     record("assessment.create", "assessment", assessment.id, actor=actor)
+    raise_if_item9(assessment, actor=actor)
     return assessment

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -12,7 +13,7 @@ from portal.audit.service import record
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.states import State
-from portal.treatment.models import TreatmentCourse
+from portal.treatment.models import TreatmentCourse, TreatmentSession
 from portal.treatment.scales import PHQ9, Change, change
 
 if TYPE_CHECKING:
@@ -71,3 +72,33 @@ def session_scores(referral: Referral, scale: str = PHQ9.code) -> dict[int, int]
         for a in referral.assessments
         if a.scale == scale and a.session_id is not None
     }
+
+
+def get_session_or_404(session_id: int, user: User, action: str = "view") -> TreatmentSession:
+    """A treatment session, loaded through its referral's permission check (404 otherwise):
+    'view' for the clinic's staff, 'document' for its clinicians."""
+    from portal.referrals.queries import get_referral_or_404
+
+    session = db.session.get(TreatmentSession, session_id)
+    if session is None:
+        record(f"session.{action}", "treatment_session", session_id, actor=user, outcome="denied")
+        abort(404)
+    referral_action = "act" if action == "view" else action
+    get_referral_or_404(session.course.referral_id, user, referral_action)
+    if not user.is_clinic_staff:  # referrers never see session documentation
+        abort(404)
+    record(f"session.{action}", "treatment_session", session.id, actor=user)
+    return session
+
+
+def load_session_details(course: TreatmentCourse) -> None:
+    """Load what the course page shows of each session (addenda, signer) in one query, so the
+    page costs the same number of queries however many sessions there are."""
+    db.session.scalars(
+        select(TreatmentSession)
+        .where(TreatmentSession.course_id == course.id)
+        .options(
+            selectinload(TreatmentSession.addenda),
+            selectinload(TreatmentSession.signed_by),
+        )
+    ).all()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -13,7 +13,9 @@ from portal.referrals.service import add_event, change_state, lock_for_edit
 from portal.referrals.states import State
 from portal.treatment.assessments import add_assessment
 from portal.treatment.models import TreatmentCourse, TreatmentSession
-from portal.treatment.scales import PHQ9, score
+from portal.treatment.safety import dose_mg as computed_dose
+from portal.treatment.safety import dose_outside_range
+from portal.treatment.scales import CADSS6, PHQ9, score
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -50,6 +52,38 @@ class SessionRecord:
     bp_post: tuple[int, int]
     phq9_answers: list[int] | None
     notes: str = ""
+    # IV ketamine
+    weight_kg: Decimal | None = None
+    dose_mg_per_kg: Decimal | None = None
+    infusion_minutes: int | None = None
+    vitals: list[dict] = field(default_factory=list)
+    # SPRAVATO
+    spravato_dose: str = ""
+    devices_used: int | None = None
+    lot_number: str = ""
+    bp_leave: tuple[int, int] | None = None
+    vitals_ok_before: bool | None = None
+    vitals_ok_leaving: bool | None = None
+    sedation: bool | None = None
+    dissociation: bool | None = None
+    respiratory_depression: bool | None = None
+    lowest_spo2: int | None = None
+    serious_adverse_events: bool | None = None
+    monitoring_minutes: int | None = None
+    ready_to_leave_at: time | None = None
+    concomitant_medications: list[str] = field(default_factory=list)
+    # both
+    adverse_events: list[str] = field(default_factory=list)
+    adverse_event_other: str = ""
+    cadss6_answers: list[int] | None = None
+    interventions: str = ""
+    escort_confirmed: bool = False
+    discharge_at: time | None = None
+    dose_outside_range_confirmed: bool = False
+
+
+class DoseNeedsConfirmation(ValueError):
+    """An IV dose outside 0.1-0.75 mg/kg was not confirmed by the clinician."""
 
 
 def record_session(
@@ -59,6 +93,12 @@ def record_session(
     referral = course.referral
     if data.phq9_answers is not None:
         score(PHQ9.code, data.phq9_answers)  # refuse bad answers before anything is written
+    if data.cadss6_answers is not None:
+        score(CADSS6.code, data.cadss6_answers)
+    if dose_outside_range(data.dose_mg_per_kg) and not data.dose_outside_range_confirmed:
+        raise DoseNeedsConfirmation(
+            "The dose is outside 0.1-0.75 mg/kg and was not confirmed; nothing was saved."
+        )
     if referral.state in (State.ACCEPTED, State.SCHEDULED):
         change_state(referral, State.IN_TREATMENT, actor=actor, expected_version=expected_version)
     elif referral.state == State.IN_TREATMENT:
@@ -69,21 +109,28 @@ def record_session(
             f"Sessions can be recorded only for an accepted referral or one in treatment; "
             f"this one is {referral.state_enum.label.lower()}."
         )
-    session = TreatmentSession(
-        course=course,
-        session_date=data.session_date,
-        modality=data.modality,
-        dose_mg=data.dose_mg,
-        bp_pre_systolic=data.bp_pre[0],
-        bp_pre_diastolic=data.bp_pre[1],
-        bp_post_systolic=data.bp_post[0],
-        bp_post_diastolic=data.bp_post[1],
-        notes=data.notes.strip(),
-        recorded_by_id=actor.id,
-    )
+    session = TreatmentSession(course=course, recorded_by_id=actor.id)
+    _apply(session, data)
     db.session.add(session)
     db.session.flush()
     record("session.create", "treatment_session", session.id, actor=actor)
+    if data.dose_outside_range_confirmed and dose_outside_range(data.dose_mg_per_kg):
+        record(
+            "session.dose_confirmed",
+            "treatment_session",
+            session.id,
+            actor=actor,
+            detail="dose outside 0.1-0.75 mg/kg confirmed",
+        )
+    if data.cadss6_answers is not None:
+        add_assessment(
+            referral,
+            CADSS6.code,
+            data.cadss6_answers,
+            taken_on=data.session_date,
+            actor=actor,
+            session=session,
+        )
     if data.phq9_answers is not None:
         add_assessment(
             referral,
@@ -103,6 +150,47 @@ def record_session(
     return session
 
 
+def _apply(session: TreatmentSession, data: SessionRecord) -> None:
+    """Copy the documented values onto the session; the IV dose in mg is computed."""
+    dose = data.dose_mg
+    if data.weight_kg is not None and data.dose_mg_per_kg is not None:
+        dose = computed_dose(data.weight_kg, data.dose_mg_per_kg)
+    plain = [
+        "session_date",
+        "modality",
+        "weight_kg",
+        "dose_mg_per_kg",
+        "infusion_minutes",
+        "spravato_dose",
+        "devices_used",
+        "vitals_ok_before",
+        "vitals_ok_leaving",
+        "sedation",
+        "dissociation",
+        "respiratory_depression",
+        "lowest_spo2",
+        "serious_adverse_events",
+        "monitoring_minutes",
+        "ready_to_leave_at",
+        "escort_confirmed",
+        "discharge_at",
+        "dose_outside_range_confirmed",
+    ]
+    for name in plain:
+        setattr(session, name, getattr(data, name))
+    session.dose_mg = dose
+    session.bp_pre_systolic, session.bp_pre_diastolic = data.bp_pre
+    session.bp_post_systolic, session.bp_post_diastolic = data.bp_post
+    session.bp_leave_systolic, session.bp_leave_diastolic = data.bp_leave or (None, None)
+    session.vitals = [dict(row) for row in data.vitals]
+    session.concomitant_medications = list(data.concomitant_medications)
+    session.adverse_events = list(data.adverse_events)
+    session.adverse_event_other = data.adverse_event_other.strip()
+    session.lot_number = data.lot_number.strip()
+    session.interventions = data.interventions.strip()
+    session.notes = data.notes.strip()
+
+
 def complete_course(
     course: TreatmentCourse, *, actor: User, expected_version: int, ended_on: date
 ) -> None:
@@ -118,3 +206,40 @@ def complete_course(
     )
     course.ended_on = ended_on
     db.session.flush()
+
+
+def end_course_early(
+    course: TreatmentCourse, *, actor: User, expected_version: int, reason: str, ended_on: date
+) -> None:
+    """End the series before it is complete: the referral becomes cancelled, with the reason."""
+    done = len(course.sessions)
+    reason = reason.strip()
+    change_state(
+        course.referral,
+        State.CANCELLED,
+        actor=actor,
+        expected_version=expected_version,
+        reason=f"Course ended early by the clinic after {done} of {course.planned_sessions} "
+        f"sessions: {reason}"
+        if reason
+        else "",
+    )
+    course.ended_on = ended_on
+    course.end_reason = reason
+    db.session.flush()
+
+
+def update_session(
+    session: TreatmentSession, data: SessionRecord, *, actor: User, expected_version: int
+) -> None:
+    """Correct an unsigned session; a signed one changes only by addenda."""
+    if session.is_signed:
+        raise ValueError("A signed session cannot be edited; add an addendum instead.")
+    if dose_outside_range(data.dose_mg_per_kg) and not data.dose_outside_range_confirmed:
+        raise DoseNeedsConfirmation(
+            "The dose is outside 0.1-0.75 mg/kg and was not confirmed; nothing was saved."
+        )
+    lock_for_edit(session.course.referral, actor=actor, expected_version=expected_version)
+    _apply(session, data)
+    db.session.flush()
+    record("session.edit", "treatment_session", session.id, actor=actor)

@@ -1,4 +1,5 @@
-"""Clinicians' pages: the clinic's courses, documenting sessions, completing a course."""
+"""Clinicians' pages: the clinic's courses, a course's record, documenting and signing sessions,
+completing or ending a course. REMS and scale pages are in rems_views and scale_views."""
 
 from __future__ import annotations
 
@@ -9,12 +10,20 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.referrals import queries as referral_queries
-from portal.referrals.actions import apply_referral_form
-from portal.referrals.service import StaleEdit
-from portal.referrals.states import InvalidTransition
-from portal.treatment import queries, service
-from portal.treatment.forms import CompleteForm, SessionForm
+from portal.referrals.actions import REFUSALS, apply_referral_form
+from portal.treatment import alerts, outcomes, queries, service, signing
+from portal.treatment.forms import (
+    AddendumForm,
+    CompleteForm,
+    EndEarlyForm,
+    RemsEnrolmentForm,
+    SessionForm,
+    SignForm,
+    session_form_data,
+)
 from portal.treatment.models import TreatmentCourse
+from portal.treatment.safety import bp_prompt
+from portal.treatment.vocab import ADVERSE_EVENT_LABELS, CONCOMITANT_MEDICATIONS
 
 bp = Blueprint("treatment", __name__, url_prefix="/treatment")
 
@@ -25,17 +34,60 @@ def clinic_staff_only():
         abort(404)
 
 
+@bp.app_template_filter("num")
+def _num(value) -> str:
+    """A Decimal without trailing zeros and never in exponent form (40, not 4E+1)."""
+    return "" if value is None else f"{value.normalize():f}"
+
+
+@bp.app_template_filter("adverse_event_label")
+def _adverse_event_label(code: str) -> str:
+    return ADVERSE_EVENT_LABELS.get(code, code)
+
+
+@bp.app_template_filter("medication_label")
+def _medication_label(code: str) -> str:
+    return dict(CONCOMITANT_MEDICATIONS).get(code, code)
+
+
+@bp.app_template_global("treatment_outcome")
+def _treatment_outcome(referral):
+    return outcomes.course_outcome(referral)
+
+
+@bp.app_template_global("treatment_open_alerts")
+def _treatment_open_alerts(referral):
+    return alerts.open_alerts(referral)
+
+
 @bp.get("/")
 def courses():
     active = queries.active_courses(current_user)
-    return render_template("treatment/courses.html", courses=active)
+    mine = alerts.alerts_for_clinician(current_user) if current_user.role == "clinician" else []
+    return render_template("treatment/courses.html", courses=active, alerts=mine)
 
 
-def _course_for(referral_id: int) -> TreatmentCourse:
-    referral = referral_queries.get_referral_or_404(referral_id, current_user, "document")
+def _course_for(referral_id: int, action: str = "document") -> TreatmentCourse:
+    referral = referral_queries.get_referral_or_404(referral_id, current_user, action)
     if referral.course is None:
         abort(404)
     return referral.course
+
+
+@bp.get("/referrals/<int:referral_id>/course")
+def course(referral_id: int):
+    course = _course_for(referral_id, "act")
+    referral = course.referral
+    queries.load_session_details(course)
+    return render_template(
+        "treatment/course.html",
+        course=course,
+        referral=referral,
+        outcome=outcomes.course_outcome(referral),
+        open_alerts=alerts.open_alerts(referral),
+        can_document=current_user.role == "clinician",
+        enrolment_form=RemsEnrolmentForm(),
+    )
 
 
 @bp.route("/referrals/<int:referral_id>/sessions/new", methods=["GET", "POST"])
@@ -43,39 +95,134 @@ def new_session(referral_id: int):
     course = _course_for(referral_id)
     referral = course.referral
     form = SessionForm(
-        data={"version": referral.version, "modality": course.modality}
-        if request.method == "GET"
-        else None
+        data={"version": referral.version} if request.method == "GET" else None,
+        modality=course.modality,
     )
     if form.validate_on_submit():
-        answers = form.phq9_answers()
-        data = service.SessionRecord(
-            session_date=form.session_date.data,
-            modality=form.modality.data,
-            dose_mg=form.dose_mg.data,
-            bp_pre=(form.bp_pre_systolic.data, form.bp_pre_diastolic.data),
-            bp_post=(form.bp_post_systolic.data, form.bp_post_diastolic.data),
-            phq9_answers=answers if None not in answers else None,
-            notes=form.notes.data or "",
-        )
         try:
-            service.record_session(
-                course, data, actor=current_user, expected_version=form.expected_version()
+            session = service.record_session(
+                course,
+                form.to_record(),
+                actor=current_user,
+                expected_version=form.expected_version(),
             )
-        except (StaleEdit, InvalidTransition, ValueError) as error:
+        except REFUSALS as error:
             db.session.rollback()
             flash(str(error), "error")
-            return redirect(url_for("referrals.detail", referral_id=referral.id))
+            return redirect(url_for("treatment.course", referral_id=referral.id))
         db.session.commit()
         flash(
-            f"Session {len(course.sessions)} of {course.planned_sessions} is documented.", "success"
+            f"Session {len(course.sessions)} of {course.planned_sessions} is saved. "
+            "Check it and sign it below.",
+            "success",
         )
-        return redirect(url_for("referrals.detail", referral_id=referral.id))
+        return redirect(url_for("treatment.session", session_id=session.id))
     if form.errors:
         flash("The session was not saved: please correct the fields marked below.", "error")
     return render_template(
-        "treatment/session_form.html", form=form, course=course, referral=referral
+        "treatment/session_form.html",
+        form=form,
+        course=course,
+        referral=referral,
+        bp_warning=bp_prompt(form.bp_pre_systolic.data, form.bp_pre_diastolic.data),
     ), 422 if form.errors else 200
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+def edit_session(session_id: int):
+    session = queries.get_session_or_404(session_id, current_user, "document")
+    referral = session.course.referral
+    if session.is_signed:
+        flash("A signed session cannot be edited; add an addendum instead.", "error")
+        return redirect(url_for("treatment.session", session_id=session.id))
+    form = SessionForm(
+        data={"version": referral.version, **session_form_data(session)}
+        if request.method == "GET"
+        else None,
+        modality=session.modality,
+        editing=True,
+    )
+    if form.validate_on_submit():
+        try:
+            service.update_session(
+                session,
+                form.to_record(),
+                actor=current_user,
+                expected_version=form.expected_version(),
+            )
+        except REFUSALS as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("The session is updated. Check it and sign it below.", "success")
+        return redirect(url_for("treatment.session", session_id=session.id))
+    if form.errors:
+        flash("The session was not saved: please correct the fields marked below.", "error")
+    return render_template(
+        "treatment/session_form.html",
+        form=form,
+        course=session.course,
+        referral=referral,
+        session=session,
+        bp_warning=bp_prompt(form.bp_pre_systolic.data, form.bp_pre_diastolic.data),
+    ), 422 if form.errors else 200
+
+
+@bp.get("/sessions/<int:session_id>")
+def session(session_id: int):
+    session = queries.get_session_or_404(session_id, current_user)
+    referral = session.course.referral
+    return render_template(
+        "treatment/session.html",
+        session=session,
+        referral=referral,
+        number=session.course.sessions.index(session) + 1,
+        prompts=signing.session_prompts(session),
+        sign_form=SignForm(data={"version": referral.version}),
+        addendum_form=AddendumForm(),
+        enrolment_form=RemsEnrolmentForm(),
+        can_document=current_user.role == "clinician",
+    )
+
+
+@bp.post("/sessions/<int:session_id>/sign")
+def sign(session_id: int):
+    session = queries.get_session_or_404(session_id, current_user, "document")
+    form = SignForm()
+    if form.validate_on_submit():
+        try:
+            signing.sign_session(
+                session,
+                actor=current_user,
+                expected_version=form.expected_version(),
+                bp_reason=form.bp_reason.data or "",
+            )
+        except REFUSALS as error:
+            db.session.rollback()  # the refusal stays in the audit log (persist_request_audit)
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("The session is signed. It can now be amended only by an addendum.", "success")
+    return redirect(url_for("treatment.session", session_id=session.id))
+
+
+@bp.post("/sessions/<int:session_id>/addenda")
+def addendum(session_id: int):
+    session = queries.get_session_or_404(session_id, current_user, "document")
+    form = AddendumForm()
+    if not form.validate_on_submit():
+        flash("The addendum is empty: write it before saving.", "error")
+    else:
+        try:
+            signing.add_addendum(session, form.text.data, actor=current_user)
+        except REFUSALS as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("The addendum is added; the signed session is unchanged.", "success")
+    return redirect(url_for("treatment.session", session_id=session.id))
 
 
 @bp.post("/referrals/<int:referral_id>/complete")
@@ -89,3 +236,24 @@ def complete(referral_id: int):
         ),
         "The course of referral {number} is completed. Write the treatment summary letter next.",
     )
+
+
+@bp.post("/referrals/<int:referral_id>/end-early")
+def end_early(referral_id: int):
+    course = _course_for(referral_id)
+    form = EndEarlyForm()
+    return apply_referral_form(
+        course.referral,
+        form,
+        lambda version: service.end_course_early(
+            course,
+            actor=current_user,
+            expected_version=version,
+            reason=form.reason.data or "",
+            ended_on=date.today(),
+        ),
+        "The course of referral {number} was ended early; the referral is cancelled.",
+    )
+
+
+from portal.treatment import rems_views, scale_views  # noqa: E402, F401 - register their routes

@@ -1,0 +1,48 @@
+"""Entering a rating scale on its own date, and reviewing a safety alert."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from portal.forms import VersionedForm
+from portal.treatment.forms import with_items
+from portal.treatment.scales import SCALES
+
+
+class _ScaleForm(VersionedForm):
+    taken_on = DateField(
+        "Date taken",
+        default=date.today,
+        validators=[InputRequired(message="Enter the date as YYYY-MM-DD.")],
+    )
+    session_id = SelectField("Recorded with session", coerce=int, validate_choice=False)
+
+    def validate_taken_on(self, field: DateField) -> None:
+        if field.data and field.data > date.today():
+            raise ValidationError("A scale cannot be recorded before it is taken.")
+
+    def answers(self) -> list[int]:
+        return [getattr(self, f"item_{n}").data for n in range(1, SCALES[self.code].items + 1)]
+
+    def item_fields(self) -> list:
+        return [getattr(self, f"item_{n}") for n in range(1, SCALES[self.code].items + 1)]
+
+
+@cache
+def scale_form(code: str) -> type[FlaskForm]:
+    """The entry form of one scale, item by item with its allowed range."""
+    form = with_items(_ScaleForm, "item", code, required=True)
+    form.code = code
+    return form
+
+
+class ReviewAlertForm(FlaskForm):
+    note = TextAreaField(
+        "What was done",
+        validators=[InputRequired(message="Write what was done."), Length(max=2000)],
+    )

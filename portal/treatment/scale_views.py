@@ -1,0 +1,81 @@
+"""Rating scales recorded on their own date (or with a session), and safety alert reviews."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.forms import choices
+from portal.referrals import queries as referral_queries
+from portal.referrals.service import lock_for_edit
+from portal.treatment import alerts
+from portal.treatment.assessments import add_assessment
+from portal.treatment.scale_forms import ReviewAlertForm, scale_form
+from portal.treatment.scales import SCALES, InvalidAnswers
+from portal.treatment.views import REFUSALS, _course_for, bp
+
+
+@bp.route("/referrals/<int:referral_id>/scales/<scale>", methods=["GET", "POST"])
+def new_scale(referral_id: int, scale: str):
+    if scale not in SCALES:
+        abort(404)
+    course = _course_for(referral_id)
+    referral = course.referral
+    form = scale_form(scale)(
+        data={"version": referral.version} if request.method == "GET" else None
+    )
+    sessions = {s.id: s for s in course.sessions}
+    form.session_id.choices = choices(
+        [(0, "None: taken on its own date")]
+        + [
+            (s.id, f"Session {n} on {s.session_date.isoformat()}")
+            for n, s in enumerate(course.sessions, 1)
+        ]
+    )
+    if form.validate_on_submit():
+        try:
+            lock_for_edit(referral, actor=current_user, expected_version=form.expected_version())
+            assessment = add_assessment(
+                referral,
+                scale,
+                form.answers(),
+                taken_on=form.taken_on.data,
+                actor=current_user,
+                session=sessions.get(form.session_id.data),
+            )
+        except (*REFUSALS, InvalidAnswers) as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"{scale} recorded: {assessment.total}, {assessment.band}.", "success")
+            return redirect(url_for("treatment.course", referral_id=referral.id))
+    if form.errors:
+        flash(f"The {scale} was not saved: please answer the items marked below.", "error")
+    return render_template(
+        "treatment/scale_form.html", form=form, scale=SCALES[scale], referral=referral
+    ), 422 if form.errors else 200
+
+
+@bp.post("/alerts/<int:alert_id>/review")
+def review_alert(alert_id: int):
+    alert = alerts.get_alert(alert_id)
+    if alert is None:
+        abort(404)
+    referral = referral_queries.get_referral_or_404(alert.referral_id, current_user, "document")
+    form = ReviewAlertForm()
+    if not form.validate_on_submit():
+        flash("Write what was done before recording the review.", "error")
+    else:
+        try:
+            alerts.review_alert(alert, form.note.data, actor=current_user)
+        except ValueError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("The safety alert is recorded as reviewed.", "success")
+    if referral.course is None:
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    return redirect(url_for("treatment.course", referral_id=referral.id))
