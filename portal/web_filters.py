@@ -34,5 +34,10 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(lambda u: URGENCY_LABELS.get(u, u), "urgency_label")
     app.add_template_filter(lambda r: ROLE_LABELS.get(Role(r), r), "role_label")
     from portal.referrals.presenters import intake_view
+    from portal.referrals.screening import SHORT_LABELS
+
+    app.add_template_filter(
+        lambda flag: SHORT_LABELS.get(flag["code"], flag["label"]), "flag_short"
+    )
 
     app.add_template_global(intake_view, "intake_view")

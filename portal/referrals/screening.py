@@ -68,6 +68,20 @@ FLAGGED_MED_CLASSES: list[tuple[str, str]] = [
     ("opioid", "Opioid"),
 ]
 MED_CLASS_LABELS = dict(FLAGGED_MED_CLASSES)
+SHORT_LABELS = {
+    "aneurysm": "Aneurysm / AVM",
+    "ich": "Intracerebral hemorrhage",
+    "hypersensitivity": "Ketamine hypersensitivity",
+    "psychosis": "Psychosis / mania",
+    "uncontrolled_htn": "Uncontrolled hypertension",
+    "unstable_cv": "Unstable cardiovascular disease",
+    "sud": "Substance use disorder",
+    "pregnancy": "Pregnancy / breastfeeding",
+    "bp_high": "BP above 140/90",
+    "suicidality": "Suicidality",
+    "trd_not_met": "TRD not met",
+    **{f"med_{code}": label for code, label in FLAGGED_MED_CLASSES},
+}
 
 
 def failed_adequate_trials(trials: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
