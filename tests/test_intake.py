@@ -239,3 +239,22 @@ def test_another_provider_gets_404_for_edit_and_draft(app, world, referrer_clien
     other.post("/referrals/new", data={**data, "csrf_token": token})
     db.session.expire_all()
     assert draft.form_data["first_name"] != ["Other"]
+
+
+def test_a_draft_can_be_discarded(referrer_client):
+    _post(referrer_client, action="save", first_name="Gone")
+    draft = db.session.scalar(select(Referral))
+    page = referrer_client.get(f"/referrals/{draft.id}/edit").get_data(as_text=True)
+    assert "Discard this draft" in page
+    token = csrf_token(referrer_client, f"/referrals/{draft.id}/edit")
+    response = referrer_client.post(
+        f"/referrals/{draft.id}/cancel",
+        data={"csrf_token": token, "version": str(draft.version), "reason": "Draft discarded"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert draft.state == "cancelled"
+    assert "Gone" not in referrer_client.get("/referrals/?show=draft").get_data(as_text=True)
+    assert "Gone" not in referrer_client.get("/referrals/?show=closed").get_data(as_text=True)
+    page = referrer_client.get(f"/referrals/{draft.id}", follow_redirects=True)
+    assert "never sent to the clinic" in page.get_data(as_text=True)

@@ -59,10 +59,16 @@ def _like(term: str) -> str:
     return f"%{escaped.lower()}%"
 
 
+def _listed(user: User):
+    """What the dashboard lists: everything visible except drafts discarded unsent."""
+    discarded = (Referral.state == State.CANCELLED) & Referral.patient_id.is_(None)
+    return visible_to_referrer(user).where(~discarded)
+
+
 def dashboard_rows(user: User, filter_key: str = "all", search: str = "") -> list[Row]:
     _, states = FILTERS.get(filter_key, FILTERS["all"])
     stmt = (
-        visible_to_referrer(user)
+        _listed(user)
         .outerjoin(Referral.patient)
         .options(
             selectinload(Referral.patient),
@@ -131,7 +137,7 @@ def _event_words(event: ReferralEvent) -> str:
 def counts(user: User) -> dict[str, int]:
     """How many referrals each filter holds, in one query."""
     result = db.session.execute(
-        visible_to_referrer(user)
+        _listed(user)
         .with_only_columns(Referral.state, func.count(Referral.id))
         .group_by(Referral.state)
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.extensions import db
@@ -49,6 +49,9 @@ def detail(referral_id: int):
     referral = queries.get_referral_or_404(referral_id, current_user)
     if referral.state == State.DRAFT:
         return redirect(url_for("referrals.edit", referral_id=referral.id))
+    if referral.patient is None:  # a draft discarded before it was ever sent
+        flash("That draft was discarded; it was never sent to the clinic.", "info")
+        return redirect(url_for("referrals.dashboard"))
     context = referral_page_context(referral, current_user)
     if current_user.is_referrer:
         context["seen_before"] = mark_seen(current_user, referral)
