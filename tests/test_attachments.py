@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from pypdf import PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 from sqlalchemy import select
 
 from portal.attachments.models import Attachment
@@ -59,6 +65,31 @@ def _pdf(*, js=False, encrypt=False, embed=False, open_action=False) -> bytes:
     return buffer.getvalue()
 
 
+def _pdf_with_annotation(action: dict, *, widget_aa: bool = False, escape: bool = False) -> bytes:
+    """A page with a link (or form widget) annotation carrying `action`."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=200, height=200)
+    action_dict = DictionaryObject({NameObject(k): v for k, v in action.items()})
+    annot = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Widget" if widget_aa else "/Link"),
+            NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (10, 10, 100, 40)]),
+        }
+    )
+    if widget_aa:
+        annot[NameObject("/AA")] = DictionaryObject({NameObject("/E"): action_dict})
+    else:
+        annot[NameObject("/A")] = action_dict
+    page[NameObject("/Annots")] = ArrayObject([writer._add_object(annot)])
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    data = buffer.getvalue()
+    if escape:  # names written with #-escapes that a byte search would miss
+        data = data.replace(b"/JavaScript", b"/Java#53cript").replace(b"/JS ", b"/J#53 ")
+    return data
+
+
 def _jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), (10, 120, 200)).save(buffer, format="JPEG")
@@ -89,6 +120,13 @@ def _upload(client, referral_id: int, name: str, data: bytes):
         ("scan.png", png_bytes(), "scan.png"),
         ("photo.jpeg", _jpeg(), "photo.jpg"),
         ("mislabelled.png", _pdf(), "mislabelled.pdf"),  # the content decides
+        (  # an ordinary web link is fine
+            "linked.pdf",
+            _pdf_with_annotation(
+                {"/S": NameObject("/URI"), "/URI": TextStringObject("https://example.org/")}
+            ),
+            "linked.pdf",
+        ),
     ],
 )
 def test_pdf_png_jpeg_are_accepted_by_content(app, world, referrer_client, name, data, stored_as):
@@ -117,6 +155,43 @@ def test_pdf_png_jpeg_are_accepted_by_content(app, world, referrer_client, name,
         ("broken.pdf", b"%PDF-1.7\nthis is not really a pdf", "damaged"),
         ("broken.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, "damaged or incomplete"),
         ("empty.pdf", b"", "empty"),
+        (  # an executable with a PDF header further in is still an executable
+            "polyglot.pdf",
+            b"MZ\x90\x00" + bytes(100) + _pdf(),
+            "is not a PDF, PNG or JPEG",
+        ),
+        (
+            "widget.pdf",
+            _pdf_with_annotation(
+                {"/S": NameObject("/JavaScript"), "/JS": TextStringObject("app.alert(1)")},
+                widget_aa=True,
+                escape=True,
+            ),
+            "contains JavaScript",
+        ),
+        (
+            "chained.pdf",
+            _pdf_with_annotation(
+                {
+                    "/S": NameObject("/URI"),
+                    "/URI": TextStringObject("https://example.org/"),
+                    "/Next": DictionaryObject(
+                        {
+                            NameObject("/S"): NameObject("/JavaScript"),
+                            NameObject("/JS"): TextStringObject("app.alert(2)"),
+                        }
+                    ),
+                }
+            ),
+            "contains JavaScript",
+        ),
+        (
+            "submit.pdf",
+            _pdf_with_annotation(
+                {"/S": NameObject("/SubmitForm"), "/F": TextStringObject("https://evil.test/")}
+            ),
+            "contains JavaScript",
+        ),
     ],
 )
 def test_refusals_say_why_and_store_nothing(world, referrer_client, name, data, reason):

@@ -209,11 +209,15 @@ def test_questioned_referral_can_be_edited_then_answered(app, world, referrer_cl
     assert (
         db.session.scalar(select(func.count(Assessment.id)).where(Assessment.scale == "GAD-7")) == 1
     )
-    # A stale copy of the form (the old version) is refused, nothing overwritten.
-    stale = referrer_client.post(edit, data={**data, "csrf_token": token, "reason": "stale"})
-    assert stale.status_code == 302
+    # A stale copy of the form (the old version) is refused, nothing overwritten, and what
+    # was typed comes back with the reason.
+    stale = referrer_client.post(edit, data={**data, "csrf_token": token, "reason": "stale <b>"})
+    assert stale.status_code == 409
+    page = stale.get_data(as_text=True)
+    assert "while you were looking at it" in page
+    assert "stale &lt;b&gt;" in page
     db.session.expire_all()
-    assert referral.reason != "stale"
+    assert referral.reason != "stale <b>"
 
 
 def test_sent_referral_cannot_be_edited(referrer_client, world):
@@ -258,3 +262,43 @@ def test_a_draft_can_be_discarded(referrer_client):
     assert "Gone" not in referrer_client.get("/referrals/?show=closed").get_data(as_text=True)
     page = referrer_client.get(f"/referrals/{draft.id}", follow_redirects=True)
     assert "never sent to the clinic" in page.get_data(as_text=True)
+
+
+def test_enter_in_a_field_saves_the_draft_never_removes_a_row(referrer_client):
+    page = referrer_client.get("/referrals/new").get_data(as_text=True)
+    form = page[page.index('<form method="post" enctype="multipart/form-data"') :]
+    first_button = re.search(r"<button[^>]*>", form).group(0)
+    assert 'value="save"' in first_button  # the browser's implicit submission uses it
+
+
+def test_more_rows_than_kept_are_refused_not_dropped(referrer_client):
+    rows = {f"trials-{i}-drug": f"Drug {i}" for i in range(21)}
+    rows |= {f"trials-{i}-weeks": "8" for i in range(21)}
+    rows |= {f"trials-{i}-outcome": "no_response" for i in range(21)}
+    response = _post(referrer_client, **rows)
+    assert response.status_code == 422
+    assert "At most 20 rows" in response.get_data(as_text=True)
+    assert _sent() == []
+
+
+def test_a_racing_second_click_finds_the_referral_already_sent(app, world, monkeypatch):
+    """Two posts of one form at the same moment: the loser's insert hits the unique form
+    key, and it answers like a double click instead of failing."""
+    from portal.referrals import intake
+
+    referral = create_referral(world.referrer)
+    referral.form_key = "raced-key"
+    db.session.commit()
+    real_scalar = db.session.scalar
+    calls = []
+
+    def first_lookup_misses(stmt, *args, **kwargs):
+        calls.append(stmt)
+        return None if len(calls) == 1 else real_scalar(stmt, *args, **kwargs)
+
+    with app.test_request_context():
+        monkeypatch.setattr(db.session, "scalar", first_lookup_misses)
+        with pytest.raises(intake.AlreadySubmitted) as raised:
+            intake.draft_for_key("raced-key", world.referrer)
+        monkeypatch.undo()
+        assert raised.value.referral.id == referral.id

@@ -103,3 +103,17 @@ def test_name_search_is_posted_never_in_the_url(app, world):
             "/referrals/", data={"csrf_token": token, "q": term, "show": "all"}
         ).get_data(as_text=True)
         assert "No referral matches that name" in page
+
+
+def test_no_message_on_a_draft_the_clinic_cannot_see(app, world):
+    from portal.referrals.intake import draft_for_key
+
+    draft = draft_for_key("", world.referrer)
+    db.session.commit()
+    client = _client(app, world.referrer)
+    token = csrf_token(client, "/referrals/")
+    for body in ("hello", ""):
+        response = client.post(
+            f"/referrals/{draft.id}/messages", data={"csrf_token": token, "body": body}
+        )
+        assert response.status_code == 404

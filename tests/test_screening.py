@@ -47,6 +47,13 @@ def test_typical_referral_raises_no_flag():
             ],
             False,
         ),
+        (  # the same drug twice (two doses) is one antidepressant
+            [
+                {"drug": "Sertraline", "weeks": 8, "outcome": "no_response"},
+                {"drug": " sertraline ", "weeks": 10, "outcome": "partial_response"},
+            ],
+            False,
+        ),
         (  # stopped for side effects, or responded: not a failed adequate trial
             [
                 {"drug": "A", "weeks": 10, "outcome": "not_tolerated"},
@@ -66,7 +73,8 @@ def test_trd_flag_says_how_many_trials_counted():
     doc = _doc(trials=[{"drug": "A", "weeks": 8, "outcome": "no_response"}])
     flag = next(f for f in screening_flags(doc) if f["code"] == "trd_not_met")
     assert (
-        flag["answer"] == "1 failed adequate trial (6+ weeks, no or partial response) of 1 listed"
+        flag["answer"]
+        == "1 antidepressant failed at 6+ weeks (no or partial response), of 1 trial listed"
     )
 
 

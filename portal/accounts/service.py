@@ -111,6 +111,7 @@ def request_account(form: RequestAccountForm) -> AccountRequest | None:
     """Store a request; an address that already has an account gets no request and the same
     answer, so the page never reveals who has an account."""
     email = form.email.data.strip().lower()
+    password_hash = hash_password(form.password.data)  # always: the timing reveals nothing
     if find_by_email(email) is not None:
         record("account_request.create", "account_request", None, outcome="duplicate")
         return None
@@ -122,7 +123,7 @@ def request_account(form: RequestAccountForm) -> AccountRequest | None:
         practice_name=form.practice_name.data.strip(),
         phone=(form.phone.data or "").strip(),
         note=(form.note.data or "").strip(),
-        password_hash=hash_password(form.password.data),
+        password_hash=password_hash,
     )
     db.session.add(request)
     db.session.flush()

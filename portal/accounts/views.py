@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     has_request_context,
     redirect,
@@ -95,7 +96,7 @@ def invitations():
             link = url_for("accounts.accept_invitation", token=token, _external=True)
             flash(
                 f"Invitation created for {invitation.email}. Send them the link below; it works "
-                "once and expires in 7 days.",
+                f"once and expires in {current_app.config.get('INVITATION_DAYS', 7)} days.",
                 "success",
             )
             form = _invite_form(formdata=None)

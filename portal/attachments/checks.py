@@ -10,12 +10,20 @@ import re
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
-from pypdf.generic import DictionaryObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
 SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG))
 ACTIVE_CONTENT = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|OpenAction|RichMedia)\b")
+# Keys and action types that make a PDF do something when opened or clicked; pypdf hands the
+# names back decoded (/Java#53cript reads as /JavaScript), wherever they sit in the file.
+ACTIVE_KEYS = frozenset(
+    {"/JS", "/JavaScript", "/AA", "/OpenAction", "/XFA", "/EmbeddedFile", "/EmbeddedFiles",
+     "/RichMedia"}
+)  # fmt: skip
+SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named", "/Thread"})
+MAX_OBJECTS = 250_000
 
 
 class Refused(ValueError):
@@ -35,10 +43,7 @@ def check(data: bytes, *, max_bytes: int) -> str:
         raise Refused("The file is empty.")
     if len(data) > max_bytes:
         raise Refused(too_large(len(data), max_bytes))
-    head = data[:1024]
-    kind = next((t for sig, t in SIGNATURES if head.startswith(sig)), None)
-    if kind is None and b"%PDF-" in head:
-        kind = PDF  # PDF readers accept a header within the first kilobyte
+    kind = next((t for sig, t in SIGNATURES if data.startswith(sig)), None)
     if kind is None:
         raise Refused(
             "This file is not a PDF, PNG or JPEG (judged by its content, not its name). "
@@ -82,22 +87,46 @@ def _check_pdf(data: bytes) -> None:
         )
 
 
+def _unsafe_actions(item: DictionaryObject) -> bool:
+    """An action other than going to a page or opening a web link: in an /A or /Next entry,
+    or a dictionary that says it is an action."""
+    actions = [item] if item.get("/Type") == "/Action" else []
+    for key in ("/A", "/Next"):
+        value = item.get(key)
+        value = value.get_object() if value is not None else None
+        if isinstance(value, DictionaryObject):
+            actions.append(value)
+        elif isinstance(value, ArrayObject):
+            actions.extend(v.get_object() for v in value)
+    return any(
+        isinstance(action, DictionaryObject) and action.get("/S") not in SAFE_ACTIONS
+        for action in actions
+    )
+
+
 def _has_active_content(root: DictionaryObject, pages: list) -> bool:
-    if "/OpenAction" in root or "/AA" in root:
-        return True
-    names = root.get("/Names")
-    if names is not None:
-        names = names.get_object()
-        if "/JavaScript" in names or "/EmbeddedFiles" in names:
-            return True
-    for page in pages:
-        if "/AA" in page:
-            return True
-        for annot in page.get("/Annots") or []:
-            annot = annot.get_object()
-            if annot.get("/Subtype") == "/FileAttachment":
+    """Walk every object reachable from the document and its pages (streams' dictionaries
+    included, their data not decoded) looking for scripts, actions and embedded files."""
+    seen: set[tuple[int, int]] = set()
+    stack: list = [root, *pages]
+    visited = 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            key = (item.idnum, item.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = item.get_object()
+        visited += 1
+        if visited > MAX_OBJECTS:
+            return True  # too convoluted to vouch for
+        if isinstance(item, DictionaryObject):
+            if ACTIVE_KEYS.intersection(item.keys()) or item.get("/Subtype") == "/FileAttachment":
                 return True
-            action = annot.get("/A")
-            if action is not None and action.get_object().get("/S") in ("/JavaScript", "/Launch"):
+            if _unsafe_actions(item):
                 return True
+            stack.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
     return False

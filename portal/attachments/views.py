@@ -24,8 +24,8 @@ def upload(referral_id: int):
         referral, request.files.getlist("attachments"), actor=current_user
     )
     db.session.commit()
-    for refusal in refusals:
-        flash(refusal, "error")
+    for refusal in refusals:  # without the file's name: flashes travel in the cookie
+        flash(f"A file was not attached. {refusal.split(': ', 1)[-1]}", "error")
     if added:
         flash(f"{len(added)} file{'s' if len(added) != 1 else ''} attached.", "success")
     elif not refusals:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.extensions import db
@@ -10,6 +10,7 @@ from portal.messages.forms import MessageForm
 from portal.messages.service import post_message
 from portal.referrals.presenters import referral_page_context
 from portal.referrals.queries import get_referral_or_404
+from portal.referrals.states import State
 
 bp = Blueprint("messages", __name__, url_prefix="/referrals")
 
@@ -17,6 +18,8 @@ bp = Blueprint("messages", __name__, url_prefix="/referrals")
 @bp.post("/<int:referral_id>/messages")
 def post(referral_id: int):
     referral = get_referral_or_404(referral_id, current_user, "act")
+    if referral.state == State.DRAFT or referral.patient is None:
+        abort(404)  # the clinic cannot see a referral that was never sent
     form = MessageForm()
     if form.validate_on_submit():
         post_message(referral, form.body.data, actor=current_user)

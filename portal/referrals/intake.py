@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from portal.audit.service import record
@@ -73,8 +74,22 @@ def draft_for_key(form_key: str, actor: User) -> Referral:
             form_key=form_key or new_form_key(),
         )
         db.session.add(referral)
-        db.session.flush()
+        try:
+            db.session.flush()
+        except IntegrityError:  # a second click raced the first one with the same key
+            db.session.rollback()  # nothing else is written yet in this request
+            return _raced(form_key, actor)
         record("referral.create", "referral", referral.id, actor=actor, detail="draft")
+    return referral
+
+
+def _raced(form_key: str, actor: User) -> Referral:
+    """The same form was posted twice at once and the other post made the draft first."""
+    referral = db.session.scalar(select(Referral).where(Referral.form_key == form_key))
+    if referral is None or referral.referrer_id != actor.id:
+        raise RuntimeError("A form key collided with another user's referral.")
+    if referral.state != State.DRAFT:
+        raise AlreadySubmitted(referral)
     return referral
 
 

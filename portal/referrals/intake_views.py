@@ -77,15 +77,17 @@ def _post(referral):
     try:
         check_version(referral, form.version.data or "", actor=current_user)
         save_draft(referral, formdata, actor=current_user)
-    except StaleEdit as stale:
+    except (StaleEdit, ValueError) as refusal:  # the referral moved on: keep what was typed
         db.session.rollback()
-        flash(str(stale), "error")
-        return redirect(url_for("referrals.detail", referral_id=referral.id))
+        flash(f"{refusal} What you typed is kept below.", "error")
+        form.form_key.data = referral.form_key
+        form.version.data = str(referral.version)
+        return _render(form, referral, status=409)
     _, refusals = add_uploads(referral, request.files.getlist("attachments"), actor=current_user)
     form.form_key.data = referral.form_key
     form.version.data = str(referral.version)
     if action == "submit":
-        if form.validate() and not refusals:
+        if form.validate() & _rows_within_limit(form, formdata) and not refusals:
             was_draft = referral.state == State.DRAFT
             submit_intake(referral, intake_document(form), formdata, actor=current_user)
             db.session.commit()
@@ -105,6 +107,18 @@ def _post(referral):
     if action == "save":
         flash("Draft saved. You can come back to it from your dashboard.", "success")
     return _render(form, referral, refusals, status=422 if refusals else 200)
+
+
+def _rows_within_limit(form, formdata: MultiDict) -> bool:
+    """More rows than the form keeps would be dropped silently: refuse them instead."""
+    ok = True
+    for rows in ("trials", "medications"):
+        indexes = {k.split("-")[1] for k in formdata if re.match(rf"{rows}-\d+-", k)}
+        if len(indexes) > MAX_ROWS:
+            field = form[rows]
+            field.errors = [*field.errors, f"At most {MAX_ROWS} rows; merge or remove some."]
+            ok = False
+    return ok
 
 
 def _apply_row_action(source: MultiDict) -> MultiDict:
@@ -132,4 +146,5 @@ def _render(form, referral, refusals: list[str] | None = None, status: int = 200
         referral=referral,
         attachments=attachments,
         refusals=refusals or [],
+        max_rows=MAX_ROWS,
     ), status

@@ -10,7 +10,7 @@ from portal.referrals.permissions import can_act, can_document
 from portal.referrals.screening import (
     MED_CLASS_LABELS,
     SCREENING_QUESTIONS,
-    failed_adequate_trials,
+    failed_drugs,
 )
 from portal.referrals.states import State, allowed_targets
 from portal.treatment.queries import scale_progress, session_scores
@@ -86,7 +86,7 @@ def intake_view(referral: Referral) -> dict:
         "trials": trials,
         "medications": medications,
         "screening_answers": screening,
-        "failed_trials": len(failed_adequate_trials(doc.get("trials", []))),
+        "failed_trials": len(failed_drugs(doc.get("trials", []))),
     }
 
 

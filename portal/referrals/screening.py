@@ -93,9 +93,17 @@ def failed_adequate_trials(trials: list[Mapping[str, Any]]) -> list[Mapping[str,
     ]
 
 
+def failed_drugs(trials: list[Mapping[str, Any]]) -> set[str]:
+    """The different antidepressants among the failed adequate trials (a drug tried twice,
+    at two doses, counts once)."""
+    return {
+        " ".join(str(t.get("drug", "")).lower().split()) for t in failed_adequate_trials(trials)
+    }
+
+
 def trd_met(trials: list[Mapping[str, Any]]) -> bool:
-    """The common TRD definition: two or more failed adequate antidepressant trials."""
-    return len(failed_adequate_trials(trials)) >= 2
+    """The common TRD definition: no adequate response to at least two antidepressants."""
+    return len(failed_drugs(trials)) >= 2
 
 
 def bp_above_limit(systolic: int | None, diastolic: int | None) -> bool:
@@ -156,13 +164,14 @@ def screening_flags(doc: Mapping[str, Any]) -> list[dict[str, str]]:
         )
     trials = doc.get("trials") or []
     if not trd_met(trials):
-        failed = len(failed_adequate_trials(trials))
+        failed = len(failed_drugs(trials))
         flags.append(
             {
                 "code": "trd_not_met",
                 "label": "Fewer than two failed adequate antidepressant trials (TRD not met)",
-                "answer": f"{failed} failed adequate trial{'s' if failed != 1 else ''} "
-                f"(6+ weeks, no or partial response) of {len(trials)} listed",
+                "answer": f"{failed} antidepressant{'s' if failed != 1 else ''} failed at "
+                f"6+ weeks (no or partial response), of {len(trials)} "
+                f"trial{'s' if len(trials) != 1 else ''} listed",
             }
         )
     for med in doc.get("medications") or []:

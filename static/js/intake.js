@@ -40,6 +40,12 @@
       var tbody = rowsOf(name);
       var rows = tbody.querySelectorAll("tr.row-entry");
       if (!rows.length) { return; } // let the server add the first row
+      if (rows.length >= parseInt(button.dataset.max || "20", 10)) {
+        event.preventDefault();
+        button.disabled = true;
+        button.textContent = "Limit of " + rows.length + " rows reached";
+        return;
+      }
       event.preventDefault();
       var row = rows[rows.length - 1].cloneNode(true);
       renumber(row, name, nextIndex(tbody, name));
