@@ -279,3 +279,48 @@ def test_download_is_an_attachment_only_for_who_may_see_it(app, world, referrer_
         ).status_code
         == 404
     )
+
+
+def test_a_file_attached_by_mistake_leaves_the_draft_with_the_typing_kept(
+    app, world, referrer_client
+):
+    page = referrer_client.get("/referrals/new").get_data(as_text=True)
+    key = KEY_RE.search(page).group(1)
+    token = csrf_token(referrer_client, "/referrals/new")
+    data = intake_form(form_key=key, action="save", first_name="Wrongfile")
+    data["attachments"] = [(io.BytesIO(_pdf()), "other-patient.pdf")]
+    referrer_client.post(
+        "/referrals/new", data={**data, "csrf_token": token}, content_type="multipart/form-data"
+    )
+    attachment = db.session.scalar(select(Attachment))
+    stored = Path(app.config["ATTACHMENT_DIR"]) / attachment.storage_name
+    draft_id = attachment.referral_id
+    url = f"/referrals/{draft_id}/attachments/{attachment.id}/remove"
+    other = app.test_client()
+    force_login(other, world.other_referrer)
+    assert other.post(url, data={"csrf_token": csrf_token(other, "/")}).status_code == 404
+    response = referrer_client.post(
+        url, data={**intake_form(first_name="Typed since"), "csrf_token": token}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(Attachment)) is None
+    assert not stored.exists()
+    page = referrer_client.get(f"/referrals/{draft_id}/edit").get_data(as_text=True)
+    assert 'value="Typed since"' in page
+    assert "other-patient.pdf" not in page
+
+
+def test_files_of_a_sent_referral_stay(app, world, referrer_client):
+    referral = create_referral(world.referrer)
+    db.session.commit()
+    _upload(referrer_client, referral.id, "records.pdf", _pdf())
+    attachment = db.session.scalar(select(Attachment))
+    token = csrf_token(referrer_client, f"/referrals/{referral.id}")
+    page = referrer_client.post(
+        f"/referrals/{referral.id}/attachments/{attachment.id}/remove",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "part of its record and stay" in page
+    assert db.session.scalar(select(Attachment)) is not None

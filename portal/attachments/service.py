@@ -86,3 +86,13 @@ def read_attachment(attachment: Attachment, *, actor: User) -> bytes:
         raise Refused("The stored file does not match its checksum.")
     record("attachment.download", "attachment", attachment.id, actor=actor)
     return data
+
+
+def remove_from_draft(attachment: Attachment, *, actor: User) -> str:
+    """A file attached by mistake to a draft (never sent) goes; returns its storage name, for
+    the caller to delete the bytes once the removal is committed."""
+    if attachment.referral.state != State.DRAFT:
+        raise Refused("Files of a sent referral are part of its record and stay.")
+    record("attachment.delete", "attachment", attachment.id, actor=actor, detail="draft")
+    db.session.delete(attachment)
+    return attachment.storage_name

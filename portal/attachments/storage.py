@@ -21,7 +21,15 @@ def write(data: bytes) -> str:
     return name
 
 
-def read(name: str) -> bytes:
+def _path(name: str) -> Path:
     if len(name) != 64 or not all(c in "0123456789abcdef" for c in name):
         raise FileNotFoundError(name)
-    return (_root() / name).read_bytes()
+    return _root() / name
+
+
+def read(name: str) -> bytes:
+    return _path(name).read_bytes()
+
+
+def delete(name: str) -> None:
+    _path(name).unlink(missing_ok=True)

@@ -6,10 +6,12 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from portal.attachments import storage
 from portal.attachments.checks import Refused
 from portal.attachments.models import Attachment
-from portal.attachments.service import add_uploads, read_attachment
+from portal.attachments.service import add_uploads, read_attachment, remove_from_draft
 from portal.extensions import db
+from portal.referrals.intake import save_draft
 from portal.referrals.queries import get_referral_or_404
 
 bp = Blueprint("attachments", __name__)
@@ -31,6 +33,28 @@ def upload(referral_id: int):
     elif not refusals:
         flash("Choose a file to attach.", "error")
     return redirect(url_for("referrals.detail", referral_id=referral.id, _anchor="attachments"))
+
+
+@bp.post("/referrals/<int:referral_id>/attachments/<int:attachment_id>/remove")
+def remove(referral_id: int, attachment_id: int):
+    """From the draft's form: keep what was typed (the whole form is posted), then remove."""
+    referral = get_referral_or_404(referral_id, current_user, "act")
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.referral_id != referral.id or not current_user.is_referrer:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        stored_as = remove_from_draft(attachment, actor=current_user)
+        save_draft(referral, request.form, actor=current_user)
+    except (Refused, ValueError) as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+    else:
+        db.session.commit()
+        storage.delete(stored_as)
+        flash("The file was removed from the draft; everything else was saved.", "success")
+    return redirect(url_for("referrals.edit", referral_id=referral.id, _anchor="attachments"))
 
 
 @bp.get("/attachments/<int:attachment_id>")
