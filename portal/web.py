@@ -12,7 +12,8 @@ from portal.audit.service import persist_request_audit
 from portal.extensions import db, login_manager
 
 # Endpoints reachable without signing in; everything else requires it.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.home", "static"})
+# calendar.feed is the .ics link: its secret token is the credential (portal/scheduling/feed.py).
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.home", "static", "calendar.feed"})
 
 CSP = (
     "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; "
@@ -25,12 +26,16 @@ def init_app(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.letters.views import bp as letters_bp
     from portal.referrals.views import bp as referrals_bp
+    from portal.scheduling.calendar_views import bp as calendar_bp
+    from portal.scheduling.views import bp as scheduling_bp
     from portal.treatment.views import bp as treatment_bp
     from portal.triage.views import bp as triage_bp
     from portal.web_filters import register_filters
 
     for blueprint in (auth_bp, referrals_bp, triage_bp, treatment_bp, letters_bp, admin_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(scheduling_bp)
+    app.register_blueprint(calendar_bp)
     register_filters(app)
 
     login_manager.login_view = "auth.login"

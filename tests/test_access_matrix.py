@@ -12,7 +12,12 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.extensions import db as _db
 from tests.conftest import csrf_token, force_login
-from tests.factories import accepted_referral, document_sessions, stored_letter
+from tests.factories import (
+    accepted_referral,
+    document_sessions,
+    scheduling_objects,
+    stored_letter,
+)
 
 USERS = [
     "anonymous",
@@ -57,6 +62,28 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("letters.new_summary", "POST"): (R, {"clinician"}),
     ("letters.download", "GET"): ({"letter_id": "L"}, SEES_REFERRAL),
     ("admin.audit_log", "GET"): ({}, {"admin"}),
+    # Coordinators (issue 4): screening, scheduling, settings, the public .ics feed.
+    ("triage.screening", "GET"): (R, STAFF),
+    ("triage.checklist", "POST"): (R, STAFF),
+    ("triage.add_note", "POST"): (R, STAFF),
+    ("triage.assign", "POST"): (R, STAFF),
+    ("scheduling.referral_schedule", "GET"): (R, STAFF),
+    ("scheduling.referral_schedule", "POST"): (R, STAFF),
+    ("scheduling.add_visit", "POST"): (R, STAFF),
+    ("scheduling.move", "POST"): ({"appointment_id": "A"}, STAFF),
+    ("scheduling.cancel", "POST"): ({"appointment_id": "A"}, STAFF),
+    ("scheduling.no_show", "POST"): ({"appointment_id": "A"}, STAFF),
+    ("scheduling.preparation", "POST"): ({"appointment_id": "A"}, STAFF),
+    ("scheduling.day", "GET"): ({}, STAFF | {"other_staff"}),
+    ("scheduling.settings", "GET"): ({}, {"admin"}),
+    ("scheduling.save_settings", "POST"): ({}, {"admin"}),
+    ("scheduling.add_closed_date", "POST"): ({}, {"admin"}),
+    ("scheduling.delete_closed_date", "POST"): ({"closed_id": "C"}, {"admin"}),
+    ("scheduling.calendar_link", "POST"): ({}, {"admin"}),
+    ("scheduling.protocols", "GET"): ({}, {"admin"}),
+    ("scheduling.edit_protocol", "GET"): ({"protocol_id": "T"}, {"admin"}),
+    ("scheduling.edit_protocol", "POST"): ({"protocol_id": "T"}, {"admin"}),
+    ("calendar.feed", "GET"): ({"token": "K"}, set(USERS)),
 }
 
 
@@ -74,8 +101,9 @@ def objects(world):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     document_sessions(referral, world.clinician, 2)
     letter = stored_letter(referral, world.clinician)
+    extra = scheduling_objects(referral, world)
     _db.session.commit()
-    return {"R": referral.id, "P": referral.patient_id, "L": letter.id}
+    return {"R": referral.id, "P": referral.patient_id, "L": letter.id, **extra}
 
 
 @pytest.mark.parametrize("user_name", USERS)
