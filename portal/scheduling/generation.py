@@ -163,7 +163,7 @@ def _wanted_days(block: list[date], count: int, preferred: set[int]) -> list[dat
     if preferred:
         return [d for d in block if d.weekday() in preferred]
     # No weekday preference: spread the sessions evenly over the 7 days.
-    return sorted({block[round(i * 7 / count)] for i in range(count)})
+    return sorted({block[i * 7 // count] for i in range(count)})
 
 
 def _first_free_after(day: date, calendar: ClinicCalendar, used: Counter[date]) -> date | None:

@@ -39,7 +39,7 @@ def closed_dates(clinic_id: int, start: date, end: date) -> dict[date, str]:
             ClosedDate.clinic_id == clinic_id, ClosedDate.day.between(start, end)
         )
     )
-    return dict(rows)
+    return {key: value for key, value in rows}  # noqa: C416 - dict() refuses Row
 
 
 def booked_counts(clinic_id: int, start: date, end: date) -> dict[date, int]:
@@ -52,7 +52,7 @@ def booked_counts(clinic_id: int, start: date, end: date) -> dict[date, int]:
         )
         .group_by(Appointment.day)
     )
-    return dict(rows)
+    return {key: value for key, value in rows}  # noqa: C416 - dict() refuses Row
 
 
 def clinic_calendar(

@@ -84,10 +84,8 @@ def referral_schedule(referral_id: int):
                 return redirect(url_for("scheduling.referral_schedule", referral_id=referral.id))
         else:
             error = "Nothing was booked: every proposed visit needs a day."
-        visits = [
-            (day, note)
-            for day, note in zip(_raw_days(), request.form.getlist("note"), strict=False)
-        ]
+        notes = request.form.getlist("note")
+        visits = [(day, notes[i] if i < len(notes) else "") for i, day in enumerate(_raw_days())]
         status = 409 if error and "changed by" in error else 422
     elif request.args and form.validate():
         protocol = next((p for p in protocols if p.id == form.protocol_id.data), None)

@@ -220,7 +220,7 @@ def queue_page(
     counts_stmt = select(Referral.state, func.count()).where(*conditions).group_by(Referral.state)
     if search is not None:
         counts_stmt = counts_stmt.join(Referral.patient)
-    counts = dict(db.session.execute(counts_stmt))
+    counts = {state: n for state, n in db.session.execute(counts_stmt)}  # noqa: C416
     total = sum(counts.get(state, 0) for state in filters.states())
 
     rows_stmt = (

@@ -49,8 +49,7 @@ def queue():
     settings = clinic_schedule(current_user.clinic_id)
     tz = ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
     page = queue_page(current_user, filters, settings, tz)
-    db.session.commit()
-    return render_template(
+    html = render_template(
         "triage/queue.html",
         page=page,
         f=filters,
@@ -60,6 +59,8 @@ def queue():
         modalities=REQUESTED_MODALITIES,
         page_sizes=PAGE_SIZES,
     )
+    db.session.commit()  # after rendering: a commit expires the loaded rows
+    return html
 
 
 def _back(referral):
