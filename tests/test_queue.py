@@ -121,7 +121,8 @@ def test_apostrophe_in_a_name_is_found_literally(staff, world):
     create_referral(world.referrer, first_name="Other")
     db.session.commit()
     html = staff.get("/triage/?q=o'b").get_data(as_text=True)
-    assert "Siobhan O&#39;Brien" in html and len(rows(html)) == 1
+    assert "Siobhan O&#39;Brien" in html
+    assert len(rows(html)) == 1
 
 
 def test_overdue_referrals_stand_out_and_can_be_filtered(staff, world):
@@ -130,7 +131,8 @@ def test_overdue_referrals_stand_out_and_can_be_filtered(staff, world):
     late.submitted_at = utcnow() - timedelta(days=10)
     db.session.commit()
     html = staff.get("/triage/").get_data(as_text=True)
-    assert '<tr class="overdue">' in html and "Overdue</span> since" in html
+    assert '<tr class="overdue">' in html
+    assert "Overdue</span> since" in html
     assert rows(staff.get("/triage/?overdue=1").get_data(as_text=True)) == [late.id]
     # A question to the referrer is a first decision: no longer overdue.
     from portal.referrals.service import change_state
@@ -150,7 +152,8 @@ def test_pagination_and_a_page_past_the_end(staff, world):
     db.session.commit()
     first = staff.get("/triage/").get_data(as_text=True)
     second = staff.get("/triage/?page=2").get_data(as_text=True)
-    assert len(rows(first)) == 25 and len(rows(second)) == 5
+    assert len(rows(first)) == 25
+    assert len(rows(second)) == 5
     assert set(rows(first)) | set(rows(second)) == {r.id for r in made}
     assert "Page 2 of 2" in second
     assert "There is no page 9" in staff.get("/triage/?page=9").get_data(as_text=True)

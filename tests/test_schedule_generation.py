@@ -82,7 +82,8 @@ def test_a_closed_wednesday_moves_the_infusion_and_says_why():
     assert MONDAY + timedelta(days=2) not in days(visits)
     assert len(visits) == 6
     moved = [v for v in visits if v.note]
-    assert moved and "closed (Staff training)" in moved[0].note
+    assert moved
+    assert "closed (Staff training)" in moved[0].note
     assert days(visits) == sorted(days(visits))
 
 

@@ -1,4 +1,4 @@
-"""Booking a series through the pages: proposal, confirmation, conflicts, changes, day view, .ics."""
+"""Booking a series through the pages: proposal, conflicts, changes, day view, .ics feed."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def test_propose_and_book_an_iv_series_moves_the_referral_to_scheduled(app, worl
         as_text=True
     )
     days = DAY_INPUT.findall(html)
-    assert len(days) == 6 and wednesday.isoformat() not in days
+    assert len(days) == 6
+    assert wednesday.isoformat() not in days
     assert "the clinic is closed (Staff training)" in html
     version = re.search(
         r'name="version"[^>]*value="(\d+)"', html.split("Book these")[0].split('id="propose-h"')[1]
@@ -63,7 +64,8 @@ def test_propose_and_book_an_iv_series_moves_the_referral_to_scheduled(app, worl
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).state == "scheduled"
     detail = staff.get(f"/referrals/{referral.id}").get_data(as_text=True)
-    assert "Appointments booked" in detail and "IV ketamine induction: 6 appointments" in detail
+    assert "Appointments booked" in detail
+    assert "IV ketamine induction: 6 appointments" in detail
 
 
 def test_a_full_day_is_refused_and_nothing_is_booked(app, world):
@@ -87,7 +89,8 @@ def test_a_full_day_is_refused_and_nothing_is_booked(app, world):
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Nothing was booked" in html and "all 1 chairs are booked" in html
+    assert "Nothing was booked" in html
+    assert "all 1 chairs are booked" in html
     assert len(DAY_INPUT.findall(html)) == 2  # what was typed is still there
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1
@@ -136,7 +139,8 @@ def test_move_cancel_no_show_and_add(app, world):
         data={"version": missed.version, "csrf_token": token},
     )
     detail = staff.get(f"/referrals/{referral.id}").get_data(as_text=True)
-    assert "Missed appointment (no-show)" in detail and "Patient has the flu" in detail
+    assert "Missed appointment (no-show)" in detail
+    assert "Patient has the flu" in detail
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).state == "scheduled"  # no-show is not a state
     staff.post(
@@ -162,9 +166,11 @@ def test_day_view_shows_chairs_and_what_is_missing(app, world):
     db.session.commit()
     html = _staff(app, world.clinician).get(f"/scheduling/day?date={monday}").get_data(as_text=True)
     assert "2 of 6 in use" in html
-    assert "Ivy Testpatient" in html and "Sera Testpatient" in html
+    assert "Ivy Testpatient" in html
+    assert "Sera Testpatient" in html
     sera = html.split("Sera Testpatient")[1].split("</tr>")[0]
-    assert "REMS enrolment missing" in sera and "Escort not confirmed" in sera
+    assert "REMS enrolment missing" in sera
+    assert "Escort not confirmed" in sera
     ivy = html.split("Ivy Testpatient")[1].split("</tr>")[0]
     assert "Nothing: ready" in ivy
 
@@ -182,11 +188,14 @@ def test_ics_feed_has_numbers_and_initials_never_names_and_can_be_revoked(app, w
     anonymous = app.test_client()
     feed = anonymous.get(link)
     text = feed.get_data(as_text=True)
-    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    assert feed.status_code == 200
+    assert feed.mimetype == "text/calendar"
     assert f"SUMMARY:{referral.number} Q.L. IV ketamine" in text
-    assert "Quentin" not in text and "Lovelace" not in text
+    assert "Quentin" not in text
+    assert "Lovelace" not in text
     stored = clinic_schedule(world.clinic.id).calendar_token_hash
-    assert stored and stored not in link  # only the hash is stored
+    assert stored
+    assert stored not in link
     admin.post(
         "/scheduling/settings/calendar",
         data={"action": "revoke", "csrf_token": csrf_token(admin, "/scheduling/settings")},
