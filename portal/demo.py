@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.letters.service import issue_summary
 from portal.referrals.service import NewReferral, change_state, submit_referral
 from portal.referrals.states import State
+from portal.scheduling.demo import seed_schedule
 from portal.treatment.service import SessionRecord, complete_course, record_session
 from portal.triage.service import accept_referral, open_for_review
 
@@ -175,6 +176,7 @@ def seed() -> bool:
             letter_written = True
         _backdate(referral, days_ago=24 - index)
     db.session.flush()
+    seed_schedule(coordinator)  # issue 4: booked series for the day view and the .ics feed
     return True
 
 

@@ -99,6 +99,7 @@ def referral_schedule(referral_id: int):
             visits = [(v.day.isoformat() if v.day else "", v.note) for v in proposed]
             series = SeriesForm(data={"version": referral.version, "protocol_id": protocol.id})
     appointments = service.referral_appointments(referral)
+    visits = [(day, note, _weekday(day)) for day, note in visits or []]
     page = render_template(
         "scheduling/referral.html",
         referral=referral,
@@ -114,6 +115,13 @@ def referral_schedule(referral_id: int):
     )
     db.session.commit()
     return page, status
+
+
+def _weekday(raw: str) -> str:
+    try:
+        return f"{date.fromisoformat(raw):%A}"
+    except ValueError:
+        return ""
 
 
 def _raw_days() -> list[str]:
