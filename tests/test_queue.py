@@ -61,6 +61,8 @@ def test_filters_search_and_sorting(staff, world):
     assert rows(staff.get("/triage/?urgency=urgent").get_data(as_text=True)) == [a.id]
     assert rows(staff.get("/triage/?modality=spravato").get_data(as_text=True)) == [b.id]
     assert rows(staff.get(f"/triage/?referrer={other.id}").get_data(as_text=True)) == [b.id]
+    assert rows(staff.get("/triage/?provider=paula+prov").get_data(as_text=True)) == [b.id]
+    assert rows(staff.get("/triage/?provider=provider").get_data(as_text=True)) == [b.id]
     assert rows(staff.get("/triage/?q=bob").get_data(as_text=True)) == [b.id]
     assert rows(staff.get("/triage/?q=cy+xu").get_data(as_text=True)) == [c.id]
     assert rows(staff.get(f"/triage/?q={a.number}").get_data(as_text=True)) == [a.id]
@@ -102,7 +104,8 @@ METACHARACTERS = [
 
 @pytest.mark.parametrize("value", METACHARACTERS)
 @pytest.mark.parametrize(
-    "param", ["q", "state", "urgency", "modality", "referrer", "overdue", "sort", "dir", "page"]
+    "param",
+    ["q", "provider", "state", "urgency", "modality", "referrer", "overdue", "sort", "dir", "page"],
 )
 def test_sql_metacharacters_in_every_parameter_are_harmless(staff, world, param, value):
     create_referral(world.referrer, last_name="O'Brien")
@@ -110,9 +113,9 @@ def test_sql_metacharacters_in_every_parameter_are_harmless(staff, world, param,
     response = staff.get("/triage/", query_string={param: value})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    if param == "q" and value not in ("'",):
+    if param in ("q", "provider") and value not in ("'",):
         assert "No referral matches these filters" in html  # wildcards are literal
-    elif param != "q":
+    elif param not in ("q", "provider"):
         assert "Testpatient" in html or "O&#39;Brien" in html
 
 

@@ -69,10 +69,8 @@ class Referral(Base):
 
     # Optimistic locking: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (
-        Index("ix_referral_clinic_state", "clinic_id", "state"),
-        Index("ix_referral_clinic_submitted", "clinic_id", "submitted_at"),
-    )
+    # The coordinators' queue: counts per state and the page's ids read from this index alone.
+    __table_args__ = (Index("ix_referral_queue", "clinic_id", "state", "urgency", "submitted_at"),)
 
     clinic: Mapped[Clinic] = relationship()
     practice: Mapped[Practice | None] = relationship()

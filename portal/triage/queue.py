@@ -1,7 +1,7 @@
 """The coordinators' work queue: allow-listed filters, search and sorting, one page at a time.
 
-A page costs a constant number of queries whatever its size: the state counts, the page's
-rows (patient, referrer and coordinator joined in), and the referrers for the filter."""
+A page costs a constant number of queries whatever its size: the state counts and the page's
+rows (patient, referrer and coordinator joined in)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ SORTS = {
     "updated": Referral.updated_at,
 }
 DEFAULT_SORT = "priority"  # urgent first, then oldest first
+PATIENT_SORTS = frozenset({"patient", "dob"})
 NUMBER_RE = re.compile(r"^(?:KR-?)?0*(\d{1,9})$", re.IGNORECASE)
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
 
@@ -48,6 +49,7 @@ class QueueFilters:
     urgency: str = ""
     modality: str = ""
     referrer: int | None = None
+    provider: str = ""
     overdue: bool = False
     q: str = ""
     sort: str = DEFAULT_SORT
@@ -67,6 +69,7 @@ class QueueFilters:
             urgency=_allowed(args.get("urgency", ""), dict(URGENCIES)),
             modality=_allowed(args.get("modality", ""), dict(REQUESTED_MODALITIES)),
             referrer=_int(args.get("referrer"), 1, 2**31 - 1),
+            provider=args.get("provider", "").strip()[:100],
             overdue=args.get("overdue") == "1",
             q=args.get("q", "").strip()[:100],
             sort=sort if sort in SORTS else DEFAULT_SORT,
@@ -94,6 +97,7 @@ class QueueFilters:
             "urgency": merged.urgency,
             "modality": merged.modality,
             "referrer": merged.referrer,
+            "provider": merged.provider,
             "overdue": "1" if merged.overdue else "",
             "q": merged.q,
             "sort": merged.sort if merged.sort != DEFAULT_SORT else "",
@@ -131,7 +135,6 @@ class QueuePage:
     rows: list[QueueRow]
     total: int
     counts: dict[str, int]
-    referrers: list[tuple[int, str]]
     filters: QueueFilters
     sla: tuple[int, int]
     pages: int = field(init=False)
@@ -165,6 +168,17 @@ def _search(q: str) -> ColumnElement[bool] | None:
             for word in words
         )
     )
+
+
+def _providers_named(text: str):
+    """Referring providers whose name has every typed word as the start of one of its words."""
+    conditions = []
+    for word in text.lower().split()[:4]:
+        name = func.lower(User.full_name)
+        conditions.append(
+            or_(name.startswith(word, autoescape=True), name.contains(" " + word, autoescape=True))
+        )
+    return select(User.id).where(User.role == "referrer", *conditions)
 
 
 def _start_of_day_utc(day: date, tz: ZoneInfo) -> datetime:
@@ -202,7 +216,7 @@ def _order(filters: QueueFilters) -> list:
 def queue_page(
     user: User, filters: QueueFilters, settings: ClinicSchedule, tz: ZoneInfo
 ) -> QueuePage:
-    """One page of the clinic's queue, its counts per state and the referrers to filter by."""
+    """One page of the clinic's queue and its counts per state."""
     today = datetime.now(tz).date()
     conditions = [Referral.clinic_id == user.clinic_id, Referral.state != State.DRAFT]
     if filters.urgency:
@@ -211,6 +225,8 @@ def queue_page(
         conditions.append(Referral.requested_modality == filters.modality)
     if filters.referrer:
         conditions.append(Referral.referrer_id == filters.referrer)
+    if filters.provider:
+        conditions.append(Referral.referrer_id.in_(_providers_named(filters.provider)))
     if filters.overdue:
         conditions.append(_overdue(settings, today, tz))
     search = _search(filters.q)
@@ -223,37 +239,37 @@ def queue_page(
     counts = {state: n for state, n in db.session.execute(counts_stmt)}  # noqa: C416
     total = sum(counts.get(state, 0) for state in filters.states())
 
+    # The page's ids come from the referral table alone (sorted, limited); only those 25 or so
+    # rows are then joined to their patient, referrer and coordinator: one statement.
+    page_ids = (
+        select(Referral.id)
+        .where(*conditions, Referral.state.in_(filters.states()))
+        .order_by(*_order(filters))
+        .limit(filters.per_page)
+        .offset((filters.page - 1) * filters.per_page)
+    )
+    if search is not None or filters.sort in PATIENT_SORTS:
+        page_ids = page_ids.join(Referral.patient)
+    page_ids = page_ids.subquery()
     rows_stmt = (
         select(Referral)
+        .join(page_ids, Referral.id == page_ids.c.id)
         .join(Referral.patient)
         .options(
             contains_eager(Referral.patient),
             joinedload(Referral.referrer),
             joinedload(Referral.assigned_coordinator),
         )
-        .where(*conditions, Referral.state.in_(filters.states()))
         .order_by(*_order(filters))
-        .limit(filters.per_page)
-        .offset((filters.page - 1) * filters.per_page)
     )
     referrals = list(db.session.scalars(rows_stmt)) if total else []
     rows = [_row(r, settings, today, tz) for r in referrals]
 
-    referrer_ids = select(Referral.referrer_id).where(Referral.clinic_id == user.clinic_id)
-    referrers = [
-        (uid, f"{name}, {cred}" if cred else name)
-        for uid, name, cred in db.session.execute(
-            select(User.id, User.full_name, User.credentials)
-            .where(User.id.in_(referrer_ids.distinct()))
-            .order_by(User.full_name, User.id)
-        )
-    ]
     record("referral.list", "referral", None, actor=user, detail=f"{len(rows)} shown")
     return QueuePage(
         rows,
         total,
         counts,
-        referrers,
         filters,
         (settings.sla_urgent_days, settings.sla_routine_days),
     )
