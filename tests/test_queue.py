@@ -135,7 +135,7 @@ def test_overdue_referrals_stand_out_and_can_be_filtered(staff, world):
     db.session.commit()
     html = staff.get("/triage/").get_data(as_text=True)
     assert '<tr class="overdue">' in html
-    assert "Overdue</span> since" in html
+    assert "Overdue</span><br><span class=\"subtle\">was due" in html
     assert rows(staff.get("/triage/?overdue=1").get_data(as_text=True)) == [late.id]
     # A question to the referrer is a first decision: no longer overdue.
     from portal.referrals.service import change_state
