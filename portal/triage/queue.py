@@ -41,6 +41,7 @@ DEFAULT_SORT = "priority"  # urgent first, then oldest first
 PATIENT_SORTS = frozenset({"patient", "dob"})
 NUMBER_RE = re.compile(r"^(?:KR-?)?0*(\d{1,9})$", re.IGNORECASE)
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,9 @@ class QueueFilters:
             urgency=_allowed(args.get("urgency", ""), dict(URGENCIES)),
             modality=_allowed(args.get("modality", ""), dict(REQUESTED_MODALITIES)),
             referrer=_int(args.get("referrer"), 1, 2**31 - 1),
-            provider=args.get("provider", "").strip()[:100],
+            provider=_text(args.get("provider", "")),
             overdue=args.get("overdue") == "1",
-            q=args.get("q", "").strip()[:100],
+            q=_text(args.get("q", "")),
             sort=sort if sort in SORTS else DEFAULT_SORT,
             desc=args.get("dir") == "desc",
             page=_int(args.get("page"), 1, MAX_PAGE) or 1,
@@ -110,6 +111,11 @@ class QueueFilters:
     def sort_args(self, key: str) -> dict:
         """Link for a column header: sort by it, or flip the direction if already sorted."""
         return self.args(sort=key, desc=not self.desc if self.sort == key else False, page=1)
+
+
+def _text(value: str) -> str:
+    """Typed search text without control characters (PostgreSQL refuses NUL), at most 100."""
+    return CONTROL_RE.sub("", value).strip()[:100]
 
 
 def _allowed(value: str, allowed: dict) -> str:
