@@ -111,7 +111,7 @@ def upgrade():
     with op.batch_alter_table('referral', schema=None) as batch_op:
         batch_op.add_column(sa.Column('first_decided_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('protocol_id', sa.Integer(), nullable=True))
-        batch_op.create_index('ix_referral_queue', ['clinic_id', 'state', 'urgency', 'submitted_at'], unique=False)
+        batch_op.create_index('ix_referral_queue', ['clinic_id', 'state', 'urgency', 'submitted_at', 'id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_referral_protocol_id_protocol_template'), 'protocol_template', ['protocol_id'], ['id'])
 
     # ### end Alembic commands ###

@@ -70,7 +70,9 @@ class Referral(Base):
     # Optimistic locking: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}
     # The coordinators' queue: counts per state and the page's ids read from this index alone.
-    __table_args__ = (Index("ix_referral_queue", "clinic_id", "state", "urgency", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_referral_queue", "clinic_id", "state", "urgency", "submitted_at", "id"),
+    )
 
     clinic: Mapped[Clinic] = relationship()
     practice: Mapped[Practice | None] = relationship()
