@@ -177,8 +177,9 @@ def seed(url: str) -> None:
         cur.execute("VACUUM ANALYZE")
 
 
-def queries_per_page(url: str) -> dict[str, int]:
-    """SQL statements of one queue page, counted in-process on the seeded database."""
+def in_process_profile(url: str) -> tuple[dict[str, int], dict[str, tuple[float, float]]]:
+    """In one process on the seeded database: the SQL statements one queue page costs, and
+    where a request's time goes (mean total ms and ms spent in SQL statements, 20 requests)."""
     os.environ.update(DATABASE_URL=url, SECRET_KEY=secrets.token_hex(16), PORTAL_ENV="production")
     from sqlalchemy import event
 
@@ -191,7 +192,7 @@ def queries_per_page(url: str) -> dict[str, int]:
         SECRET_KEY = os.environ["SECRET_KEY"]
 
     app = create_app(BenchConfig)
-    counts = {}
+    counts, split = {}, {}
     with app.app_context():
         client = app.test_client()
         with client.session_transaction() as session:
@@ -206,8 +207,26 @@ def queries_per_page(url: str) -> dict[str, int]:
             assert client.get(path).status_code == 200
             event.remove(db.engine, "before_cursor_execute", listener)
             counts[label] = len(statements)
+        sql_time: list[float] = []
+
+        def started(conn, *args):
+            conn.info["started"] = time.perf_counter()
+
+        def ended(conn, *args):
+            sql_time.append(time.perf_counter() - conn.info["started"])
+
+        event.listen(db.engine, "before_cursor_execute", started)
+        event.listen(db.engine, "after_cursor_execute", ended)
+        for label, path in PAGES.items():
+            client.get(path).close()
+            sql_time.clear()
+            begin = time.perf_counter()
+            for _ in range(20):
+                client.get(path).close()
+            total = (time.perf_counter() - begin) / 20 * 1000
+            split[label] = (total, sum(sql_time) / 20 * 1000)
         db.engine.dispose()
-    return counts
+    return counts, split
 
 
 @contextmanager
@@ -300,10 +319,13 @@ def main() -> int:
             f"seeded {REFERRALS:,} referrals, {CLINICS} clinics, {PROVIDERS:,} providers "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        per_page = queries_per_page(url)
+        per_page, split = in_process_profile(url)
         print(
             "SQL statements per queue page: " + ", ".join(f"{n} ({k})" for k, n in per_page.items())
         )
+        print("in one process, mean of 20 requests (where the time goes):")
+        for label, (total, sql) in split.items():
+            print(f"  {label:<20} {total:6.1f} ms: SQL {sql:5.1f} ms, Python {total - sql:5.1f} ms")
         results = {}
         with gunicorn(url, args.port):
             cookie = sign_in(args.port)
