@@ -91,11 +91,15 @@ class Referral(Base):
     @property
     def number(self) -> str:
         """The referral number shown to users: opaque, no PHI."""
-        return f"KR-{self.id:06d}"
+        return referral_number(self.id)
 
     @property
     def state_enum(self) -> State:
         return State(self.state)
+
+
+def referral_number(referral_id: int) -> str:
+    return f"KR-{referral_id:06d}"
 
 
 class ReferralEvent(Base):

@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import aliased
 
 from portal.audit.service import record
 from portal.auth.models import User
 from portal.extensions import db
-from portal.referrals.models import Patient, Referral
+from portal.referrals.models import Patient, Referral, referral_number
 from portal.referrals.queries import OPEN_STATES, QUEUE_STATES, URGENCY_ORDER
 from portal.referrals.states import State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
@@ -130,8 +130,34 @@ def _int(value, low: int, high: int) -> int | None:
 
 
 @dataclass
+class Person:
+    full_name: str
+    date_of_birth: date | None = None
+
+
+@dataclass
+class QueueReferral:
+    """What a queue row shows of a referral, read as plain columns (no ORM objects to build,
+    track and expire: the queue is the busiest page)."""
+
+    id: int
+    state: str
+    urgency: str
+    requested_modality: str
+    submitted_at: datetime | None
+    first_decided_at: datetime | None
+    patient: Person
+    referrer: Person
+    assigned_coordinator: Person | None
+
+    @property
+    def number(self) -> str:
+        return referral_number(self.id)
+
+
+@dataclass
 class QueueRow:
-    referral: Referral
+    referral: QueueReferral
     due: date | None
     overdue: bool
 
@@ -257,18 +283,28 @@ def queue_page(
     if search is not None or filters.sort in PATIENT_SORTS:
         page_ids = page_ids.join(Referral.patient)
     page_ids = page_ids.subquery()
+    coordinator = aliased(User)
     rows_stmt = (
-        select(Referral)
-        .join(page_ids, Referral.id == page_ids.c.id)
-        .join(Referral.patient)
-        .options(
-            contains_eager(Referral.patient),
-            joinedload(Referral.referrer),
-            joinedload(Referral.assigned_coordinator),
+        select(
+            Referral.id,
+            Referral.state,
+            Referral.urgency,
+            Referral.requested_modality,
+            Referral.submitted_at,
+            Referral.first_decided_at,
+            Patient.first_name,
+            Patient.last_name,
+            Patient.date_of_birth,
+            User.full_name,
+            coordinator.full_name,
         )
+        .join(page_ids, Referral.id == page_ids.c.id)
+        .join(Patient, Patient.id == Referral.patient_id)
+        .join(User, User.id == Referral.referrer_id)
+        .outerjoin(coordinator, coordinator.id == Referral.assigned_coordinator_id)
         .order_by(*_order(filters))
     )
-    referrals = list(db.session.scalars(rows_stmt)) if total else []
+    referrals = [_referral(row) for row in db.session.execute(rows_stmt)] if total else []
     rows = [_row(r, settings, today, tz) for r in referrals]
 
     record("referral.list", "referral", None, actor=user, detail=f"{len(rows)} shown")
@@ -281,7 +317,22 @@ def queue_page(
     )
 
 
-def _row(referral: Referral, settings: ClinicSchedule, today: date, tz: ZoneInfo) -> QueueRow:
+def _referral(row) -> QueueReferral:
+    (rid, state, urgency, modality, submitted, decided, first, last, born, referrer, coord) = row
+    return QueueReferral(
+        rid,
+        state,
+        urgency,
+        modality,
+        submitted,
+        decided,
+        Person(f"{first} {last}", born),
+        Person(referrer),
+        Person(coord) if coord else None,
+    )
+
+
+def _row(referral: QueueReferral, settings: ClinicSchedule, today: date, tz: ZoneInfo) -> QueueRow:
     if referral.submitted_at is None:
         return QueueRow(referral, None, False)
     days = settings.sla_urgent_days if referral.urgency == "urgent" else settings.sla_routine_days
