@@ -145,3 +145,35 @@ def test_reassign_to_another_coordinator(app, world):
     assert "is assigned to Second Coordinator" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).assigned_coordinator_id == world.coordinator2.id
+
+
+def test_a_referrer_gets_404_on_every_coordinator_page(app, world):
+    """Every triage and scheduling route, with the referrer's own referral: 404, never 403."""
+    from flask import url_for
+
+    from tests.factories import accepted_referral, book, next_weekday
+
+    referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
+    (appointment,) = book(referral, world.coordinator, [next_weekday(0)])
+    db.session.commit()
+    values = {
+        "referral_id": referral.id,
+        "appointment_id": appointment.id,
+        "decision": "declined",
+        "protocol_id": 1,
+        "closed_id": 1,
+    }
+    client = _staff(app, world.referrer)
+    token = csrf_token(client, "/")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith(("triage.", "scheduling.")):
+            continue
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(url, method=method, data={"csrf_token": token})
+            assert response.status_code == 404, (rule.endpoint, method)
+            assert "Testpatient" not in response.get_data(as_text=True)
+            checked += 1
+    assert checked >= 25
