@@ -278,7 +278,10 @@ def sign_in(port: int) -> str:
 
 def parse_wrk(output: str) -> tuple[float, float, float]:
     def ms(value: str) -> float:
-        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value).groups()
+        match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value)
+        if match is None:
+            sys.exit(f"cannot read wrk's latency {value!r} in:\n{output}")
+        number, unit = match.groups()
         return float(number) * {"us": 0.001, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[unit]
 
     p50 = ms(re.search(r"50%\s+(\S+)", output).group(1))

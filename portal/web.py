@@ -7,6 +7,7 @@ import secrets
 from flask import Flask, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import joinedload
 
 from portal.audit.service import persist_request_audit
 from portal.extensions import db, login_manager
@@ -46,7 +47,10 @@ def init_app(app: Flask) -> None:
     def load_user(user_id: str):
         from portal.auth.models import User
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if not user_id.isdigit():
+            return None
+        # The clinic is in every page's header: load it with the user (one query, not two).
+        return db.session.get(User, int(user_id), options=[joinedload(User.clinic)])
 
     @app.before_request
     def require_login():

@@ -16,21 +16,29 @@ def clinic_schedule(clinic_id: int, *, for_update: bool = False) -> ClinicSchedu
 
     for_update locks the row (PostgreSQL): bookings of one clinic then run one at a time, so
     two coordinators cannot both take the last chair of a day."""
+    return clinic_schedule_or_new(clinic_id, for_update=for_update)[0]
+
+
+def clinic_schedule_or_new(
+    clinic_id: int, *, for_update: bool = False
+) -> tuple[ClinicSchedule, bool]:
+    """The settings row, and whether it was just created (a read-only page then commits it)."""
     stmt = select(ClinicSchedule).where(ClinicSchedule.clinic_id == clinic_id)
     if for_update:
         stmt = stmt.with_for_update()
     settings = db.session.scalar(stmt)
-    if settings is None:
-        settings = ClinicSchedule(
-            clinic_id=clinic_id,
-            treatment_weekdays=[0, 1, 2, 3, 4],
-            chairs_per_day=6,
-            sla_urgent_days=2,
-            sla_routine_days=5,
-        )
-        db.session.add(settings)
-        db.session.flush()
-    return settings
+    if settings is not None:
+        return settings, False
+    settings = ClinicSchedule(
+        clinic_id=clinic_id,
+        treatment_weekdays=[0, 1, 2, 3, 4],
+        chairs_per_day=6,
+        sla_urgent_days=2,
+        sla_routine_days=5,
+    )
+    db.session.add(settings)
+    db.session.flush()
+    return settings, True
 
 
 def closed_dates(clinic_id: int, start: date, end: date) -> dict[date, str]:

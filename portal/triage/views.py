@@ -24,7 +24,7 @@ from portal.referrals.service import StaleEdit, change_state
 from portal.referrals.states import InvalidTransition, State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
 from portal.scheduling import queries as protocol_queries
-from portal.scheduling.settings import clinic_schedule
+from portal.scheduling.settings import clinic_schedule_or_new
 from portal.triage import screening, service
 from portal.triage.forms import AcceptForm, AssignForm, DecisionForm, DeclineForm, OpenForm
 from portal.triage.queue import PAGE_SIZES, QueueFilters, queue_page
@@ -46,7 +46,9 @@ def clinic_staff_only():
 @bp.get("/")
 def queue():
     filters = QueueFilters.from_args(request.args)
-    settings = clinic_schedule(current_user.clinic_id)
+    settings, created = clinic_schedule_or_new(current_user.clinic_id)
+    if created:
+        db.session.commit()  # keep the clinic's default settings
     tz = ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
     page = queue_page(current_user, filters, settings, tz)
     html = render_template(
@@ -59,8 +61,7 @@ def queue():
         modalities=REQUESTED_MODALITIES,
         page_sizes=PAGE_SIZES,
     )
-    db.session.commit()  # after rendering: a commit expires the loaded rows
-    return html
+    return html  # the audit row is committed at the end of the request (audit/service.py)
 
 
 def _back(referral):
