@@ -177,3 +177,18 @@ def test_a_referrer_gets_404_on_every_coordinator_page(app, world):
             assert "Testpatient" not in response.get_data(as_text=True)
             checked += 1
     assert checked >= 25
+
+
+def test_screening_says_when_there_is_nothing_to_screen_and_when_nothing_was_flagged(app, world):
+    bare = create_referral(world.referrer)
+    clean = create_referral(world.referrer, first_name="Clara")
+    clean.intake = {"vitals": {"bp": "118/76"}}
+    clean.trd_met = True
+    db.session.commit()
+    staff = _staff(app, world.coordinator)
+    html = staff.get(f"/triage/{bare.id}/screening").get_data(as_text=True)
+    assert "has no screening answers" in html
+    assert "Not assessed" in html
+    html = staff.get(f"/triage/{clean.id}/screening").get_data(as_text=True)
+    assert "No screening flag was raised" in html
+    assert "No blood-pressure flag" in html
