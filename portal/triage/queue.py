@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -108,9 +109,14 @@ class QueueFilters:
         }
         return {k: v for k, v in values.items() if v not in ("", None)}
 
-    def sort_args(self, key: str) -> dict:
+    def link(self, **changes) -> str:
+        """The query string of a link to this view with `changes` applied ("?..." or "")."""
+        query = urlencode(self.args(**changes))
+        return f"?{query}" if query else ""
+
+    def sort_link(self, key: str) -> str:
         """Link for a column header: sort by it, or flip the direction if already sorted."""
-        return self.args(sort=key, desc=not self.desc if self.sort == key else False, page=1)
+        return self.link(sort=key, desc=not self.desc if self.sort == key else False, page=1)
 
 
 def _text(value: str) -> str:
