@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := portal
 LINT_PATHS := portal tests scripts config.py $(wildcard bench)
 
-.PHONY: setup run test lint fmt sysdeps
+.PHONY: setup run test lint fmt sysdeps bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,9 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)
 	$(BIN)/ruff check --fix $(LINT_PATHS)
+
+# Queue benchmark (not part of `make test`): PostgreSQL on 127.0.0.1, gunicorn, wrk.
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk; } || { echo "install wrk: sudo apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/queue.py $(BENCH_ARGS)

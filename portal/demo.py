@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.letters.service import issue_summary
 from portal.referrals.service import NewReferral, change_state, submit_referral
 from portal.referrals.states import State
+from portal.scheduling.demo import seed_schedule
 from portal.treatment.rems import record_submission
 from portal.treatment.service import SessionRecord, complete_course, record_session
 from portal.treatment.signing import record_rems_enrolment, sign_session
@@ -183,6 +184,7 @@ def seed() -> bool:
         _backdate(referral, days_ago=24 - index)
     add_referrer_side(referrals, referrer, coordinator)
     db.session.flush()
+    seed_schedule(coordinator)  # issue 4: booked series for the day view and the .ics feed
     return True
 
 

@@ -7,13 +7,22 @@ import secrets
 from flask import Flask, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import joinedload
 
 from portal.audit.service import persist_request_audit
 from portal.extensions import db, login_manager
 
 # Endpoints reachable without signing in; everything else requires it.
+# calendar.feed is the .ics link: its secret token is the credential (portal/scheduling/feed.py).
 PUBLIC_ENDPOINTS = frozenset(
-    {"auth.login", "auth.home", "static", "accounts.accept_invitation", "accounts.request_account"}
+    {
+        "auth.login",
+        "auth.home",
+        "static",
+        "accounts.accept_invitation",
+        "accounts.request_account",
+        "calendar.feed",
+    }
 )
 
 CSP = (
@@ -30,13 +39,15 @@ def init_app(app: Flask) -> None:
     from portal.letters.views import bp as letters_bp
     from portal.messages.views import bp as messages_bp
     from portal.referrals.views import bp as referrals_bp
+    from portal.scheduling.calendar_views import bp as calendar_bp
+    from portal.scheduling.views import bp as scheduling_bp
     from portal.treatment.views import bp as treatment_bp
     from portal.triage.views import bp as triage_bp
     from portal.web_filters import register_filters
 
     for blueprint in (auth_bp, referrals_bp, triage_bp, treatment_bp, letters_bp, admin_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (attachments_bp, messages_bp, accounts_bp):
+    for blueprint in (attachments_bp, messages_bp, accounts_bp, scheduling_bp, calendar_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 
@@ -48,7 +59,10 @@ def init_app(app: Flask) -> None:
     def load_user(user_id: str):
         from portal.auth.models import User
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if not user_id.isdigit():
+            return None
+        # The clinic is in every page's header: load it with the user (one query, not two).
+        return db.session.get(User, int(user_id), options=[joinedload(User.clinic)])
 
     @app.before_request
     def require_login():

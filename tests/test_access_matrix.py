@@ -18,6 +18,7 @@ from tests.factories import (
     document_sessions,
     pending_account_request,
     phq9_with_item9,
+    scheduling_objects,
     stored_attachment,
     stored_letter,
 )
@@ -97,6 +98,28 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("treatment.rems_submitted", "POST"): ({"session_id": "S"}, STAFF),
     ("treatment.rems_enrolment", "POST"): (R, STAFF),
     ("treatment.review_alert", "POST"): ({"alert_id": "AL"}, {"clinician"}),
+    # Coordinators (issue 4): screening, scheduling, settings, the public .ics feed.
+    ("triage.screening", "GET"): (R, STAFF),
+    ("triage.checklist", "POST"): (R, STAFF),
+    ("triage.add_note", "POST"): (R, STAFF),
+    ("triage.assign", "POST"): (R, STAFF),
+    ("scheduling.referral_schedule", "GET"): (R, STAFF),
+    ("scheduling.referral_schedule", "POST"): (R, STAFF),
+    ("scheduling.add_visit", "POST"): (R, STAFF),
+    ("scheduling.move", "POST"): ({"appointment_id": "AP"}, STAFF),
+    ("scheduling.cancel", "POST"): ({"appointment_id": "AP"}, STAFF),
+    ("scheduling.no_show", "POST"): ({"appointment_id": "AP"}, STAFF),
+    ("scheduling.preparation", "POST"): ({"appointment_id": "AP"}, STAFF),
+    ("scheduling.day", "GET"): ({}, STAFF | {"other_staff"}),
+    ("scheduling.settings", "GET"): ({}, {"admin"}),
+    ("scheduling.save_settings", "POST"): ({}, {"admin"}),
+    ("scheduling.add_closed_date", "POST"): ({}, {"admin"}),
+    ("scheduling.delete_closed_date", "POST"): ({"closed_id": "C"}, {"admin"}),
+    ("scheduling.calendar_link", "POST"): ({}, {"admin"}),
+    ("scheduling.protocols", "GET"): ({}, {"admin"}),
+    ("scheduling.edit_protocol", "GET"): ({"protocol_id": "PT"}, {"admin"}),
+    ("scheduling.edit_protocol", "POST"): ({"protocol_id": "PT"}, {"admin"}),
+    ("calendar.feed", "GET"): ({"token": "K"}, set(USERS)),
 }
 
 
@@ -120,8 +143,10 @@ def objects(world):
     )
     request = pending_account_request()
     alert = phq9_with_item9(referral, world.clinician)
+    extra = scheduling_objects(referral, world)
     _db.session.commit()
     return {
+        **extra,
         "R": referral.id,
         "P": referral.patient_id,
         "L": letter.id,

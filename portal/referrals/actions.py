@@ -22,9 +22,14 @@ REFUSALS = (StaleEdit, InvalidTransition, MissingReason, ValueError)
 
 
 def apply_referral_form(
-    referral: Referral, form: VersionedForm, act: Callable[[int], object], success: str
+    referral: Referral,
+    form: VersionedForm,
+    act: Callable[[int], object],
+    success: str,
+    back: str | None = None,
 ):
-    """Validate `form`, then run `act(expected_version)`; roll back and explain a refusal."""
+    """Validate `form`, then run `act(expected_version)`; roll back and explain a refusal.
+    Then go back to `back` (a URL of the portal), by default the referral's page."""
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
@@ -38,10 +43,12 @@ def apply_referral_form(
         else:
             db.session.commit()
             flash(success.format(number=referral.number), "success")
-    return redirect(url_for("referrals.detail", referral_id=referral.id))
+    return redirect(back or url_for("referrals.detail", referral_id=referral.id))
 
 
-def apply_state_form(referral: Referral, target: State, form: VersionedForm, success: str):
+def apply_state_form(
+    referral: Referral, target: State, form: VersionedForm, success: str, back: str | None = None
+):
     """Move `referral` to `target` with the form's reason."""
     reason = form.reason.data if hasattr(form, "reason") else ""
     return apply_referral_form(
@@ -51,4 +58,5 @@ def apply_state_form(referral: Referral, target: State, form: VersionedForm, suc
             referral, target, actor=current_user, expected_version=version, reason=reason or ""
         ),
         success,
+        back,
     )

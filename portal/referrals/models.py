@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -66,10 +66,18 @@ class Referral(Base):
     assigned_coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The clinic's first decision (question, acceptance or decline), for the service levels.
+    first_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The protocol chosen on acceptance (portal.scheduling.models.ProtocolTemplate).
+    protocol_id: Mapped[int | None] = mapped_column(ForeignKey("protocol_template.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     # Optimistic locking: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}
+    # The coordinators' queue: counts per state and the page's ids read from this index alone.
+    __table_args__ = (
+        Index("ix_referral_queue", "clinic_id", "state", "urgency", "submitted_at", "id"),
+    )
 
     clinic: Mapped[Clinic] = relationship()
     practice: Mapped[Practice | None] = relationship()
@@ -88,11 +96,15 @@ class Referral(Base):
     @property
     def number(self) -> str:
         """The referral number shown to users: opaque, no PHI."""
-        return f"KR-{self.id:06d}"
+        return referral_number(self.id)
 
     @property
     def state_enum(self) -> State:
         return State(self.state)
+
+
+def referral_number(referral_id: int) -> str:
+    return f"KR-{referral_id:06d}"
 
 
 class ReferralEvent(Base):

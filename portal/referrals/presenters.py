@@ -14,6 +14,7 @@ from portal.referrals.screening import (
 )
 from portal.referrals.states import State, allowed_targets
 from portal.treatment.queries import scale_progress, session_scores
+from portal.triage.forms import DECLINE_REASONS
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -58,6 +59,12 @@ def referral_page_context(referral: Referral, user: User) -> dict:
         and referral.course is not None
         and bool(referral.course.sessions),
         "open_question": _open_question(referral),
+        # Coordinators (issue 4): the screening page and the series' appointments.
+        "can_screen": staff,
+        "can_schedule": staff
+        and referral.course is not None
+        and referral.state in (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT),
+        "decline_reasons": DECLINE_REASONS,
     }
 
 

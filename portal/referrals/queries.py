@@ -63,26 +63,6 @@ OPEN_STATES = [
 ]
 
 
-def clinic_queue(user: User, states: list[str] | None = None) -> list[Referral]:
-    """The clinic's referrals, urgent and oldest first."""
-    stmt = (
-        select(Referral)
-        .join(Referral.patient)
-        .where(Referral.clinic_id == user.clinic_id, Referral.state != State.DRAFT)
-        .options(
-            selectinload(Referral.patient),
-            selectinload(Referral.referrer),
-            selectinload(Referral.assigned_coordinator),
-        )
-        .order_by(URGENCY_ORDER, Referral.submitted_at, Referral.id)
-    )
-    if states:
-        stmt = stmt.where(Referral.state.in_(states))
-    referrals = list(db.session.scalars(stmt))
-    record("referral.list", "referral", None, actor=user, detail=f"{len(referrals)} shown")
-    return referrals
-
-
 def get_patient_or_404(patient_id: int, user: User) -> tuple[Patient, list[Referral]]:
     """A patient, with the referrals of theirs that the user may see; 404 if none."""
     patient = db.session.get(Patient, patient_id)

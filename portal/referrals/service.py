@@ -16,6 +16,9 @@ from portal.extensions import db
 from portal.referrals.models import Referral, ReferralEvent
 from portal.referrals.states import REASON_REQUIRED, State, check_transition
 
+# The clinic's first answer to a referral: what the service levels to a decision measure.
+FIRST_DECISIONS = frozenset({State.NEEDS_INFO, State.ACCEPTED, State.DECLINED})
+
 
 class StaleEdit(Exception):
     """Someone else changed the referral after this user loaded it."""
@@ -128,6 +131,8 @@ def change_state(
         raise MissingReason(f"Moving a referral to {target.label.lower()} needs a reason.")
     with db.session.no_autoflush:  # one flush below, where a lost race is recognised
         referral.state = target
+        if target in FIRST_DECISIONS and referral.first_decided_at is None:
+            referral.first_decided_at = utcnow()  # the service level is met (triage/sla.py)
         event = ReferralEvent(
             referral=referral,
             actor_id=actor.id,

@@ -10,6 +10,8 @@ from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.referrals.service import change_state
 from portal.referrals.states import State
+from portal.scheduling.generation import parse_phases, session_count
+from portal.scheduling.models import ProtocolTemplate
 from portal.treatment.service import open_course
 
 if TYPE_CHECKING:
@@ -42,12 +44,22 @@ def accept_referral(
     expected_version: int,
     modality: str,
     clinician: User,
-    planned_sessions: int,
+    planned_sessions: int | None = None,
     note: str = "",
+    protocol: ProtocolTemplate | None = None,
 ) -> None:
-    """Accept into a course of `planned_sessions` with the assigned clinician."""
-    if clinician.clinic_id != referral.clinic_id or clinician.role != Role.CLINICIAN:
+    """Accept into a course with the assigned clinician and protocol; without a number of
+    planned sessions, the protocol's count (6 when there is no protocol)."""
+    if clinician is None or clinician.clinic_id != referral.clinic_id:
         raise ValueError("Choose a clinician of this clinic.")
+    if clinician.role != Role.CLINICIAN:
+        raise ValueError("Choose a clinician of this clinic.")
+    if protocol is not None:
+        referral.protocol_id = protocol.id
+        if protocol.modality not in ("any", modality):
+            raise ValueError(f"The protocol “{protocol.name}” is not for this treatment.")
+    if not planned_sessions:
+        planned_sessions = session_count(parse_phases(protocol.phases)) if protocol else 6
     change_state(
         referral, State.ACCEPTED, actor=actor, expected_version=expected_version, reason=note
     )

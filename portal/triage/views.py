@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from portal.extensions import db
 from portal.forms import choices
 from portal.referrals import queries
 from portal.referrals.actions import apply_referral_form, apply_state_form
-from portal.referrals.service import StaleEdit
+from portal.referrals.service import StaleEdit, change_state
 from portal.referrals.states import InvalidTransition, State
-from portal.triage import service
-from portal.triage.forms import AcceptForm, DecisionForm, OpenForm
+from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
+from portal.scheduling import queries as protocol_queries
+from portal.scheduling.settings import clinic_schedule_or_new
+from portal.triage import screening, service
+from portal.triage.forms import AcceptForm, AssignForm, DecisionForm, DeclineForm, OpenForm
+from portal.triage.queue import PAGE_SIZES, QueueFilters, queue_page
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
 
@@ -30,21 +45,34 @@ def clinic_staff_only():
 
 @bp.get("/")
 def queue():
-    state = request.args.get("state", "open")
-    if state in {s.value for s in queries.QUEUE_STATES}:
-        states = [state]
-    elif state == "all":
-        states = None
-    else:
-        state, states = "open", queries.OPEN_STATES
-    referrals = queries.clinic_queue(current_user, states)
-    return render_template(
-        "triage/queue.html", referrals=referrals, state=state, states=queries.QUEUE_STATES
+    filters = QueueFilters.from_args(request.args)
+    settings, created = clinic_schedule_or_new(current_user.clinic_id)
+    if created:
+        db.session.commit()  # keep the clinic's default settings
+    tz = ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
+    page = queue_page(current_user, filters, settings, tz)
+    html = render_template(
+        "triage/queue.html",
+        page=page,
+        f=filters,
+        states=queries.QUEUE_STATES,
+        open_states=[s.value for s in queries.OPEN_STATES],
+        urgencies=URGENCIES,
+        modalities=REQUESTED_MODALITIES,
+        page_sizes=PAGE_SIZES,
     )
+    return html  # the audit row is committed at the end of the request (audit/service.py)
 
 
 def _back(referral):
     return redirect(url_for("referrals.detail", referral_id=referral.id))
+
+
+def back_url(referral) -> str | None:
+    """Forms on the screening page return there; elsewhere to the referral's page."""
+    if request.form.get("back") == "screening":
+        return url_for("triage.screening", referral_id=referral.id)
+    return None
 
 
 @bp.post("/<int:referral_id>/open")
@@ -57,6 +85,7 @@ def open_referral(referral_id: int):
             referral, actor=current_user, expected_version=version
         ),
         "Referral {number} is in review and assigned to you.",
+        url_for("triage.screening", referral_id=referral.id),
     )
 
 
@@ -68,6 +97,13 @@ def accept(referral_id: int):
     form.clinician_id.choices = choices(
         [(0, "Choose a clinician")] + [(c.id, c.display_name) for c in clinicians]
     )
+    protocols = protocol_queries.protocols()
+    form.protocol_id.choices = choices(
+        [(0, "Choose when scheduling")] + [(p.id, p.name) for p in protocols]
+    )
+    if request.method == "GET":
+        wanted = "spravato_label" if referral.requested_modality == "spravato" else "iv_induction"
+        form.protocol_id.data = next((p.id for p in protocols if p.code == wanted), 0)
     if request.method == "GET" and referral.requested_modality != "clinic_choice":
         form.modality.data = referral.requested_modality
     if form.validate_on_submit():
@@ -81,14 +117,20 @@ def accept(referral_id: int):
                 clinician=clinician,
                 planned_sessions=form.planned_sessions.data,
                 note=form.reason.data or "",
+                protocol=next((p for p in protocols if p.id == form.protocol_id.data), None),
             )
+        except ValueError as error:
+            db.session.rollback()
+            form.protocol_id.errors = [*form.protocol_id.errors, str(error)]
+            referral = queries.get_referral_or_404(referral_id, current_user, "act")
+            return render_template("triage/accept.html", referral=referral, form=form), 422
         except (StaleEdit, InvalidTransition) as error:
             db.session.rollback()
             flash(str(error), "error")
             return _back(referral)
         db.session.commit()
-        flash(f"Referral {referral.number} is accepted.", "success")
-        return _back(referral)
+        flash(f"Referral {referral.number} is accepted. Now schedule the series.", "success")
+        return redirect(url_for("scheduling.referral_schedule", referral_id=referral.id))
     return render_template("triage/accept.html", referral=referral, form=form), (
         422 if form.errors else 200
     )
@@ -100,4 +142,41 @@ def decide(referral_id: int, decision: str):
     if decision not in DECISIONS:
         abort(404)
     target, success = DECISIONS[decision]
-    return apply_state_form(referral, target, DecisionForm(), success)
+    if decision != "declined":
+        return apply_state_form(referral, target, DecisionForm(), success, back_url(referral))
+    form = DeclineForm()
+    return apply_referral_form(
+        referral,
+        form,
+        lambda version: change_state(
+            referral,
+            target,
+            actor=current_user,
+            expected_version=version,
+            reason=form.full_reason(),
+        ),
+        success,
+        back_url(referral),
+    )
+
+
+@bp.post("/<int:referral_id>/assign")
+def assign(referral_id: int):
+    referral = queries.get_referral_or_404(referral_id, current_user, "act")
+    form = AssignForm()
+    coordinators = screening.clinic_coordinators(referral.clinic_id)
+    form.coordinator_id.choices = choices([(c.id, c.display_name) for c in coordinators])
+    chosen = next((c for c in coordinators if c.id == form.coordinator_id.data), None)
+    name = chosen.display_name if chosen else ""
+    return apply_referral_form(
+        referral,
+        form,
+        lambda version: screening.assign_coordinator(
+            referral, chosen, actor=current_user, expected_version=version
+        ),
+        f"Referral {{number}} is assigned to {name}.",
+        back_url(referral),
+    )
+
+
+from portal.triage import screening_views  # noqa: E402, F401 - its routes join this blueprint

@@ -1,0 +1,366 @@
+"""Benchmark of the coordinators' queue: python bench/queue.py  (or `make bench`).
+
+Seeds 100,000 referrals across 50 clinics and 1,000 referring providers into a fresh
+PostgreSQL database (COPY, a few seconds), serves the portal with gunicorn (2 workers) on
+127.0.0.1, signs a coordinator in and measures with wrk, each for --seconds: the queue's first
+page, a filtered page, page 200, and a trivial route (a static file through the same app).
+Prints p50/p99 latency, requests/s, the queue-to-trivial throughput ratio, and the SQL
+statements one queue page costs. The benchmarked clinic holds 10,000 referrals (the other 49
+share 90,000), so that page 200 of 25 exists.
+
+Needs: PostgreSQL at --admin-url, gunicorn (pip install -e '.[bench]'), wrk (apt-get install
+wrk; installed automatically when running as root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this file's folder comes first on sys.path and its name would shadow the
+# standard library's `queue` (which psycopg imports): drop it, put the project root instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+CLINICS, PROVIDERS, REFERRALS, BIG_CLINIC_SHARE = 50, 1_000, 100_000, 10_000
+PASSWORD = "bench-password-not-secret"  # noqa: S105 - a throwaway benchmark account
+FIRST = ["Avery", "Jordan", "Riley", "Morgan", "Casey", "Quinn", "Taylor", "Jamie", "Rowan"]
+LAST = ["Whitfield", "Okafor", "Lindqvist", "Moreau", "Nakamura", "Brennan", "Kowalski", "Iwu"]
+STATES = (
+    ["submitted"] * 30
+    + ["in_review"] * 10
+    + ["needs_info"] * 5
+    + ["accepted"] * 10
+    + ["declined"] * 5
+    + ["scheduled"] * 10
+    + ["in_treatment"] * 15
+    + ["completed"] * 10
+    + ["cancelled"] * 5
+)
+PAGES = {
+    "queue, first page": "/triage/",
+    "queue, filtered": "/triage/?" + urlencode({"urgency": "urgent", "modality": "spravato"}),
+    "queue, page 200": "/triage/?page=200",
+    "trivial route": "/static/css/portal.css",
+}
+
+
+def sh(*args: str, env: dict | None = None) -> None:
+    subprocess.run(args, check=True, cwd=ROOT, env=env)
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0:
+        sh("apt-get", "install", "-y", "-q", "wrk")
+        return shutil.which("wrk") or sys.exit("wrk did not install")
+    sys.exit("wrk is missing: sudo apt-get install wrk")
+
+
+def seed(url: str) -> None:
+    """COPY the data straight into the migrated schema."""
+    import psycopg
+
+    from portal.auth.passwords import hash_password
+
+    rng = random.Random(4)
+    now = datetime.now(UTC)
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        with cur.copy(
+            "COPY clinic (id, name, created_at, address_line1, address_line2, city, region, "
+            "postal_code, phone, fax) FROM STDIN"
+        ) as copy:
+            for i in range(1, CLINICS + 1):
+                copy.write_row(
+                    (i, f"Clinic {i}", now, "1 Main St", "", "Town", "ME", "04101", "", "")
+                )
+        with cur.copy(
+            "COPY practice (id, name, share_referrals, created_at, address_line1, address_line2, "
+            "city, region, postal_code, phone, fax) FROM STDIN"
+        ) as copy:
+            for i in range(1, 201):
+                copy.write_row(
+                    (i, f"Practice {i}", False, now, "2 Elm St", "", "Town", "ME", "", "", "")
+                )
+        hashed = hash_password(PASSWORD)
+        with cur.copy(
+            "COPY user_account (id, email, password_hash, full_name, credentials, role, clinic_id, "
+            "practice_id, phone, is_enabled, created_at) FROM STDIN"
+        ) as copy:
+            copy.write_row(
+                (
+                    1,
+                    "coordinator@bench.test",
+                    hashed,
+                    "Bench Coordinator",
+                    "",
+                    "coordinator",
+                    1,
+                    None,
+                    "",
+                    True,
+                    now,
+                )
+            )
+            for i in range(2, PROVIDERS + 2):
+                name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}"
+                copy.write_row(
+                    (
+                        i,
+                        f"provider{i}@bench.test",
+                        hashed,
+                        name,
+                        "MD",
+                        "referrer",
+                        None,
+                        1 + i % 200,
+                        "",
+                        True,
+                        now,
+                    )
+                )
+        with cur.copy(
+            "COPY patient (id, first_name, last_name, date_of_birth, sex, created_by_id, "
+            "created_at) FROM STDIN"
+        ) as copy:
+            for i in range(1, REFERRALS + 1):
+                dob = date(1950, 1, 1) + timedelta(days=rng.randrange(20_000))
+                copy.write_row((i, rng.choice(FIRST), rng.choice(LAST), dob, "female", 2, now))
+        with cur.copy(
+            "COPY referral (id, clinic_id, referrer_id, practice_id, patient_id, state, version, "
+            "diagnosis_code, requested_modality, urgency, reason, created_at, submitted_at, "
+            "updated_at, first_decided_at) FROM STDIN"
+        ) as copy:
+            for i in range(1, REFERRALS + 1):
+                clinic = 1 if i <= BIG_CLINIC_SHARE else 2 + i % (CLINICS - 1)
+                referrer = 2 + rng.randrange(PROVIDERS)
+                state = rng.choice(STATES)
+                submitted = now - timedelta(minutes=rng.randrange(120 * 24 * 60))
+                decided = (
+                    None if state in ("submitted", "in_review") else submitted + timedelta(days=1)
+                )
+                copy.write_row(
+                    (
+                        i, clinic, referrer, 1 + referrer % 200, i, state, 1, "F33.2",
+                        rng.choice(["iv_ketamine", "spravato", "clinic_choice"]),
+                        "urgent" if rng.random() < 0.15 else "routine",
+                        "Treatment-resistant depression.", submitted, submitted, submitted, decided,
+                    )
+                )  # fmt: skip
+        cur.execute(
+            "INSERT INTO clinic_schedule (clinic_id, treatment_weekdays, chairs_per_day, "
+            "sla_urgent_days, sla_routine_days) VALUES (1, '[0,1,2,3,4]', 6, 2, 5)"
+        )
+        for table in ("clinic", "practice", "user_account", "patient", "referral"):
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT max(id) FROM {table}))"
+            )
+        conn.commit()
+        conn.autocommit = True
+        cur.execute("VACUUM ANALYZE")
+
+
+def in_process_profile(url: str) -> tuple[dict[str, int], dict[str, tuple[float, float]]]:
+    """In one process on the seeded database: the SQL statements one queue page costs, and
+    where a request's time goes (mean total ms and ms spent in SQL statements, 20 requests)."""
+    os.environ.update(DATABASE_URL=url, SECRET_KEY=secrets.token_hex(16), PORTAL_ENV="production")
+    from sqlalchemy import event
+
+    from config import ProductionConfig
+    from portal import create_app
+    from portal.extensions import db
+
+    class BenchConfig(ProductionConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        SECRET_KEY = os.environ["SECRET_KEY"]
+
+    app = create_app(BenchConfig)
+    counts, split = {}, {}
+    with app.app_context():
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"], session["_fresh"] = "1", True
+        for label, path in (("25 a page", "/triage/"), ("100 a page", "/triage/?per_page=100")):
+            statements: list[str] = []
+
+            def listener(conn, cursor, statement, *rest, seen=statements):
+                seen.append(statement)
+
+            event.listen(db.engine, "before_cursor_execute", listener)
+            assert client.get(path).status_code == 200
+            event.remove(db.engine, "before_cursor_execute", listener)
+            counts[label] = len(statements)
+        sql_time: list[float] = []
+
+        def started(conn, *args):
+            conn.info["started"] = time.perf_counter()
+
+        def ended(conn, *args):
+            sql_time.append(time.perf_counter() - conn.info["started"])
+
+        event.listen(db.engine, "before_cursor_execute", started)
+        event.listen(db.engine, "after_cursor_execute", ended)
+        for label, path in PAGES.items():
+            client.get(path).close()
+            sql_time.clear()
+            begin = time.perf_counter()
+            for _ in range(20):
+                client.get(path).close()
+            total = (time.perf_counter() - begin) / 20 * 1000
+            split[label] = (total, sum(sql_time) / 20 * 1000)
+        db.engine.dispose()
+    return counts, split
+
+
+@contextmanager
+def gunicorn(url: str, port: int):
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": secrets.token_hex(16),
+        "PORTAL_ENV": "production",
+    }
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "portal:create_app()"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                request(port, "GET", "/login")
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def request(port: int, method: str, path: str, body: str = "", cookie: str = ""):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Cookie": cookie} if cookie else {}
+    if body:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    return response, response.read().decode()
+
+
+def sign_in(port: int) -> str:
+    """The coordinator's session cookie (the Secure flag is for browsers; wrk sends it anyway)."""
+    response, page = request(port, "GET", "/login")
+    cookie = re.search(r"session=[^;]+", response.getheader("Set-Cookie") or "").group(0)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    form = urlencode({"email": "coordinator@bench.test", "password": PASSWORD, "csrf_token": token})
+    response, _ = request(port, "POST", "/login", form, cookie)
+    assert response.status == 302, "sign-in failed"
+    return re.search(r"session=[^;]+", response.getheader("Set-Cookie")).group(0)
+
+
+def parse_wrk(output: str) -> tuple[float, float, float]:
+    def ms(value: str) -> float:
+        match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value)
+        if match is None:
+            sys.exit(f"cannot read wrk's latency {value!r} in:\n{output}")
+        number, unit = match.groups()
+        return float(number) * {"us": 0.001, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[unit]
+
+    p50 = ms(re.search(r"50%\s+(\S+)", output).group(1))
+    p99 = ms(re.search(r"99%\s+(\S+)", output).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    if "Non-2xx" in output:
+        sys.exit("some responses were errors:\n" + output)
+    return p50, p99, rps
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--database", default="bench_queue_wt4")
+    parser.add_argument("--seconds", type=int, default=12)
+    parser.add_argument("--connections", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    wrk = ensure_wrk()
+    python = str(ROOT / ".venv/bin/python")
+    host = args.admin_url.split("://", 1)[1].rsplit("/", 1)[0]
+    url = f"postgresql+psycopg://{host}/{args.database}"
+    sh(python, "scripts/pg_database.py", "drop", args.admin_url, args.database)
+    sh(python, "scripts/pg_database.py", "create", args.admin_url, args.database)
+    try:
+        started = time.perf_counter()
+        sh(
+            str(ROOT / ".venv/bin/flask"),
+            "--app",
+            "portal",
+            "db",
+            "upgrade",
+            env={**os.environ, "DATABASE_URL": url, "PORTAL_ENV": "development"},
+        )
+        seed(f"postgresql://{host}/{args.database}")
+        print(
+            f"seeded {REFERRALS:,} referrals, {CLINICS} clinics, {PROVIDERS:,} providers "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        per_page, split = in_process_profile(url)
+        print(
+            "SQL statements per queue page: " + ", ".join(f"{n} ({k})" for k, n in per_page.items())
+        )
+        print("in one process, mean of 20 requests (where the time goes):")
+        for label, (total, sql) in split.items():
+            print(f"  {label:<20} {total:6.1f} ms: SQL {sql:5.1f} ms, Python {total - sql:5.1f} ms")
+        results = {}
+        with gunicorn(url, args.port):
+            cookie = sign_in(args.port)
+            for label, path in PAGES.items():
+                response, page = request(args.port, "GET", path, cookie=cookie)
+                assert response.status == 200, (label, response.status)
+                assert label == "trivial route" or "KR-" in page, label
+                out = subprocess.run(
+                    [wrk, "-t", "1", "-c", str(args.connections), "-d", f"{args.seconds}s",
+                     "--latency", "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{args.port}{path}"],
+                    check=True, capture_output=True, text=True,
+                ).stdout  # fmt: skip
+                results[label] = parse_wrk(out)
+        print(
+            f"\nwrk, {args.connections} connections, {args.seconds} s each, gunicorn 2 sync workers"
+        )
+        print(f"{'route':<20} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9}")
+        for label, (p50, p99, rps) in results.items():
+            print(f"{label:<20} {p50:>8.1f} {p99:>8.1f} {rps:>9.1f}")
+        trivial = results["trivial route"][2]
+        for label, (_, p99, rps) in results.items():
+            if label != "trivial route":
+                verdict = "ok" if p99 < 50 and rps >= trivial / 5 else "MISSES THE GOAL"
+                print(
+                    f"{label}: throughput {rps / trivial:.2f} of the trivial route, "
+                    f"p99 {p99:.1f} ms: {verdict}"
+                )
+    finally:
+        if not args.keep:
+            sh(python, "scripts/pg_database.py", "drop", args.admin_url, args.database)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""The public .ics feed: reachable without signing in, by its secret link only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from portal.extensions import db
+from portal.scheduling import feed
+
+bp = Blueprint("calendar", __name__, url_prefix="/calendar")
+
+
+@bp.get("/<token>.ics", endpoint="feed")
+def feed_ics(token: str):
+    settings = feed.settings_for_token(token)
+    if settings is None:
+        abort(404)
+    today = datetime.now(ZoneInfo(current_app.config["CLINIC_TIMEZONE"])).date()
+    text = feed.calendar_text(settings, request.host.split(":")[0], today)
+    db.session.commit()
+    return Response(text, mimetype="text/calendar", headers={"Cache-Control": "no-store"})

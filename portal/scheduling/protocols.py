@@ -1,0 +1,59 @@
+"""The protocol templates the portal ships with (DOMAIN.md "Treatment protocols").
+
+Pure data, used by the migration and by seed_protocols() for the demo and the tests."""
+
+from __future__ import annotations
+
+MON_WED_FRI = [0, 2, 4]
+MON_THU = [0, 3]
+
+SHIPPED_PROTOCOLS: list[dict] = [
+    {
+        "code": "iv_induction",
+        "name": "IV ketamine induction",
+        "modality": "iv_ketamine",
+        "description": "6 infusions over 2-3 weeks, Monday/Wednesday/Friday; 0.5 mg/kg over "
+        "40 minutes.",
+        "preferred_weekdays": MON_WED_FRI,
+        "phases": [{"weeks": 2, "per_week": 3, "every": 1}],
+        "is_custom": False,
+    },
+    {
+        "code": "iv_taper",
+        "name": "IV ketamine tapering plan",
+        "modality": "iv_ketamine",
+        "description": "Week 1 three infusions, week 2 two, weeks 3-5 one a week, then monthly "
+        "maintenance (three months proposed).",
+        "preferred_weekdays": MON_WED_FRI,
+        "phases": [
+            {"weeks": 1, "per_week": 3, "every": 1},
+            {"weeks": 1, "per_week": 2, "every": 1},
+            {"weeks": 3, "per_week": 1, "every": 1},
+            {"weeks": 12, "per_week": 1, "every": 4},
+        ],
+        "is_custom": False,
+    },
+    {
+        "code": "spravato_label",
+        "name": "SPRAVATO per the label",
+        "modality": "spravato",
+        "description": "Weeks 1-4 twice a week, weeks 5-8 once a week, then every 2 weeks "
+        "(or weekly) at the lowest frequency that keeps the response.",
+        "preferred_weekdays": MON_THU,
+        "phases": [
+            {"weeks": 4, "per_week": 2, "every": 1},
+            {"weeks": 4, "per_week": 1, "every": 1},
+            {"weeks": 8, "per_week": 1, "every": 2},
+        ],
+        "is_custom": False,
+    },
+    {
+        "code": "custom",
+        "name": "Custom plan",
+        "modality": "any",
+        "description": "Choose the number of weeks and sessions a week when scheduling.",
+        "preferred_weekdays": [],
+        "phases": [{"weeks": 4, "per_week": 1, "every": 1}],
+        "is_custom": True,
+    },
+]

@@ -1,0 +1,347 @@
+"""The coordinators' work queue: allow-listed filters, search and sorting, one page at a time.
+
+A page costs a constant number of queries whatever its size: the state counts and the page's
+rows (patient, referrer and coordinator joined in)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from portal.audit.service import record
+from portal.auth.models import User
+from portal.extensions import db
+from portal.referrals.models import Patient, Referral, referral_number
+from portal.referrals.queries import OPEN_STATES, QUEUE_STATES, URGENCY_ORDER
+from portal.referrals.states import State
+from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
+from portal.scheduling.models import ClinicSchedule
+from portal.triage.sla import due_on, latest_overdue_submission
+
+PAGE_SIZES = (25, 50, 100)
+MAX_PAGE = 100_000
+# Awaiting the clinic's first decision: what the service levels measure.
+AWAITING = (State.SUBMITTED, State.IN_REVIEW)
+# sort key -> column; anything else falls back to the default order.
+SORTS = {
+    "number": Referral.id,
+    "patient": Patient.last_name,
+    "dob": Patient.date_of_birth,
+    "state": Referral.state,
+    "urgency": URGENCY_ORDER,
+    "submitted": Referral.submitted_at,
+    "updated": Referral.updated_at,
+}
+DEFAULT_SORT = "priority"  # urgent first, then oldest first
+PATIENT_SORTS = frozenset({"patient", "dob"})
+NUMBER_RE = re.compile(r"^(?:KR-?)?0*(\d{1,9})$", re.IGNORECASE)
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    state: str = "open"
+    urgency: str = ""
+    modality: str = ""
+    referrer: int | None = None
+    provider: str = ""
+    overdue: bool = False
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    desc: bool = False
+    page: int = 1
+    per_page: int = PAGE_SIZES[0]
+
+    @classmethod
+    def from_args(cls, args) -> QueueFilters:
+        """Read the query string; whatever is not on an allow-list is ignored."""
+        state = args.get("state", "open")
+        if state not in {"open", "all"} | {s.value for s in QUEUE_STATES}:
+            state = "open"
+        sort = args.get("sort", DEFAULT_SORT)
+        return cls(
+            state=state,
+            urgency=_allowed(args.get("urgency", ""), dict(URGENCIES)),
+            modality=_allowed(args.get("modality", ""), dict(REQUESTED_MODALITIES)),
+            referrer=_int(args.get("referrer"), 1, 2**31 - 1),
+            provider=_text(args.get("provider", "")),
+            overdue=args.get("overdue") == "1",
+            q=_text(args.get("q", "")),
+            sort=sort if sort in SORTS else DEFAULT_SORT,
+            desc=args.get("dir") == "desc",
+            page=_int(args.get("page"), 1, MAX_PAGE) or 1,
+            per_page=_int(args.get("per_page"), 1, 1000) if args.get("per_page") else 25,
+        )
+
+    def __post_init__(self) -> None:
+        if self.per_page not in PAGE_SIZES:
+            object.__setattr__(self, "per_page", PAGE_SIZES[0])
+
+    def states(self) -> list[str]:
+        if self.state == "open":
+            return [s.value for s in OPEN_STATES]
+        if self.state == "all":
+            return [s.value for s in QUEUE_STATES]
+        return [self.state]
+
+    def args(self, **changes) -> dict:
+        """Query-string arguments for a link to this view with `changes` applied."""
+        merged = replace(self, **changes)
+        values = {
+            "state": merged.state,
+            "urgency": merged.urgency,
+            "modality": merged.modality,
+            "referrer": merged.referrer,
+            "provider": merged.provider,
+            "overdue": "1" if merged.overdue else "",
+            "q": merged.q,
+            "sort": merged.sort if merged.sort != DEFAULT_SORT else "",
+            "dir": "desc" if merged.desc else "",
+            "page": merged.page if merged.page > 1 else "",
+            "per_page": merged.per_page if merged.per_page != PAGE_SIZES[0] else "",
+        }
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+    def link(self, **changes) -> str:
+        """The query string of a link to this view with `changes` applied ("?..." or "")."""
+        query = urlencode(self.args(**changes))
+        return f"?{query}" if query else ""
+
+    def sort_link(self, key: str) -> str:
+        """Link for a column header: sort by it, or flip the direction if already sorted."""
+        return self.link(sort=key, desc=not self.desc if self.sort == key else False, page=1)
+
+
+def _text(value: str) -> str:
+    """Typed search text without control characters (PostgreSQL refuses NUL), at most 100."""
+    return CONTROL_RE.sub("", value).strip()[:100]
+
+
+def _allowed(value: str, allowed: dict) -> str:
+    return value if value in allowed else ""
+
+
+def _int(value, low: int, high: int) -> int | None:
+    if value is None or not str(value).isdigit():
+        return None
+    number = int(value)
+    return number if low <= number <= high else None
+
+
+@dataclass
+class Person:
+    full_name: str
+    date_of_birth: date | None = None
+
+
+@dataclass
+class QueueReferral:
+    """What a queue row shows of a referral, read as plain columns (no ORM objects to build,
+    track and expire: the queue is the busiest page)."""
+
+    id: int
+    state: str
+    urgency: str
+    requested_modality: str
+    submitted_at: datetime | None
+    first_decided_at: datetime | None
+    patient: Person
+    referrer: Person
+    assigned_coordinator: Person | None
+
+    @property
+    def number(self) -> str:
+        return referral_number(self.id)
+
+
+@dataclass
+class QueueRow:
+    referral: QueueReferral
+    due: date | None
+    overdue: bool
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    counts: dict[str, int]
+    filters: QueueFilters
+    sla: tuple[int, int]
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = max(1, -(-self.total // self.filters.per_page))
+
+    def count_of(self, states: list[str]) -> int:
+        return sum(self.counts.get(state, 0) for state in states)
+
+
+def _search(q: str) -> ColumnElement[bool] | None:
+    if not q:
+        return None
+    number = NUMBER_RE.match(q)
+    if number:
+        return Referral.id == int(number.group(1))
+    for fmt in DATE_FORMATS:
+        try:
+            return Patient.date_of_birth == datetime.strptime(q, fmt).date()  # noqa: DTZ007
+        except ValueError:
+            continue
+    # Every word must begin the first or the last name; LIKE wildcards are escaped.
+    words = q.lower().split()[:4]
+    return and_(
+        *(
+            or_(
+                func.lower(Patient.first_name).startswith(word, autoescape=True),
+                func.lower(Patient.last_name).startswith(word, autoescape=True),
+            )
+            for word in words
+        )
+    )
+
+
+def _providers_named(text: str):
+    """Referring providers whose name has every typed word as the start of one of its words."""
+    conditions = []
+    for word in text.lower().split()[:4]:
+        name = func.lower(User.full_name)
+        conditions.append(
+            or_(name.startswith(word, autoescape=True), name.contains(" " + word, autoescape=True))
+        )
+    return select(User.id).where(User.role == "referrer", *conditions)
+
+
+def _start_of_day_utc(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+
+
+def _overdue(settings: ClinicSchedule, today: date, tz: ZoneInfo) -> ColumnElement[bool]:
+    """Awaiting a first decision past its service level, as one SQL condition."""
+    urgent_before = latest_overdue_submission(today, settings.sla_urgent_days)
+    routine_before = latest_overdue_submission(today, settings.sla_routine_days)
+    next_day = timedelta(days=1)
+    return and_(
+        Referral.first_decided_at.is_(None),
+        Referral.state.in_([s.value for s in AWAITING]),
+        or_(
+            and_(
+                Referral.urgency == "urgent",
+                Referral.submitted_at < _start_of_day_utc(urgent_before + next_day, tz),
+            ),
+            and_(
+                Referral.urgency != "urgent",
+                Referral.submitted_at < _start_of_day_utc(routine_before + next_day, tz),
+            ),
+        ),
+    )
+
+
+def _order(filters: QueueFilters) -> list:
+    if filters.sort == DEFAULT_SORT:
+        return [URGENCY_ORDER, Referral.submitted_at, Referral.id]
+    column = SORTS[filters.sort]
+    return [column.desc() if filters.desc else column.asc(), Referral.id]
+
+
+def queue_page(
+    user: User, filters: QueueFilters, settings: ClinicSchedule, tz: ZoneInfo
+) -> QueuePage:
+    """One page of the clinic's queue and its counts per state."""
+    today = datetime.now(tz).date()
+    conditions = [Referral.clinic_id == user.clinic_id, Referral.state != State.DRAFT]
+    if filters.urgency:
+        conditions.append(Referral.urgency == filters.urgency)
+    if filters.modality:
+        conditions.append(Referral.requested_modality == filters.modality)
+    if filters.referrer:
+        conditions.append(Referral.referrer_id == filters.referrer)
+    if filters.provider:
+        conditions.append(Referral.referrer_id.in_(_providers_named(filters.provider)))
+    if filters.overdue:
+        conditions.append(_overdue(settings, today, tz))
+    search = _search(filters.q)
+    if search is not None:
+        conditions.append(search)
+
+    counts_stmt = select(Referral.state, func.count()).where(*conditions).group_by(Referral.state)
+    if search is not None:
+        counts_stmt = counts_stmt.join(Referral.patient)
+    counts = {state: n for state, n in db.session.execute(counts_stmt)}  # noqa: C416
+    total = sum(counts.get(state, 0) for state in filters.states())
+
+    # The page's ids come from the referral table alone (sorted, limited); only those 25 or so
+    # rows are then joined to their patient, referrer and coordinator: one statement.
+    page_ids = (
+        select(Referral.id)
+        .where(*conditions, Referral.state.in_(filters.states()))
+        .order_by(*_order(filters))
+        .limit(filters.per_page)
+        .offset((filters.page - 1) * filters.per_page)
+    )
+    if search is not None or filters.sort in PATIENT_SORTS:
+        page_ids = page_ids.join(Referral.patient)
+    page_ids = page_ids.subquery()
+    coordinator = aliased(User)
+    rows_stmt = (
+        select(
+            Referral.id,
+            Referral.state,
+            Referral.urgency,
+            Referral.requested_modality,
+            Referral.submitted_at,
+            Referral.first_decided_at,
+            Patient.first_name,
+            Patient.last_name,
+            Patient.date_of_birth,
+            User.full_name,
+            coordinator.full_name,
+        )
+        .join(page_ids, Referral.id == page_ids.c.id)
+        .join(Patient, Patient.id == Referral.patient_id)
+        .join(User, User.id == Referral.referrer_id)
+        .outerjoin(coordinator, coordinator.id == Referral.assigned_coordinator_id)
+        .order_by(*_order(filters))
+    )
+    referrals = [_referral(row) for row in db.session.execute(rows_stmt)] if total else []
+    rows = [_row(r, settings, today, tz) for r in referrals]
+
+    record("referral.list", "referral", None, actor=user, detail=f"{len(rows)} shown")
+    return QueuePage(
+        rows,
+        total,
+        counts,
+        filters,
+        (settings.sla_urgent_days, settings.sla_routine_days),
+    )
+
+
+def _referral(row) -> QueueReferral:
+    (rid, state, urgency, modality, submitted, decided, first, last, born, referrer, coord) = row
+    return QueueReferral(
+        rid,
+        state,
+        urgency,
+        modality,
+        submitted,
+        decided,
+        Person(f"{first} {last}", born),
+        Person(referrer),
+        Person(coord) if coord else None,
+    )
+
+
+def _row(referral: QueueReferral, settings: ClinicSchedule, today: date, tz: ZoneInfo) -> QueueRow:
+    if referral.submitted_at is None:
+        return QueueRow(referral, None, False)
+    days = settings.sla_urgent_days if referral.urgency == "urgent" else settings.sla_routine_days
+    due = due_on(referral.submitted_at.astimezone(tz).date(), days)
+    awaiting = referral.first_decided_at is None and referral.state in AWAITING
+    return QueueRow(referral, due if awaiting else None, awaiting and today > due)

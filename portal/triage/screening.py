@@ -1,0 +1,109 @@
+"""Screening a referral: the checklist, internal notes and who is assigned. Clinic only."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.audit.service import record
+from portal.auth.models import Role, User
+from portal.extensions import db
+from portal.referrals.service import StaleEdit, lock_for_edit
+from portal.triage.forms import SCREENING_CHECKLIST
+from portal.triage.models import InternalNote, ScreeningReview
+
+if TYPE_CHECKING:
+    from portal.referrals.models import Referral
+
+CHECKLIST_CODES = frozenset(code for code, _ in SCREENING_CHECKLIST)
+
+
+class StaleChecklist(Exception):
+    """Someone else saved the checklist after this user loaded it."""
+
+    def __init__(self, review: ScreeningReview) -> None:
+        who = review.updated_by.display_name if review.updated_by else "another user"
+        super().__init__(
+            f"The checklist was changed by {who} at {review.updated_at:%Y-%m-%d %H:%M} UTC "
+            "while you were looking at it; nothing was saved. It now shows their ticks."
+        )
+
+
+def screening_review(referral: Referral) -> ScreeningReview | None:
+    return db.session.scalar(
+        select(ScreeningReview)
+        .where(ScreeningReview.referral_id == referral.id)
+        .options(selectinload(ScreeningReview.updated_by))
+    )
+
+
+def save_checklist(
+    referral: Referral, checked: list[str], *, actor: User, expected_version: int
+) -> ScreeningReview:
+    """Store the ticked items; refuse if someone else saved the checklist meanwhile."""
+    review = screening_review(referral)
+    if review is None:
+        review = ScreeningReview(referral_id=referral.id, checked=[])
+        db.session.add(review)
+        if expected_version != 0:
+            raise ValueError("Reload the page: the checklist could not be matched.")
+    elif review.version != expected_version:
+        record("screening.checklist", "referral", referral.id, actor=actor, outcome="conflict")
+        raise StaleChecklist(review)
+    review.checked = [code for code, _ in SCREENING_CHECKLIST if code in set(checked)]
+    review.updated_by_id = actor.id
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        raise StaleEdit(None) from error
+    record("screening.checklist", "referral", referral.id, actor=actor)
+    return review
+
+
+def internal_notes(referral: Referral) -> list[InternalNote]:
+    return list(
+        db.session.scalars(
+            select(InternalNote)
+            .where(InternalNote.referral_id == referral.id)
+            .options(selectinload(InternalNote.author))
+            .order_by(InternalNote.id.desc())
+        )
+    )
+
+
+def add_internal_note(referral: Referral, body: str, *, actor: User) -> InternalNote:
+    """A note for clinic staff only; the referrer never sees it."""
+    note = InternalNote(referral_id=referral.id, author_id=actor.id, body=body.strip())
+    db.session.add(note)
+    db.session.flush()
+    record("referral.note", "referral", referral.id, actor=actor)
+    return note
+
+
+def clinic_coordinators(clinic_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.clinic_id == clinic_id,
+                User.role.in_([Role.COORDINATOR, Role.ADMIN]),
+                User.is_enabled.is_(True),
+            )
+            .order_by(User.full_name)
+        )
+    )
+
+
+def assign_coordinator(
+    referral: Referral, coordinator: User | None, *, actor: User, expected_version: int
+) -> None:
+    """Reassign the referral to another coordinator of the clinic."""
+    if coordinator is None or coordinator.clinic_id != referral.clinic_id:
+        raise ValueError("Choose a coordinator of this clinic.")
+    lock_for_edit(referral, actor=actor, expected_version=expected_version)
+    referral.assigned_coordinator_id = coordinator.id
+    db.session.flush()
+    record("referral.assign", "referral", referral.id, actor=actor, detail=f"to {coordinator.id}")

@@ -1,0 +1,178 @@
+"""The coordinators' queue: filters, search, sorting, pagination, service levels, query count."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from portal.db import utcnow
+from portal.extensions import db
+from tests.conftest import force_login
+from tests.factories import create_referral, create_user
+
+ROW = re.compile(r'<a href="/triage/(\d+)/screening">KR-')
+
+
+def rows(html: str) -> list[int]:
+    return [int(i) for i in ROW.findall(html)]
+
+
+@pytest.fixture
+def staff(app, world):
+    client = app.test_client()
+    force_login(client, world.coordinator)
+    return client
+
+
+@contextmanager
+def count_queries():
+    statements: list[str] = []
+
+    def listener(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+
+
+def test_queue_shows_counts_per_state_and_urgent_first(staff, world):
+    routine = create_referral(world.referrer, first_name="Rita")
+    urgent = create_referral(world.referrer, first_name="Umberto", urgency="urgent")
+    db.session.commit()
+    html = staff.get("/triage/").get_data(as_text=True)
+    assert rows(html) == [urgent.id, routine.id]
+    assert re.search(r'Submitted <span class="count">2</span>', html)
+    assert "Umberto Testpatient" in html
+
+
+def test_filters_search_and_sorting(staff, world):
+    other = create_user("referrer", full_name="Paula Provider")
+    a = create_referral(world.referrer, first_name="Ann", last_name="Zed", urgency="urgent")
+    b = create_referral(other, first_name="Bob", last_name="Young", requested_modality="spravato")
+    c = create_referral(world.referrer, first_name="Cy", last_name="Xu")
+    db.session.commit()
+    assert rows(staff.get("/triage/?urgency=urgent").get_data(as_text=True)) == [a.id]
+    assert rows(staff.get("/triage/?modality=spravato").get_data(as_text=True)) == [b.id]
+    assert rows(staff.get(f"/triage/?referrer={other.id}").get_data(as_text=True)) == [b.id]
+    assert rows(staff.get("/triage/?provider=paula+prov").get_data(as_text=True)) == [b.id]
+    assert rows(staff.get("/triage/?provider=provider").get_data(as_text=True)) == [b.id]
+    assert rows(staff.get("/triage/?q=bob").get_data(as_text=True)) == [b.id]
+    assert rows(staff.get("/triage/?q=cy+xu").get_data(as_text=True)) == [c.id]
+    assert rows(staff.get(f"/triage/?q={a.number}").get_data(as_text=True)) == [a.id]
+    assert rows(staff.get("/triage/?q=1980-05-17").get_data(as_text=True)) == [a.id, b.id, c.id]
+    assert rows(staff.get("/triage/?q=05/17/1980&sort=patient").get_data(as_text=True)) == [
+        c.id,
+        b.id,
+        a.id,
+    ]
+    html = staff.get("/triage/?sort=patient&dir=desc").get_data(as_text=True)
+    assert rows(html) == [a.id, b.id, c.id]
+    assert 'aria-sort="descending"' in html
+
+
+@pytest.mark.parametrize(
+    "sort", ["password_hash", "id; DROP TABLE referral", "patient.first_name", "__class__"]
+)
+def test_a_sort_column_not_allowed_falls_back_to_the_default_order(staff, world, sort):
+    routine = create_referral(world.referrer)
+    urgent = create_referral(world.referrer, urgency="urgent")
+    db.session.commit()
+    response = staff.get("/triage/", query_string={"sort": sort, "dir": "desc"})
+    assert response.status_code == 200
+    assert rows(response.get_data(as_text=True)) == [urgent.id, routine.id]
+
+
+METACHARACTERS = [
+    "'",
+    '"',
+    "%",
+    "_",
+    "\\",
+    "' OR '1'='1",
+    "%' --",
+    "1; DROP TABLE referral",
+    "\x00",
+]
+
+
+@pytest.mark.parametrize("value", METACHARACTERS)
+@pytest.mark.parametrize(
+    "param",
+    ["q", "provider", "state", "urgency", "modality", "referrer", "overdue", "sort", "dir", "page"],
+)
+def test_sql_metacharacters_in_every_parameter_are_harmless(staff, world, param, value):
+    create_referral(world.referrer, last_name="O'Brien")
+    db.session.commit()
+    response = staff.get("/triage/", query_string={param: value})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    if param in ("q", "provider") and value not in ("'", "\x00"):
+        assert "No referral matches these filters" in html  # wildcards are literal
+    elif param not in ("q", "provider"):
+        assert "Testpatient" in html or "O&#39;Brien" in html
+
+
+def test_apostrophe_in_a_name_is_found_literally(staff, world):
+    create_referral(world.referrer, first_name="Siobhan", last_name="O'Brien")
+    create_referral(world.referrer, first_name="Other")
+    db.session.commit()
+    html = staff.get("/triage/?q=o'b").get_data(as_text=True)
+    assert "Siobhan O&#39;Brien" in html
+    assert len(rows(html)) == 1
+
+
+def test_overdue_referrals_stand_out_and_can_be_filtered(staff, world):
+    late = create_referral(world.referrer, first_name="Late", urgency="urgent")
+    fresh = create_referral(world.referrer, first_name="Fresh")
+    late.submitted_at = utcnow() - timedelta(days=10)
+    db.session.commit()
+    html = staff.get("/triage/").get_data(as_text=True)
+    assert '<tr class="overdue">' in html
+    assert 'Overdue</span><br><span class="subtle">was due' in html
+    assert rows(staff.get("/triage/?overdue=1").get_data(as_text=True)) == [late.id]
+    # A question to the referrer is a first decision: no longer overdue.
+    from portal.referrals.service import change_state
+    from portal.triage.service import open_for_review
+
+    open_for_review(late, actor=world.coordinator, expected_version=late.version)
+    change_state(
+        late, "needs_info", actor=world.coordinator, expected_version=late.version, reason="?"
+    )
+    db.session.commit()
+    assert rows(staff.get("/triage/?overdue=1").get_data(as_text=True)) == []
+    assert fresh.id in rows(staff.get("/triage/").get_data(as_text=True))
+
+
+def test_pagination_and_a_page_past_the_end(staff, world):
+    made = [create_referral(world.referrer) for _ in range(30)]
+    db.session.commit()
+    first = staff.get("/triage/").get_data(as_text=True)
+    second = staff.get("/triage/?page=2").get_data(as_text=True)
+    assert len(rows(first)) == 25
+    assert len(rows(second)) == 5
+    assert set(rows(first)) | set(rows(second)) == {r.id for r in made}
+    assert "Page 2 of 2" in second
+    assert "There is no page 9" in staff.get("/triage/?page=9").get_data(as_text=True)
+
+
+def test_a_page_costs_the_same_few_queries_whatever_its_size(staff, world):
+    for i in range(3):
+        create_referral(create_user("referrer"), first_name=f"P{i}")
+    db.session.commit()
+    staff.get("/triage/")  # the first visit stores the clinic's default settings
+    with count_queries() as small:
+        assert staff.get("/triage/?per_page=25").status_code == 200
+    for i in range(60):
+        create_referral(create_user("referrer"), first_name=f"Q{i}")
+    db.session.commit()
+    with count_queries() as large:
+        html = staff.get("/triage/?per_page=100").get_data(as_text=True)
+    assert len(rows(html)) == 63
+    assert len(large) == len(small) <= 8, "\n".join(s[:90] for s in large)
