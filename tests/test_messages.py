@@ -117,3 +117,15 @@ def test_no_message_on_a_draft_the_clinic_cannot_see(app, world):
             f"/referrals/{draft.id}/messages", data={"csrf_token": token, "body": body}
         )
         assert response.status_code == 404
+
+
+def test_dashboard_shows_the_next_booked_appointment(app, world):
+    from tests.factories import book, next_weekday
+
+    referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
+    first, second = next_weekday(0), next_weekday(2, after=next_weekday(0))
+    book(referral, world.coordinator, [first, second])
+    db.session.commit()
+    page = _client(app, world.referrer).get("/referrals/").get_data(as_text=True)
+    assert first.isoformat() in page
+    assert second.isoformat() not in page

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from portal.db import utcnow
 from portal.extensions import db
@@ -176,3 +176,22 @@ def test_a_page_costs_the_same_few_queries_whatever_its_size(staff, world):
         html = staff.get("/triage/?per_page=100").get_data(as_text=True)
     assert len(rows(html)) == 63
     assert len(large) == len(small) <= 8, "\n".join(s[:90] for s in large)
+
+
+def test_an_unreviewed_item_9_alert_stands_out_in_the_queue_until_reviewed(app, world):
+    from portal.treatment.alerts import open_safety_alert_referral_ids
+    from portal.treatment.models import SafetyAlert
+
+    flagged = create_referral(world.referrer, phq9_answers=[1, 1, 1, 1, 1, 1, 1, 1, 2])
+    create_referral(world.referrer, first_name="Calm")
+    db.session.commit()
+    assert open_safety_alert_referral_ids(world.clinic.id) == {flagged.id}
+    client = app.test_client()
+    force_login(client, world.coordinator)
+    page = client.get("/triage/").get_data(as_text=True)
+    assert page.count('class="safety-alert"') == 1
+    alert = db.session.scalar(select(SafetyAlert))
+    alert.reviewed_at = alert.raised_at
+    db.session.commit()
+    page = client.get("/triage/").get_data(as_text=True)
+    assert 'class="safety-alert"' not in page

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from flask import current_app
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
@@ -15,6 +17,7 @@ from portal.messages.service import News, news_for
 from portal.referrals.models import Patient, Referral, ReferralEvent
 from portal.referrals.queries import visible_to_referrer
 from portal.referrals.states import State
+from portal.scheduling.models import Appointment
 from portal.treatment.models import TreatmentCourse
 from portal.treatment.queries import Progress, scale_progress
 
@@ -100,10 +103,28 @@ def dashboard_rows(user: User, filter_key: str = "all", search: str = "") -> lis
         detail=f"{len(referrals)} shown, filter {filter_key}{', searched' if term else ''}",
     )
     news = news_for(user, referrals)
-    return [_row(r, news.get(r.id, News())) for r in referrals]
+    upcoming = next_appointments([r.id for r in referrals])
+    return [_row(r, news.get(r.id, News()), upcoming.get(r.id)) for r in referrals]
 
 
-def _row(referral: Referral, news: News) -> Row:
+def next_appointments(referral_ids: list[int]) -> dict[int, date]:
+    """The next booked visit of each referral, today or later, in one query."""
+    if not referral_ids:
+        return {}
+    today = datetime.now(ZoneInfo(current_app.config["CLINIC_TIMEZONE"])).date()
+    rows = db.session.execute(
+        select(Appointment.referral_id, func.min(Appointment.day))
+        .where(
+            Appointment.referral_id.in_(referral_ids),
+            Appointment.status == "booked",
+            Appointment.day >= today,
+        )
+        .group_by(Appointment.referral_id)
+    )
+    return dict(rows.all())
+
+
+def _row(referral: Referral, news: News, next_appointment: date | None) -> Row:
     last: ReferralEvent | None = referral.events[-1] if referral.events else None
     course = referral.course
     return Row(
@@ -115,6 +136,7 @@ def _row(referral: Referral, news: News) -> Row:
         sessions_planned=course.planned_sessions if course else None,
         phq9=scale_progress(referral),
         news=news,
+        next_appointment=next_appointment,
     )
 
 

@@ -22,6 +22,7 @@ from portal.referrals.queries import OPEN_STATES, QUEUE_STATES, URGENCY_ORDER
 from portal.referrals.states import State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
 from portal.scheduling.models import ClinicSchedule
+from portal.treatment.models import SafetyAlert
 from portal.triage.sla import due_on, latest_overdue_submission
 
 PAGE_SIZES = (25, 50, 100)
@@ -155,6 +156,7 @@ class QueueReferral:
     patient: Person
     referrer: Person
     assigned_coordinator: Person | None
+    safety_alert: bool = False  # a PHQ-9 item 9 above 0 that no clinician has reviewed yet
 
     @property
     def number(self) -> str:
@@ -303,6 +305,7 @@ def queue_page(
             Patient.date_of_birth,
             User.full_name,
             coordinator.full_name,
+            _open_alert(),
         )
         .join(page_ids, Referral.id == page_ids.c.id)
         .join(Patient, Patient.id == Referral.patient_id)
@@ -323,8 +326,30 @@ def queue_page(
     )
 
 
+def _open_alert() -> ColumnElement[bool]:
+    """Whether the referral has a safety alert awaiting a clinician's review (same statement)."""
+    return (
+        select(SafetyAlert.id)
+        .where(SafetyAlert.referral_id == Referral.id, SafetyAlert.reviewed_at.is_(None))
+        .exists()
+    )
+
+
 def _referral(row) -> QueueReferral:
-    (rid, state, urgency, modality, submitted, decided, first, last, born, referrer, coord) = row
+    (
+        rid,
+        state,
+        urgency,
+        modality,
+        submitted,
+        decided,
+        first,
+        last,
+        born,
+        referrer,
+        coord,
+        alert,
+    ) = row
     return QueueReferral(
         rid,
         state,
@@ -335,6 +360,7 @@ def _referral(row) -> QueueReferral:
         Person(f"{first} {last}", born),
         Person(referrer),
         Person(coord) if coord else None,
+        bool(alert),
     )
 
 
