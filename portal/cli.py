@@ -18,6 +18,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user_command)
     app.cli.add_command(letters_group)
+    from portal.security_cli import audit_group, keys_group
+
+    app.cli.add_command(audit_group)
+    app.cli.add_command(keys_group)
 
 
 @click.command("seed-demo")

@@ -4,15 +4,34 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, render_template, request
+from flask import (
+    Flask,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from portal.audit.service import persist_request_audit
 from portal.extensions import db, login_manager
 
 # Endpoints reachable without signing in; everything else requires it.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.home", "static"})
+# The second-step pages check the half-finished sign-in themselves.
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.home", "static", "mfa.verify", "mfa.enrol", "mfa.qr"}
+)
+SESSION_ENDED = {
+    "idle": "You were signed out after a period without activity. Please sign in again.",
+    "absolute": "Your session reached its time limit. Please sign in again.",
+    "revoked": "Your session has ended. Please sign in again.",
+}
 
 CSP = (
     "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; "
@@ -22,6 +41,8 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
+    from portal.auth.account_views import bp as account_bp
+    from portal.auth.mfa_views import bp as mfa_bp
     from portal.auth.views import bp as auth_bp
     from portal.letters.views import bp as letters_bp
     from portal.referrals.views import bp as referrals_bp
@@ -29,7 +50,8 @@ def init_app(app: Flask) -> None:
     from portal.triage.views import bp as triage_bp
     from portal.web_filters import register_filters
 
-    for blueprint in (auth_bp, referrals_bp, triage_bp, treatment_bp, letters_bp, admin_bp):
+    blueprints = (auth_bp, mfa_bp, account_bp, referrals_bp, triage_bp, treatment_bp)
+    for blueprint in (*blueprints, letters_bp, admin_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 
@@ -39,17 +61,35 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from portal.auth.models import User
+        from portal.auth.sessions import load
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return load(user_id)  # only through a live server-side session
 
     @app.before_request
     def require_login():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
         if not current_user.is_authenticated:
+            ended = g.pop("session_ended", None)
+            if ended:
+                session.clear()
+                flash(SESSION_ENDED[ended], "info")
+                if request.method == "GET" and request.endpoint != "account.session_status":
+                    return redirect(url_for("auth.login", next=request.path))
+                return redirect(url_for("auth.login"))
             return login_manager.unauthorized()
         return None
+
+    @app.context_processor
+    def session_timer():
+        from portal.auth.sessions import current, seconds_left
+
+        signed_in = has_request_context() and current_user.is_authenticated  # not in PDFs
+        row = current() if signed_in else None
+        return {
+            "session_seconds_left": seconds_left(row) if row else None,
+            "session_warning_seconds": app.config["SESSION_WARNING_SECONDS"],
+        }
 
     app.after_request(persist_request_audit)
 
@@ -61,8 +101,9 @@ def init_app(app: Flask) -> None:
         response.headers["X-Frame-Options"] = "DENY"
         if current_user.is_authenticated or request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response
 
     register_error_handlers(app)
@@ -91,6 +132,23 @@ def register_error_handlers(app: Flask) -> None:
         return render_template(
             "errors/error.html", code=413, message="That upload is too large."
         ), 413
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return render_template(
+            "errors/error.html",
+            code=429,
+            message="Too many attempts from your address. Wait a minute, then try again.",
+        ), 429
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(error):
+        # Werkzeug's own pages can echo details; ours say only what the user can do.
+        return render_template(
+            "errors/error.html",
+            code=error.code,
+            message="The request could not be completed. Go back and try again.",
+        ), error.code
 
     @app.errorhandler(500)
     def server_error(error):

@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.letters.forms import LetterForm
 from portal.letters.models import Letter
 from portal.letters.service import LetterNotAllowed, issue_summary, mark_downloaded
+from portal.letters.storage import open_pdf
 from portal.referrals import queries
 from portal.referrals.models import Referral
 from portal.referrals.permissions import can_view_referral
@@ -66,7 +67,7 @@ def download(letter_id: int):
     mark_downloaded(letter, actor=current_user)
     db.session.commit()
     return Response(
-        letter.pdf,
+        open_pdf(letter),
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="{letter.filename}"',
