@@ -3,7 +3,6 @@ from __future__ import annotations
 import importlib
 
 import pytest
-
 from cryptography.fernet import Fernet
 
 from config import INSTANCE_DIR, ProductionConfig

@@ -33,12 +33,13 @@ def security():
 def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        problems = change_password(current_user, current=form.current.data, new=form.new.data)
+        user = current_user._get_current_object()
+        problems = change_password(user, current=form.current.data, new=form.new.data)
         if not problems:
             old = sessions.current()
-            others = sessions.revoke_all(current_user, "password change", keep=old)
+            others = sessions.revoke_all(user, "password change", keep=old)
             sessions.revoke(old, "password change")
-            sessions.start(current_user, mfa=old.mfa_verified)  # a new identifier here too
+            sessions.start(user, mfa=old.mfa_verified)  # a new identifier here too
             db.session.commit()
             flash(
                 "Your password is changed."

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 
 from portal.audit.service import record
+from portal.auth.reauth import reauth_required
 from portal.extensions import db
 from portal.letters.forms import LetterForm
 from portal.letters.models import Letter
@@ -22,6 +23,7 @@ bp = Blueprint("letters", __name__, url_prefix="/letters")
 
 
 @bp.route("/referrals/<int:referral_id>/summary", methods=["GET", "POST"])
+@reauth_required  # signing is a legal act: a fresh password (and code) check first
 def new_summary(referral_id: int):
     referral = queries.get_referral_or_404(referral_id, current_user, "document")
     form = LetterForm(data={"version": referral.version} if request.method == "GET" else None)
