@@ -127,9 +127,9 @@ def test_admin_setting_requires_two_step_for_referrers(app, world):
     admin = app.test_client()
     login(admin, world.admin)
     page = admin.get("/admin/accounts").get_data(as_text=True)
-    assert "it is\n    <span class=\"status-warn\">optional</span>" in page
+    assert 'it is\n    <span class="status-warn">optional</span>' in page
     assert post(admin, "/admin/accounts/referrer-mfa", {}).location == "/admin/accounts"
-    assert "status-ok\">required" in admin.get("/admin/accounts").get_data(as_text=True)
+    assert 'status-ok">required' in admin.get("/admin/accounts").get_data(as_text=True)
     client = app.test_client()
     assert password_step(client, world.referrer.email).location == "/two-step/setup"
 

@@ -117,9 +117,7 @@ def test_password_change_signs_out_the_other_sessions(app, world):
     login(laptop, world.referrer)
     login(phone, world.referrer)
     new = "violet harbour lantern 1987"
-    response = post(
-        laptop, "/account/password", {"current": PASSWORD, "new": new, "confirm": new}
-    )
+    response = post(laptop, "/account/password", {"current": PASSWORD, "new": new, "confirm": new})
     assert response.location == "/account/security"
     page = laptop.get("/account/security").get_data(as_text=True)
     assert "Your password is changed. 1 other session(s) were signed out." in page
