@@ -127,7 +127,7 @@ def test_error_pages_show_an_id_and_no_internals(app, world, objects, monkeypatc
     assert "could not be completed" in wrong_method.get_data(as_text=True)
 
     def explode(**kwargs):
-        raise RuntimeError(f"SELECT * FROM patient WHERE last_name = '{LAST}' /srv/portal/x.py")
+        raise RuntimeError(f"SELECT * FROM patient WHERE last_name = '{LAST}' /srv/portal/x.py")  # noqa: S608
 
     monkeypatch.setitem(app.view_functions, "referrals.detail", explode)
     monkeypatch.setattr(app, "testing", False)
