@@ -36,6 +36,10 @@ def seed_demo() -> None:
     for role in ("referrer", "coordinator", "clinician", "admin"):
         click.echo(f"  {role:<12} {role}@demo.test")
     click.echo("  (referrer2@demo.test is a provider of another practice: sees none of the above)")
+    click.echo(
+        "Clinic staff set up two-step sign-in at their first sign-in: scan the QR code with an "
+        "authenticator app (see README, 'Two-step sign-in in the demo')."
+    )
 
 
 @click.command("create-user")

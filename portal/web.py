@@ -6,20 +6,15 @@ import secrets
 
 from flask import (
     Flask,
-    flash,
-    g,
-    has_request_context,
-    redirect,
     render_template,
     request,
-    session,
-    url_for,
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.audit.service import persist_request_audit
+from portal.auth.hooks import register_session_hooks, session_ended_redirect
 from portal.extensions import db, login_manager
 
 # Endpoints reachable without signing in; everything else requires it.
@@ -27,11 +22,7 @@ from portal.extensions import db, login_manager
 PUBLIC_ENDPOINTS = frozenset(
     {"auth.login", "auth.home", "static", "mfa.verify", "mfa.enrol", "mfa.qr"}
 )
-SESSION_ENDED = {
-    "idle": "You were signed out after a period without activity. Please sign in again.",
-    "absolute": "Your session reached its time limit. Please sign in again.",
-    "revoked": "Your session has ended. Please sign in again.",
-}
+
 
 CSP = (
     "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; "
@@ -59,37 +50,15 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from portal.auth.sessions import load
-
-        return load(user_id)  # only through a live server-side session
+    register_session_hooks(app)
 
     @app.before_request
     def require_login():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
         if not current_user.is_authenticated:
-            ended = g.pop("session_ended", None)
-            if ended:
-                session.clear()
-                flash(SESSION_ENDED[ended], "info")
-                if request.method == "GET" and request.endpoint != "account.session_status":
-                    return redirect(url_for("auth.login", next=request.path))
-                return redirect(url_for("auth.login"))
-            return login_manager.unauthorized()
+            return session_ended_redirect() or login_manager.unauthorized()
         return None
-
-    @app.context_processor
-    def session_timer():
-        from portal.auth.sessions import current, seconds_left
-
-        signed_in = has_request_context() and current_user.is_authenticated  # not in PDFs
-        row = current() if signed_in else None
-        return {
-            "session_seconds_left": seconds_left(row) if row else None,
-            "session_warning_seconds": app.config["SESSION_WARNING_SECONDS"],
-        }
 
     app.after_request(persist_request_audit)
 

@@ -75,3 +75,27 @@ def test_development_database_default_and_override(monkeypatch):
 def test_cookie_flags(app):
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_rate_limits_use_redis_when_redis_url_is_set(monkeypatch):
+    import config
+
+    try:
+        monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+        importlib.reload(config)
+        assert config.ProductionConfig.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/0"
+        assert config.TestingConfig.RATELIMIT_STORAGE_URI == "memory://"
+        monkeypatch.delenv("REDIS_URL")
+        importlib.reload(config)
+        assert config.ProductionConfig.RATELIMIT_STORAGE_URI == "memory://"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config)
+
+
+def test_limiter_is_exposed_for_other_features(app):
+    from portal.extensions import auth_rate_limit, limiter
+
+    assert app.extensions["limiter"] == {limiter}
+    with app.app_context():
+        assert auth_rate_limit() == app.config["AUTH_RATE_LIMIT"]
