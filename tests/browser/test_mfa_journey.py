@@ -48,7 +48,8 @@ def _sign_out_and_in_with_code(page, base_url, user: User, secret: str, shot, na
     page.get_by_label("Code").fill(fresh_totp_code(user, secret))
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    assert "/login" not in page.url and "/two-step" not in page.url
+    assert "/login" not in page.url
+    assert "/two-step" not in page.url
 
 
 def test_referrer_sets_up_two_step_from_account_security(page, live_server, world, shot):
