@@ -111,6 +111,8 @@ def session_status():
 
 @bp.post("/session")
 def session_extend():
-    """The "Stay signed in" button: any request counts as activity, this one says so."""
+    """The "Stay signed in" button: activity now, whenever the last was."""
     row = sessions.current()
-    return jsonify(seconds_left=sessions.seconds_left(row) if row else 0)
+    sessions.touch(row)
+    db.session.commit()
+    return jsonify(seconds_left=sessions.seconds_left(row))

@@ -115,6 +115,10 @@ def seconds_left(row: UserSession) -> int:
     return max(int((ends - now).total_seconds()), 0)
 
 
+def touch(row: UserSession) -> None:
+    row.last_seen_at = utcnow()
+
+
 def revoke(row: UserSession, reason: str) -> None:
     row.revoked_at = utcnow()
     row.revoked_reason = reason

@@ -22,12 +22,16 @@
     endTimer = setTimeout(function () { window.location.reload(); }, (seconds + 3) * 1000);
   }
 
+  function update() {
+    var s = Math.max(Math.round((deadline - Date.now()) / 1000), 0);
+    countdown.textContent = s + (s === 1 ? " second" : " seconds");
+  }
+
   function show() {
     banner.hidden = false;
-    tick = setInterval(function () {
-      var s = Math.max(Math.round((deadline - Date.now()) / 1000), 0);
-      countdown.textContent = s + (s === 1 ? " second" : " seconds");
-    }, 500);
+    update();
+    clearInterval(tick);
+    tick = setInterval(update, 500);
   }
 
   // Another tab may have kept the session alive: ask the server before warning.
