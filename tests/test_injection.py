@@ -119,7 +119,7 @@ def test_stored_xss_is_shown_as_text_on_every_page(app, world):
 
 def test_print_view_escapes_and_never_fetches_local_files(app, world):
     referral = accepted_referral(
-        world.referrer, world.coordinator, world.clinician, first_name=XSS + LOCAL_FILE
+        world.referrer, world.coordinator, world.clinician, first_name=XSS, reason=LOCAL_FILE
     )
     document_sessions(referral, world.clinician, 1)
     db.session.commit()

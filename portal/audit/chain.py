@@ -85,14 +85,17 @@ def verify(session: Session) -> ChainReport:
     rows = session.scalars(
         select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
     )
-    for row in rows:
-        checked += 1
-        if not row.row_hash and not prev:
-            legacy += 1
-            continue
-        if row.prev_hash != prev:
-            return ChainReport(checked, legacy, row.id, "does not follow the event before it")
-        if compute_hash(row, prev) != row.row_hash:
-            return ChainReport(checked, legacy, row.id, "content changed after it was written")
-        prev = row.row_hash
+    try:
+        for row in rows:
+            checked += 1
+            if not row.row_hash and not prev:
+                legacy += 1
+                continue
+            if row.prev_hash != prev:
+                return ChainReport(checked, legacy, row.id, "does not follow the event before it")
+            if compute_hash(row, prev) != row.row_hash:
+                return ChainReport(checked, legacy, row.id, "content changed after it was written")
+            prev = row.row_hash
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL
     return ChainReport(checked, legacy)
