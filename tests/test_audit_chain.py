@@ -162,3 +162,32 @@ def test_csv_export_has_the_filtered_rows_and_no_formulas(app, world):
         select(AuditEvent).where(AuditEvent.action == "audit.export")
     ).all()
     assert len(exports) == 1
+
+
+def test_concurrent_writers_never_fork_the_chain(app, world):
+    import threading
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def writer(n: int) -> None:
+        try:
+            with app.app_context():
+                start.wait()
+                for i in range(8):
+                    record("test.concurrent", "referral", n * 100 + i)
+                    db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    db.session.expire_all()
+    report = verify(db.session)
+    assert report.ok, report
+    assert report.checked == 32

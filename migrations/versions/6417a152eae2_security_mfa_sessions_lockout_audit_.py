@@ -111,6 +111,8 @@ def upgrade():
         batch_op.add_column(sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
+    # The row every audit writer locks first, so the hash chain never forks.
+    op.execute("INSERT INTO audit_chain_head (id, appended) VALUES (1, 0)")
     create_append_only_triggers()
 
 
