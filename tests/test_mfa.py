@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pyotp
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -12,8 +13,8 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import RecoveryCode, User
 from portal.db import utcnow
 from portal.extensions import db
-from tests.conftest import force_login, login
-from tests.factories import TOTP_SECRET
+from tests.conftest import csrf_token, force_login, login
+from tests.factories import PASSWORD, TOTP_SECRET, fresh_totp_code
 from tests.security_helpers import enrol, password_step, post, reauth
 
 
@@ -153,3 +154,42 @@ def test_half_finished_sign_in_expires(app, world):
         response = post(client, "/two-step/code", {"code": code}, token_from="/login")
     assert response.location == "/login"
     assert client.get("/treatment/").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example"])
+def test_next_to_another_site_is_refused_through_the_second_step(app, world, target):
+    client = app.test_client()
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={
+            "email": world.coordinator.email,
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert response.location == "/two-step/code"
+    response = post(client, "/two-step/code", {"code": fresh_totp_code(world.coordinator)})
+    assert response.location == "/"
+
+
+def test_next_to_a_local_path_survives_the_second_step(app, world):
+    client = app.test_client()
+    client.post(
+        "/login?next=/treatment/",
+        data={
+            "email": world.clinician.email,
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client),
+        },
+    )
+    response = post(client, "/two-step/code", {"code": fresh_totp_code(world.clinician)})
+    assert response.location == "/treatment/"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
+def test_next_to_another_site_is_refused_after_confirming(app, world, target):
+    client = app.test_client()
+    force_login(client, world.referrer)
+    path = f"/account/confirm?next={target}"
+    assert reauth(client, path).location == "/"
