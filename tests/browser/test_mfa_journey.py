@@ -54,7 +54,8 @@ def _sign_out_and_in_with_code(page, base_url, user: User, secret: str, shot, na
 
 def test_referrer_sets_up_two_step_from_account_security(page, live_server, world, shot):
     sign_in(page, live_server, world.referrer.email)
-    page.get_by_role("link", name="Account security").click()
+    page.locator("a.account-link").click()  # the name in the header
+    expect(page.get_by_role("heading", name="Account security")).to_be_visible()
     expect(page.get_by_text("Off.")).to_be_visible()
     shot("mfa-referrer-0-account-security")
     page.get_by_role("link", name="Set up two-step sign-in").click()
