@@ -9,8 +9,7 @@ from flask_login import current_user
 from portal.audit.service import record
 from portal.auth import lockout, mfa, sessions
 from portal.auth.forms import ConfirmForm, PasswordChangeForm, ReauthForm
-from portal.auth.passwords import verify_password
-from portal.auth.reauth import reauth_required
+from portal.auth.reauth import confirm_identity, reauth_required
 from portal.auth.service import change_password
 from portal.auth.signin import mfa_required
 from portal.auth.views import safe_target
@@ -61,26 +60,17 @@ def reauth():
     target = request.args.get("next")
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        ok = not lockout.is_locked(user) and verify_password(user.password_hash, form.password.data)
-        if ok and user.has_mfa:
-            code = form.code.data or ""
-            ok = mfa.verify_totp(user, code) or mfa.use_recovery_code(user, code)
-        if ok:
-            lockout.register_success(user)
-            sessions.mark_authenticated(sessions.current())
-            record("auth.reauth", "user", user.id)
+        row = sessions.current()
+        if confirm_identity(user, row, password=form.password.data, code=form.code.data):
             db.session.commit()
             return redirect(safe_target(target))
-        if not lockout.is_locked(user):
-            lockout.register_failure(user)
-        record("auth.reauth", "user", user.id, outcome="failed")
-        db.session.commit()
         if lockout.is_locked(user):
-            sessions.revoke(sessions.current(), "locked")
+            sessions.revoke(row, "locked")
             db.session.commit()
             session.clear()
             flash("Too many failed attempts: you are signed out for a while.", "error")
             return redirect(url_for("auth.login"))
+        db.session.commit()
         form.password.errors = ["The password or code is not right."]
     return render_template("auth/reauth.html", form=form), 422 if form.errors else 200
 

@@ -15,10 +15,16 @@ the same URL afterwards (a POST's form content is not kept, so the user is told)
 from __future__ import annotations
 
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from flask import flash, redirect, request, url_for
 
-from portal.auth import sessions
+from portal.audit.service import record
+from portal.auth import lockout, mfa, sessions
+from portal.auth.passwords import verify_password
+
+if TYPE_CHECKING:
+    from portal.auth.models import User, UserSession
 
 
 def needs_reauth() -> bool:
@@ -42,3 +48,20 @@ def reauth_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def confirm_identity(user: User, row: UserSession, *, password: str, code: str | None) -> bool:
+    """Check the password, and a code where an authenticator is set up; on success the
+    session counts as freshly authenticated. Failures count toward the lockout."""
+    ok = not lockout.is_locked(user) and verify_password(user.password_hash, password)
+    if ok and user.has_mfa:
+        ok = mfa.verify_totp(user, code or "") or mfa.use_recovery_code(user, code or "")
+    if ok:
+        lockout.register_success(user)
+        sessions.mark_authenticated(row)
+        record("auth.reauth", "user", user.id, actor=user)
+        return True
+    if not lockout.is_locked(user):
+        lockout.register_failure(user)
+    record("auth.reauth", "user", user.id, outcome="failed", actor=user)
+    return False
