@@ -75,6 +75,9 @@ def test_rotation_without_the_old_key_changes_nothing(app, world, letter, monkey
 def test_a_pdf_stored_before_encryption_is_encrypted_by_rotation(app, world, letter):
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE letter SET pdf = :p"), {"p": b"%PDF-legacy"})
+    client = app.test_client()
+    force_login(client, world.referrer)
+    assert client.get(f"/letters/{letter.id}/download").data == b"%PDF-legacy"  # still readable
     assert app.test_cli_runner().invoke(args=["keys", "rotate"]).exit_code == 0
     assert decrypt(_raw_pdf(letter.id)) == b"%PDF-legacy"
 

@@ -16,7 +16,10 @@ def seal_pdf(data: bytes) -> bytes:
 
 
 def open_pdf(letter: Letter) -> bytes:
-    """The PDF bytes of a stored letter."""
+    """The PDF bytes of a stored letter. A letter stored before encryption at rest existed
+    is still plain PDF until `flask --app portal keys rotate` encrypts it."""
+    if not is_encrypted(letter.pdf) and letter.pdf.startswith(b"%PDF"):
+        return letter.pdf
     return decrypt(letter.pdf)
 
 
