@@ -10,6 +10,10 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
+# Fernet key for development and tests only; production refuses to start without its own.
+DEV_DATA_KEY = "ZGV2LW9ubHkta2V5LW5vdC1zZWNyZXQtMDAwMDAwMDA="  # noqa: S105
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -34,6 +38,19 @@ class Config:
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", str(INSTANCE_DIR / "attachments"))
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "America/New_York")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Encryption at rest (portal.crypto): Fernet keys, comma-separated, newest first.
+    PORTAL_DATA_KEYS: str | None = os.environ.get("PORTAL_DATA_KEYS")
+    # Sessions (portal.auth.sessions): sign-out after this much inactivity, re-sign-in after
+    # this long whatever the activity, and how recent a password check must be for signing.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "15"))
+    SESSION_ABSOLUTE_HOURS = 12
+    SESSION_WARNING_SECONDS = 60
+    REAUTH_WINDOW_MINUTES = 5
+    # Throttling (Flask-Limiter) per client address; Redis shares counts across workers.
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    AUTH_RATE_LIMIT = "10 per minute; 100 per hour"
+    LOCKOUT_THRESHOLD = 10
 
 
 class DevelopmentConfig(Config):
@@ -42,6 +59,7 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     # A fixed key only ever serves a developer's machine; production refuses to start without one.
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")  # noqa: S105
+    PORTAL_DATA_KEYS = os.environ.get("PORTAL_DATA_KEYS", DEV_DATA_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
     )
@@ -55,6 +73,11 @@ class TestingConfig(Config):
     SECRET_KEY = "test-only-not-secret"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
+    PORTAL_DATA_KEYS = DEV_DATA_KEY
+    # High enough that no test trips it by accident; tests of throttling set the real value,
+    # and the limiter is reset between tests.
+    AUTH_RATE_LIMIT = "1000 per minute"
+    RATELIMIT_STORAGE_URI = "memory://"  # never share counts with a developer's Redis
 
 
 class ProductionConfig(Config):
@@ -63,14 +86,21 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # __Host-: the browser only accepts it Secure, for the whole host, without Domain.
+    SESSION_COOKIE_NAME = "__Host-portal_session"
+    SESSION_COOKIE_PATH = "/"
 
     @classmethod
     def validate(cls) -> None:
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        required = ("SECRET_KEY", "DATABASE_URL", "PORTAL_DATA_KEYS")
+        missing = [name for name in required if not os.environ.get(name)]
         if missing:
             raise RuntimeError(
                 "Production configuration refuses to start without: " + ", ".join(missing)
             )
+        from portal.crypto import parse_keys
+
+        parse_keys(os.environ["PORTAL_DATA_KEYS"])  # a malformed key stops the start too
 
 
 CONFIGS: dict[str, type[Config]] = {

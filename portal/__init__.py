@@ -38,6 +38,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     )
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
+    extensions.limiter.init_app(app)
     web.init_app(app)
 
     from portal.cli import register_cli

@@ -18,6 +18,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user_command)
     app.cli.add_command(letters_group)
+    from portal.security_cli import audit_group, keys_group
+
+    app.cli.add_command(audit_group)
+    app.cli.add_command(keys_group)
 
 
 @click.command("seed-demo")
@@ -32,6 +36,10 @@ def seed_demo() -> None:
     for role in ("referrer", "coordinator", "clinician", "admin"):
         click.echo(f"  {role:<12} {role}@demo.test")
     click.echo("  (referrer2@demo.test is a provider of another practice: sees none of the above)")
+    click.echo(
+        "Clinic staff set up two-step sign-in at their first sign-in: scan the QR code with an "
+        "authenticator app (see README, 'Two-step sign-in in the demo')."
+    )
 
 
 @click.command("create-user")

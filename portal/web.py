@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, render_template, request
+from flask import (
+    Flask,
+    render_template,
+    request,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import HTTPException
 
 from portal.audit.service import persist_request_audit
+from portal.auth.hooks import register_session_hooks, session_ended_redirect
 from portal.extensions import db, login_manager
 
 # Endpoints reachable without signing in; everything else requires it.
 # calendar.feed is the .ics link: its secret token is the credential (portal/scheduling/feed.py).
+# The second-step pages check the half-finished sign-in themselves.
 PUBLIC_ENDPOINTS = frozenset(
     {
         "auth.login",
@@ -22,8 +28,12 @@ PUBLIC_ENDPOINTS = frozenset(
         "accounts.accept_invitation",
         "accounts.request_account",
         "calendar.feed",
+        "mfa.verify",
+        "mfa.enrol",
+        "mfa.qr",
     }
 )
+
 
 CSP = (
     "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; "
@@ -35,6 +45,8 @@ def init_app(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
     from portal.attachments.views import bp as attachments_bp
+    from portal.auth.account_views import bp as account_bp
+    from portal.auth.mfa_views import bp as mfa_bp
     from portal.auth.views import bp as auth_bp
     from portal.letters.views import bp as letters_bp
     from portal.messages.views import bp as messages_bp
@@ -45,7 +57,8 @@ def init_app(app: Flask) -> None:
     from portal.triage.views import bp as triage_bp
     from portal.web_filters import register_filters
 
-    for blueprint in (auth_bp, referrals_bp, triage_bp, treatment_bp, letters_bp, admin_bp):
+    blueprints = (auth_bp, mfa_bp, account_bp, referrals_bp, triage_bp, treatment_bp)
+    for blueprint in (*blueprints, letters_bp, admin_bp):
         app.register_blueprint(blueprint)
     for blueprint in (attachments_bp, messages_bp, accounts_bp, scheduling_bp, calendar_bp):
         app.register_blueprint(blueprint)
@@ -55,21 +68,14 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from portal.auth.models import User
-
-        if not user_id.isdigit():
-            return None
-        # The clinic is in every page's header: load it with the user (one query, not two).
-        return db.session.get(User, int(user_id), options=[joinedload(User.clinic)])
+    register_session_hooks(app)
 
     @app.before_request
     def require_login():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
         if not current_user.is_authenticated:
-            return login_manager.unauthorized()
+            return session_ended_redirect() or login_manager.unauthorized()
         return None
 
     app.after_request(persist_request_audit)
@@ -82,8 +88,9 @@ def init_app(app: Flask) -> None:
         response.headers["X-Frame-Options"] = "DENY"
         if current_user.is_authenticated or request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response
 
     register_error_handlers(app)
@@ -112,6 +119,23 @@ def register_error_handlers(app: Flask) -> None:
         return render_template(
             "errors/error.html", code=413, message="That upload is too large."
         ), 413
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return render_template(
+            "errors/error.html",
+            code=429,
+            message="Too many attempts from your address. Wait a minute, then try again.",
+        ), 429
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(error):
+        # Werkzeug's own pages can echo details; ours say only what the user can do.
+        return render_template(
+            "errors/error.html",
+            code=error.code,
+            message="The request could not be completed. Go back and try again.",
+        ), error.code
 
     @app.errorhandler(500)
     def server_error(error):

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, text
 
 from portal import create_app
 from portal.extensions import db as _db
+from portal.extensions import limiter
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -79,21 +80,32 @@ def _drop_everything() -> None:
 
 @pytest.fixture
 def db(app):
-    """The database, emptied after each test."""
+    """The database, emptied after each test; the rate limiter starts afresh too."""
+    limiter.reset()
     yield _db
     _db.session.rollback()
     _db.session.remove()
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            # TRUNCATE fires no row trigger, so the append-only audit trail can be emptied.
             conn.execute(
                 text(
                     "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
                 )
             )
         else:
+            # The sanctioned way past SQLite's append-only triggers: drop them around the
+            # cleanup and put the very same definitions back.
+            triggers = conn.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            ).all()
+            for name, _sql in triggers:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 - our own table names
+            for _name, sql in triggers:
+                conn.execute(text(sql))
     assert set(tables) <= set(inspect(_db.engine).get_table_names())
 
 
@@ -110,19 +122,33 @@ def csrf_token(client, path: str = "/login") -> str:
 
 
 def login(client, user, password: str | None = None):
-    from tests.factories import PASSWORD
+    """Sign in through the real pages; where the account has an authenticator (factory
+    staff do), the second step is answered with a fresh code. Returns the last response."""
+    from tests.factories import PASSWORD, fresh_totp_code
 
     token = csrf_token(client, "/login")
-    return client.post(
+    response = client.post(
         "/login", data={"email": user.email, "password": password or PASSWORD, "csrf_token": token}
     )
+    if response.status_code == 302 and response.location.endswith("/two-step/code"):
+        token = csrf_token(client, "/two-step/code")
+        response = client.post(
+            "/two-step/code", data={"code": fresh_totp_code(user), "csrf_token": token}
+        )
+    return response
 
 
 def force_login(client, user) -> None:
-    """Sign in without the password round trip, for tests about what comes after."""
+    """Sign in without the password round trip, for tests about what comes after: a live
+    server-side session (second step counted as done) whose token the cookie carries."""
+    from portal.auth.sessions import SESSION_KEY, create_record
+
+    _row, token = create_record(user, mfa=user.totp_secret_enc is not None)
+    _db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+        session[SESSION_KEY] = token
 
 
 def post_form(client, path: str, data: dict, *, token_from: str | None = None, **kwargs):

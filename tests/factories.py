@@ -8,17 +8,25 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 
-from portal.auth.models import Role, User
+import pyotp
+from sqlalchemy import select, update
+
+from portal.auth import mfa
+from portal.auth.models import CLINIC_ROLES, Role, User
 from portal.auth.passwords import hash_password
 from portal.clinics.models import Clinic, Practice
 from portal.extensions import db
 from portal.letters.models import Letter
+from portal.letters.storage import seal_pdf
 from portal.referrals.models import Referral
 from portal.referrals.service import NewReferral, submit_referral
 from portal.treatment.service import SessionRecord, record_session
 from portal.triage.service import accept_referral, open_for_review
 
 PASSWORD = "correct horse battery staple"
+# Every factory-made clinic staff account has this authenticator secret (two-step sign-in
+# is required for them); tests.conftest.login answers the second step with fresh_totp_code.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _counter = itertools.count(1)
 
 
@@ -69,10 +77,26 @@ def create_user(role: Role | str = Role.REFERRER, **overrides) -> User:
         "credentials": "MD",
         "role": Role(role).value,
     }
+    if Role(role) in CLINIC_ROLES:
+        values["totp_secret_enc"] = mfa.seal_secret(TOTP_SECRET)
     user = User(**(values | overrides))
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def fresh_totp_code(user: User, secret: str = TOTP_SECRET) -> str:
+    """A code the portal will accept now: a time step (within the allowed drift) later than
+    the last one the account used. If all three were used, the test helper (not the portal)
+    forgets the last step, so a test may sign the same user in any number of times."""
+    last = db.session.scalar(select(User.totp_last_step).where(User.id == user.id))
+    now = mfa.current_step()
+    for step in range(now - mfa.DRIFT_STEPS, now + mfa.DRIFT_STEPS + 1):
+        if last is None or step > last:
+            return pyotp.TOTP(secret).at(step * mfa.STEP_SECONDS)
+    db.session.execute(update(User).where(User.id == user.id).values(totp_last_step=None))
+    db.session.commit()
+    return pyotp.TOTP(secret).at(now * mfa.STEP_SECONDS)
 
 
 def referral_data(**overrides) -> NewReferral:
@@ -143,7 +167,7 @@ def stored_letter(referral: Referral, signer: User) -> Letter:
         referral=referral,
         kind="treatment_summary",
         version=1,
-        pdf=pdf,
+        pdf=seal_pdf(pdf),
         sha256=hashlib.sha256(pdf).hexdigest(),
         signed_by_id=signer.id,
     )

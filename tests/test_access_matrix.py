@@ -38,6 +38,7 @@ SEES_REFERRAL = {"referrer", "colleague"} | STAFF  # the colleague's practice sh
 CHANGES_REFERRAL = {"referrer"} | STAFF  # ...but only the referrer and the clinic act
 
 REFERRERS = {"referrer", "colleague", "other_referrer"}
+SIGNED_IN = set(USERS) - {"anonymous"}
 R = {"referral_id": "R"}
 # (endpoint, method) -> (url args, who may reach it); every method a route accepts.
 MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
@@ -120,6 +121,27 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("scheduling.edit_protocol", "GET"): ({"protocol_id": "PT"}, {"admin"}),
     ("scheduling.edit_protocol", "POST"): ({"protocol_id": "PT"}, {"admin"}),
     ("calendar.feed", "GET"): ({"token": "K"}, set(USERS)),
+    # Account security (issue 7): the second step answers signed-in users with a redirect home.
+    ("mfa.verify", "GET"): ({}, SIGNED_IN),
+    ("mfa.verify", "POST"): ({}, SIGNED_IN),
+    ("mfa.enrol", "GET"): ({}, SIGNED_IN),
+    ("mfa.enrol", "POST"): ({}, SIGNED_IN),
+    ("mfa.qr", "GET"): ({}, SIGNED_IN),
+    ("account.security", "GET"): ({}, SIGNED_IN),
+    ("account.password", "GET"): ({}, SIGNED_IN),
+    ("account.password", "POST"): ({}, SIGNED_IN),
+    ("account.reauth", "GET"): ({}, SIGNED_IN),
+    ("account.reauth", "POST"): ({}, SIGNED_IN),
+    ("account.recovery_codes", "GET"): ({}, SIGNED_IN),
+    ("account.recovery_codes", "POST"): ({}, SIGNED_IN),
+    ("account.session_status", "GET"): ({}, SIGNED_IN),
+    ("account.session_extend", "POST"): ({}, SIGNED_IN),
+    ("admin.audit_csv", "GET"): ({}, {"admin"}),
+    ("admin.accounts", "GET"): ({}, {"admin"}),
+    ("admin.account_action", "GET"): ({"user_id": "U", "action": "unlock"}, {"admin"}),
+    ("admin.account_action", "POST"): ({"user_id": "U", "action": "unlock"}, {"admin"}),
+    ("admin.referrer_mfa", "GET"): ({}, {"admin"}),
+    ("admin.referrer_mfa", "POST"): ({}, {"admin"}),
 }
 
 
@@ -156,6 +178,7 @@ def objects(world):
         "Q": request.id,
         "S": referral.course.sessions[0].id,
         "AL": alert.id,
+        "U": world.referrer.id,
     }
 
 

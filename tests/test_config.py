@@ -3,9 +3,11 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from cryptography.fernet import Fernet
 
 from config import INSTANCE_DIR, ProductionConfig
 from portal import create_app
+from portal.crypto import KeyConfigError
 
 
 def test_production_refuses_to_start_without_secrets(monkeypatch):
@@ -18,16 +20,38 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
         create_app("production")
 
 
-def test_production_starts_with_both(monkeypatch, tmp_path):
+def test_production_starts_with_all_three(monkeypatch, tmp_path):
+    key = Fernet.generate_key().decode()
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    monkeypatch.setenv("PORTAL_DATA_KEYS", key)
 
     class Prod(ProductionConfig):
         SECRET_KEY = "x" * 40
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+        PORTAL_DATA_KEYS = key
 
     app = create_app(Prod)
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-portal_session"
+    response = app.test_client().get("/login", base_url="https://portal.example")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-portal_session=")
+    assert "Secure" in cookie
+    assert "Path=/" in cookie
+    assert "Domain" not in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_production_refuses_to_start_without_a_data_key(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.delenv("PORTAL_DATA_KEYS", raising=False)
+    with pytest.raises(RuntimeError, match="PORTAL_DATA_KEYS"):
+        create_app(ProductionConfig)
+    monkeypatch.setenv("PORTAL_DATA_KEYS", "not-a-fernet-key")
+    with pytest.raises(KeyConfigError):
+        create_app(ProductionConfig)
 
 
 def test_development_database_default_and_override(monkeypatch):
@@ -51,3 +75,27 @@ def test_development_database_default_and_override(monkeypatch):
 def test_cookie_flags(app):
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_rate_limits_use_redis_when_redis_url_is_set(monkeypatch):
+    import config
+
+    try:
+        monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+        importlib.reload(config)
+        assert config.ProductionConfig.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/0"
+        assert config.TestingConfig.RATELIMIT_STORAGE_URI == "memory://"
+        monkeypatch.delenv("REDIS_URL")
+        importlib.reload(config)
+        assert config.ProductionConfig.RATELIMIT_STORAGE_URI == "memory://"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config)
+
+
+def test_limiter_is_exposed_for_other_features(app):
+    from portal.extensions import auth_rate_limit, limiter
+
+    assert app.extensions["limiter"] == {limiter}
+    with app.app_context():
+        assert auth_rate_limit() == app.config["AUTH_RATE_LIMIT"]

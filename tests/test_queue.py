@@ -111,6 +111,9 @@ def test_sql_metacharacters_in_every_parameter_are_harmless(staff, world, param,
     create_referral(world.referrer, last_name="O'Brien")
     db.session.commit()
     response = staff.get("/triage/", query_string={param: value})
+    if value == "\x00":  # refused for every route before any query (portal/auth/hooks.py)
+        assert response.status_code == 400
+        return
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     if param in ("q", "provider") and value not in ("'", "\x00"):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from portal.audit.models import AuditEvent
-from portal.auth.models import Role, User
+from portal.audit.queries import PAGE_SIZE, AuditFilterForm, actors_of, csv_lines, filtered
+from portal.audit.service import record
+from portal.auth.models import Role
+from portal.db import utcnow
 from portal.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -20,14 +20,43 @@ def admins_only():
         abort(404)
 
 
+def _filters() -> AuditFilterForm:
+    form = AuditFilterForm(request.args)
+    form.fill_choices()
+    form.validate()
+    for field in form:  # an invalid filter is ignored (and shown as such), never sent as SQL
+        if field.errors:
+            field.data = None
+    return form
+
+
 @bp.get("/audit")
 def audit_log():
-    events = list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)))
-    actor_ids = {e.actor_id for e in events if e.actor_id}
-    actors = {
-        u.id: u
-        for u in db.session.scalars(
-            select(User).where(User.id.in_(actor_ids)).options(selectinload(User.clinic))
-        )
-    }
-    return render_template("admin/audit.html", events=events, actors=actors)
+    form = _filters()
+    events = list(db.session.scalars(filtered(form).limit(PAGE_SIZE)))
+    record("audit.view", detail="viewer")
+    db.session.commit()
+    return render_template(
+        "admin/audit.html",
+        events=events,
+        actors=actors_of(events),
+        form=form,
+        query=request.query_string.decode(),
+        page_size=PAGE_SIZE,
+    )
+
+
+@bp.get("/audit.csv")
+def audit_csv():
+    form = _filters()
+    record("audit.export", detail="csv")
+    db.session.commit()
+    name = f"audit-{utcnow():%Y%m%d-%H%M%S}.csv"
+    return Response(
+        "".join(csv_lines(filtered(form))),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+from portal.admin import accounts as _accounts  # noqa: E402, F401 - registers its routes on bp

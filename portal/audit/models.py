@@ -23,3 +23,17 @@ class AuditEvent(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
     outcome: Mapped[str] = mapped_column(String(20), default="ok")  # ok | denied | failed
     detail: Mapped[str] = mapped_column(String(200), default="")
+    # The hash chain: each event stores the previous event's hash and its own, computed over
+    # its canonical content (portal.audit.chain); the database refuses UPDATE and DELETE.
+    prev_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    row_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class AuditChainHead(Base):
+    """One row that every transaction writing audit events updates first: the row lock
+    (PostgreSQL) or write lock (SQLite) orders concurrent writers, so the chain never forks."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    appended: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,7 +6,9 @@ from flask import g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import inspect
 
+from portal.audit import chain  # noqa: F401 - installs the hash chain on every flush
 from portal.audit.models import AuditEvent
+from portal.db import utcnow
 from portal.extensions import db
 
 _FIELDS = (
@@ -38,6 +40,7 @@ def record(
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     event = AuditEvent(
+        at=utcnow(),
         actor_id=getattr(actor, "id", None),
         actor_role=getattr(actor, "role", "") or "",
         action=action,

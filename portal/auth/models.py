@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -59,6 +59,14 @@ class User(UserMixin, Base):
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Two-step sign-in: the TOTP secret encrypted with portal.crypto, the last time step used.
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    mfa_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Lockout, kept here so it holds across workers and restarts.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     clinic: Mapped[Clinic | None] = relationship()
     practice: Mapped[Practice | None] = relationship()
@@ -82,3 +90,38 @@ class User(UserMixin, Base):
     @property
     def display_name(self) -> str:
         return f"{self.full_name}, {self.credentials}" if self.credentials else self.full_name
+
+    @property
+    def has_mfa(self) -> bool:
+        return self.totp_secret_enc is not None
+
+
+class RecoveryCode(Base):
+    """A single-use code that stands in for the authenticator app; stored as argon2 hash."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UserSession(Base):
+    """A signed-in session on the server; the cookie carries only its random token."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the user last proved password (and TOTP): sign-in or a re-authentication.
+    authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    mfa_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str] = mapped_column(String(30), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship()

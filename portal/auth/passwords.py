@@ -5,18 +5,21 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from portal.auth.password_policy import normalize
+
 _hasher = PasswordHasher()  # argon2id with the library's current parameters
 # Verified when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher.hash(normalize(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        ok = _hasher.verify(password_hash or _DUMMY_HASH, normalize(password))
+        return ok and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

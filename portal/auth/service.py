@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from portal.audit.service import record
+from portal.auth import lockout
 from portal.auth.models import Role, User
+from portal.auth.password_policy import password_problems
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.db import utcnow
 from portal.extensions import db
@@ -34,8 +36,9 @@ def create_user(
     role = Role(role)
     if find_by_email(email) is not None:
         raise AccountError("An account with that email already exists.")
-    if len(password) < 12:
-        raise AccountError("The password must be at least 12 characters long.")
+    problems = password_problems(password, email=email, full_name=full_name)
+    if problems:
+        raise AccountError(problems[0])
     user = User(
         email=email.strip().lower(),
         password_hash=hash_password(password),
@@ -53,14 +56,47 @@ def create_user(
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The account for these credentials, or None; the audit row never names the email."""
+    """The account for these credentials, or None whatever the reason (unknown, wrong
+    password, disabled, locked); the audit row never names the email. Sign-in is complete
+    only after complete_sign_in, once any second step has passed."""
     user = find_by_email(email)
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_enabled:
+    ok = verify_password(user.password_hash if user else None, password)  # timed alike
+    if user is None or not user.is_enabled:
         record("auth.login", "user", user.id if user else None, outcome="failed", actor=user)
+        return None
+    if lockout.is_locked(user):
+        record("auth.login", "user", user.id, outcome="denied", actor=user, detail="locked")
+        return None
+    if not ok:
+        lockout.register_failure(user)
+        record("auth.login", "user", user.id, outcome="failed", actor=user)
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    record("auth.login", "user", user.id, actor=user)
     return user
+
+
+def complete_sign_in(user: User, *, method: str) -> None:
+    """Every step passed: reset the failure count and record the sign-in."""
+    lockout.register_success(user)
+    user.last_login_at = utcnow()
+    record("auth.login", "user", user.id, actor=user, detail=method)
+
+
+def change_password(user: User, *, current: str, new: str) -> list[str]:
+    """Set a new password after checking the current one; returns problems, empty if done.
+    The caller revokes the account's other sessions."""
+    if lockout.is_locked(user) or not verify_password(user.password_hash, current):
+        if not lockout.is_locked(user):
+            lockout.register_failure(user)
+        record("account.password_change", "user", user.id, outcome="failed", actor=user)
+        return ["The current password is not right."]
+    problems = password_problems(new, email=user.email, full_name=user.full_name)
+    if problems:
+        return problems
+    if verify_password(user.password_hash, new):
+        return ["The new password must differ from the current one."]
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    record("account.password_change", "user", user.id, actor=user)
+    return []

@@ -5,13 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from portal.audit.service import record
+from portal.auth import sessions, signin
 from portal.auth.forms import LoginForm
 from portal.auth.models import Role
 from portal.auth.service import authenticate
-from portal.extensions import db
+from portal.extensions import auth_rate_limit, db, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -21,6 +22,11 @@ HOME_BY_ROLE = {
     Role.CLINICIAN: "treatment.courses",
     Role.ADMIN: "admin.audit_log",
 }
+# One message whatever went wrong, so it never tells whether an account exists or is locked.
+SIGN_IN_FAILED = (
+    "That email and password do not match an active account. After repeated failures, "
+    "sign-in is paused for a while; your clinic's administrator can help."
+)
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -31,6 +37,10 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc and "\\" not in target
 
 
+def safe_target(target: str | None) -> str:
+    return target if is_safe_next(target) else url_for("auth.home")
+
+
 @bp.get("/")
 def home():
     if not current_user.is_authenticated:
@@ -39,19 +49,24 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(auth_rate_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
-        db.session.commit()
-        if user is not None:
-            session.clear()  # a fresh session at sign-in
-            login_user(user)
-            target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else url_for("auth.home"))
-        flash("That email and password do not match an active account.", "error")
+        target = request.args.get("next")
+        if user is None:
+            db.session.commit()
+            flash(SIGN_IN_FAILED, "error")
+        elif user.has_mfa or signin.mfa_required(user):
+            db.session.commit()
+            return redirect(signin.begin_second_step(user, target if is_safe_next(target) else ""))
+        else:
+            signin.finish(user, method="password")
+            db.session.commit()
+            return redirect(safe_target(target))
     return render_template("auth/login.html", form=form)
 
 
@@ -59,6 +74,9 @@ def login():
 @login_required
 def logout():
     record("auth.logout", "user", current_user.id)
+    row = sessions.current()
+    if row is not None:
+        sessions.revoke(row, "sign-out")  # a copy of the cookie stops working too
     db.session.commit()
     logout_user()
     session.clear()

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.letters.context import summary_context
 from portal.letters.models import Letter
 from portal.letters.pdf import RenderedPdf, render_pdf
+from portal.letters.storage import seal_pdf
 from portal.referrals.permissions import can_document
 from portal.referrals.service import add_event, lock_for_edit
 
@@ -73,7 +74,7 @@ def issue_summary(
         version=version,
         status="final",
         narrative=narrative,
-        pdf=rendered.data,
+        pdf=seal_pdf(rendered.data),
         sha256=hashlib.sha256(rendered.data).hexdigest(),
         page_count=rendered.pages,
         signed_by_id=actor.id,

@@ -8,10 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 
 from portal.audit.service import record
+from portal.auth.reauth import reauth_required
 from portal.extensions import db
 from portal.letters.forms import LetterForm
 from portal.letters.models import Letter
 from portal.letters.service import LetterNotAllowed, issue_summary, mark_downloaded
+from portal.letters.storage import open_pdf
 from portal.referrals import queries
 from portal.referrals.models import Referral
 from portal.referrals.permissions import can_view_referral
@@ -21,6 +23,7 @@ bp = Blueprint("letters", __name__, url_prefix="/letters")
 
 
 @bp.route("/referrals/<int:referral_id>/summary", methods=["GET", "POST"])
+@reauth_required  # signing is a legal act: a fresh password (and code) check first
 def new_summary(referral_id: int):
     referral = queries.get_referral_or_404(referral_id, current_user, "document")
     form = LetterForm(data={"version": referral.version} if request.method == "GET" else None)
@@ -66,7 +69,7 @@ def download(letter_id: int):
     mark_downloaded(letter, actor=current_user)
     db.session.commit()
     return Response(
-        letter.pdf,
+        open_pdf(letter),
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="{letter.filename}"',

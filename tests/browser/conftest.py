@@ -68,9 +68,17 @@ def shot(page):
 
 
 def sign_in(page, base_url: str, email: str, password: str | None = None) -> None:
-    from tests.factories import PASSWORD
+    """Sign in through the pages; an account with an authenticator (factory staff) gets the
+    second step answered with a fresh code."""
+    from portal.auth.service import find_by_email
+    from tests.factories import PASSWORD, fresh_totp_code
 
     page.goto(f"{base_url}/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password or PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    if page.url.endswith("/two-step/code"):
+        page.get_by_label("Code").fill(fresh_totp_code(find_by_email(email)))
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state()

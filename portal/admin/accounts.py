@@ -1,0 +1,73 @@
+"""The administrator's accounts page: deactivate, reactivate, unlock, reset two-step sign-in.
+Each action asks for confirmation and a fresh password check."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.admin.account_service import (
+    ACTIONS,
+    AccountActionRefused,
+    apply,
+    get_manageable,
+    manageable_accounts,
+)
+from portal.admin.settings import REFERRER_MFA, get_flag, set_flag
+from portal.admin.views import bp
+from portal.auth import lockout
+from portal.auth.forms import ConfirmForm
+from portal.auth.reauth import reauth_required
+from portal.extensions import db
+
+
+@bp.get("/accounts")
+def accounts():
+    return render_template(
+        "admin/accounts.html",
+        users=manageable_accounts(current_user),
+        is_locked=lockout.is_locked,
+        referrer_mfa=get_flag(REFERRER_MFA),
+        actions=ACTIONS,
+    )
+
+
+@bp.route("/accounts/<int:user_id>/<action>", methods=["GET", "POST"])
+@reauth_required
+def account_action(user_id: int, action: str):
+    user = get_manageable(current_user, user_id)
+    if user is None or action not in ACTIONS:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            message = apply(action, user, actor=current_user)
+        except AccountActionRefused as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(message, "success")
+        return redirect(url_for("admin.accounts"))
+    return render_template(
+        "admin/account_confirm.html", user=user, action=ACTIONS[action], form=form
+    )
+
+
+@bp.route("/accounts/referrer-mfa", methods=["GET", "POST"])
+@reauth_required
+def referrer_mfa():
+    """Require (or stop requiring) two-step sign-in for referring providers."""
+    form = ConfirmForm()
+    now_required = get_flag(REFERRER_MFA)
+    if form.validate_on_submit():
+        set_flag(REFERRER_MFA, not now_required, actor=current_user)
+        db.session.commit()
+        flash(
+            "Referring providers now must set up two-step sign-in."
+            if not now_required
+            else "Two-step sign-in is now optional for referring providers.",
+            "success",
+        )
+        return redirect(url_for("admin.accounts"))
+    return render_template("admin/referrer_mfa.html", form=form, required=now_required)

@@ -1,0 +1,108 @@
+"""The signed-in user's own account: security overview, password, re-authentication, and
+the session timer that the page's script asks about."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from portal.audit.service import record
+from portal.auth import lockout, mfa, sessions
+from portal.auth.forms import ConfirmForm, PasswordChangeForm, ReauthForm
+from portal.auth.reauth import confirm_identity, reauth_required
+from portal.auth.service import change_password
+from portal.auth.signin import mfa_required
+from portal.auth.views import safe_target
+from portal.extensions import auth_rate_limit, db, limiter
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.get("/security")
+def security():
+    return render_template(
+        "auth/security.html",
+        required=mfa_required(current_user),
+        codes_left=mfa.recovery_codes_left(current_user) if current_user.has_mfa else 0,
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        problems = change_password(user, current=form.current.data, new=form.new.data)
+        if not problems:
+            old = sessions.current()
+            others = sessions.revoke_all(user, "password change", keep=old)
+            sessions.revoke(old, "password change")
+            sessions.start(user, mfa=old.mfa_verified)  # a new identifier here too
+            db.session.commit()
+            flash(
+                "Your password is changed."
+                + (f" {others} other session(s) were signed out." if others else ""),
+                "success",
+            )
+            return redirect(url_for("account.security"))
+        db.session.commit()  # a wrong current password counts toward the lockout
+        target = form.current if problems[0].startswith("The current") else form.new
+        target.errors = [*target.errors, *problems]
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@limiter.limit(auth_rate_limit, methods=["POST"])
+def reauth():
+    """Confirm it is you: password, plus a code where the authenticator is set up."""
+    form = ReauthForm()
+    target = request.args.get("next")
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        row = sessions.current()
+        if confirm_identity(user, row, password=form.password.data, code=form.code.data):
+            db.session.commit()
+            return redirect(safe_target(target))
+        if lockout.is_locked(user):
+            sessions.revoke(row, "locked")
+            db.session.commit()
+            session.clear()
+            flash("Too many failed attempts: you are signed out for a while.", "error")
+            return redirect(url_for("auth.login"))
+        db.session.commit()
+        form.password.errors = ["The password or code is not right."]
+    return render_template("auth/reauth.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/recovery-codes", methods=["GET", "POST"])
+@reauth_required
+def recovery_codes():
+    """New recovery codes (the old ones stop working); shown once."""
+    form = ConfirmForm()
+    if not current_user.has_mfa:
+        return redirect(url_for("account.security"))
+    if form.validate_on_submit():
+        codes = mfa.new_recovery_codes(current_user)
+        record("account.recovery_codes", "user", current_user.id)
+        db.session.commit()
+        return render_template(
+            "auth/recovery_codes.html", codes=codes, next_url=url_for("account.security")
+        )
+    return render_template("auth/recovery_confirm.html", form=form)
+
+
+@bp.get("/session")
+def session_status():
+    """Seconds until automatic sign-out; asking does not count as activity."""
+    row = sessions.current()
+    return jsonify(seconds_left=sessions.seconds_left(row) if row else 0)
+
+
+@bp.post("/session")
+def session_extend():
+    """The "Stay signed in" button: activity now, whenever the last was."""
+    row = sessions.current()
+    sessions.touch(row)
+    db.session.commit()
+    return jsonify(seconds_left=sessions.seconds_left(row))

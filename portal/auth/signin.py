@@ -1,0 +1,55 @@
+"""The steps of a sign-in: password, then (where enrolled or required) a code from the
+authenticator app or a recovery code, then a fresh server-side session."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import session, url_for
+
+from portal.admin.settings import REFERRER_MFA, get_flag
+from portal.auth import sessions
+from portal.auth.models import User
+from portal.auth.service import complete_sign_in
+from portal.db import utcnow
+from portal.extensions import db
+
+PENDING_KEY = "pending_sign_in"
+PENDING_TTL = timedelta(minutes=5)
+
+
+def mfa_required(user: User) -> bool:
+    """Clinic staff and admins always; referrers when an administrator says so."""
+    return user.is_clinic_staff or get_flag(REFERRER_MFA)
+
+
+def begin_second_step(user: User, target: str | None) -> str:
+    """The password was right: remember who is half-way and where to go next."""
+    session.clear()
+    session[PENDING_KEY] = {"uid": user.id, "at": utcnow().isoformat(), "next": target or ""}
+    return url_for("mfa.verify") if user.has_mfa else url_for("mfa.enrol")
+
+
+def pending_user() -> User | None:
+    """The user who gave the right password in the last few minutes, if any."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    started = datetime.fromisoformat(pending.get("at", "1970-01-01T00:00:00+00:00"))
+    if utcnow() - started > PENDING_TTL:
+        session.pop(PENDING_KEY, None)
+        return None
+    user = db.session.get(User, pending.get("uid"))
+    return user if user is not None and user.is_enabled else None
+
+
+def pending_target() -> str:
+    pending = session.get(PENDING_KEY)
+    return (pending or {}).get("next") or ""
+
+
+def finish(user: User, *, method: str, target: str | None = None) -> None:
+    """Every step passed: a fresh session identifier, the failure count reset."""
+    complete_sign_in(user, method=method)
+    sessions.start(user, mfa=method != "password")
+    session.pop(PENDING_KEY, None)

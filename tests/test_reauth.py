@@ -1,0 +1,90 @@
+"""Re-authentication before signing a letter and before admin actions on accounts."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pyotp
+import time_machine
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from portal.auth.models import User
+from portal.db import utcnow
+from portal.extensions import db
+from portal.letters.models import Letter
+from tests.conftest import login
+from tests.factories import TOTP_SECRET, accepted_referral, document_sessions
+from tests.security_helpers import post, reauth
+
+
+def _signable(world):
+    referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
+    document_sessions(referral, world.clinician, 2)
+    db.session.commit()
+    return referral
+
+
+def test_signing_a_letter_needs_a_recent_password_and_code(app, world):
+    referral = _signable(world)
+    client = app.test_client()
+    login(client, world.clinician)
+    path = f"/letters/referrals/{referral.id}/summary"
+    assert client.get(path).status_code == 200  # just signed in: recent enough
+    with time_machine.travel(utcnow() + timedelta(minutes=6), tick=False):
+        response = client.get(path)
+        assert response.location == f"/account/confirm?next={path}"
+        page = client.get(response.location).get_data(as_text=True)
+        assert "Confirm it is you" in page
+        assert "Code from your authenticator app" in page
+        # The password alone is not enough where an authenticator is set up.
+        assert reauth(client, response.location).status_code == 422
+        code = pyotp.TOTP(TOTP_SECRET).now()
+        assert reauth(client, response.location, code=code).location == path
+        page = client.get(path).get_data(as_text=True)
+        version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+        signed = post(client, path, {"narrative": "Good response.", "version": version})
+    assert signed.status_code == 302
+    assert db.session.scalar(select(Letter)).status == "final"
+
+
+def test_a_stale_post_is_sent_to_confirm_and_nothing_is_signed(app, world):
+    referral = _signable(world)
+    client = app.test_client()
+    login(client, world.clinician)
+    path = f"/letters/referrals/{referral.id}/summary"
+    page = client.get(path).get_data(as_text=True)
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    with time_machine.travel(utcnow() + timedelta(minutes=6), tick=False):
+        response = post(client, path, {"narrative": "x", "version": version}, token_from="/")
+        assert response.location == f"/account/confirm?next={path}"
+        assert "then send the form again" in client.get(response.location).get_data(as_text=True)
+    assert db.session.scalar(select(Letter)) is None
+
+
+def test_admin_actions_ask_to_confirm_and_are_audited(app, world):
+    admin = app.test_client()
+    login(admin, world.admin)
+    page = admin.get("/admin/accounts").get_data(as_text=True)
+    assert world.referrer.email in page
+    assert "elsewhere@example.test" not in page  # another clinic's staff
+    assert admin.get(f"/admin/accounts/{world.other_staff.id}/deactivate").status_code == 404
+    url = f"/admin/accounts/{world.clinician.id}/reset-mfa"
+    confirm = admin.get(url).get_data(as_text=True)
+    assert "Reset two-step sign-in: Samuel Ortiz" in confirm
+    assert "Cancel" in confirm
+    assert post(admin, url, {}).location == "/admin/accounts"
+    db.session.expire_all()
+    assert not db.session.get(User, world.clinician.id).has_mfa
+    for action in ("deactivate", "reactivate"):
+        post(admin, f"/admin/accounts/{world.referrer.id}/{action}", {})
+    own = post(admin, f"/admin/accounts/{world.admin.id}/deactivate", {})
+    assert own.location == "/admin/accounts"
+    assert "cannot do that to your own account" in admin.get(own.location).get_data(as_text=True)
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.actor_id == world.admin.id, AuditEvent.action.startswith("account.")
+        )
+    ).all()
+    assert actions == ["account.mfa_reset", "account.deactivate", "account.reactivate"]
