@@ -224,3 +224,9 @@ def test_refused_request_creates_no_account(app, world):
     assert request.status == "refused"
     assert db.session.scalar(select(User).where(User.email == "asking@example.org")) is None
     assert PASSWORD  # the factories' password is not the requester's
+
+
+def test_account_requests_are_rate_limited_per_address(app, world, monkeypatch):
+    monkeypatch.setitem(app.config, "AUTH_RATE_LIMIT", "3 per minute")
+    statuses = [_request(app, email=f"r{i}@example.org").status_code for i in range(4)]
+    assert statuses == [200, 200, 200, 429]

@@ -138,7 +138,8 @@ def test_pdf_png_jpeg_are_accepted_by_content(app, world, referrer_client, name,
     assert attachment.filename == stored_as
     assert attachment.sha256 == hashlib.sha256(data).hexdigest()
     stored = Path(app.config["ATTACHMENT_DIR"]) / attachment.storage_name
-    assert stored.read_bytes() == data
+    assert stored.read_bytes() != data  # encrypted at rest
+    assert storage_read(attachment.storage_name) == data
     assert "static" not in str(stored.resolve().relative_to(Path(app.config["ATTACHMENT_DIR"])))
     assert re.fullmatch(r"[0-9a-f]{64}", attachment.storage_name)
 
@@ -324,3 +325,44 @@ def test_files_of_a_sent_referral_stay(app, world, referrer_client):
     ).get_data(as_text=True)
     assert "part of its record and stay" in page
     assert db.session.scalar(select(Attachment)) is not None
+
+
+def test_files_are_encrypted_at_rest_and_rotate_with_the_key(app, world, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from portal.crypto import decrypt
+
+    referral = create_referral(world.referrer)
+    data = _pdf()
+    attachment = stored_attachment_bytes(referral, world.referrer, data)
+    db.session.commit()
+    path = Path(app.config["ATTACHMENT_DIR"]) / attachment.storage_name
+    before = path.read_bytes()
+    assert not before.startswith(b"%PDF")  # ciphertext on disk
+    assert b"/Type" not in before
+    old, new = app.config["PORTAL_DATA_KEYS"], Fernet.generate_key().decode()
+    monkeypatch.setitem(app.config, "PORTAL_DATA_KEYS", Fernet.generate_key().decode())
+    failed = app.test_cli_runner().invoke(args=["keys", "rotate"])  # without the old key
+    assert failed.exit_code == 1
+    assert path.read_bytes() == before  # nothing changed
+    monkeypatch.setitem(app.config, "PORTAL_DATA_KEYS", f"{new},{old}")
+    result = app.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert "1 attachment files" in result.output
+    monkeypatch.setitem(app.config, "PORTAL_DATA_KEYS", new)  # the old key can go
+    assert decrypt(path.read_bytes()) == data
+    client = app.test_client()
+    force_login(client, world.referrer)
+    assert client.get(f"/attachments/{attachment.id}").data == data
+
+
+def storage_read(name: str) -> bytes:
+    from portal.attachments import storage
+
+    return storage.read(name)
+
+
+def stored_attachment_bytes(referral, user, data):
+    from tests.factories import stored_attachment
+
+    return stored_attachment(referral, user, data)

@@ -88,3 +88,26 @@ def test_admin_actions_ask_to_confirm_and_are_audited(app, world):
         )
     ).all()
     assert actions == ["account.mfa_reset", "account.deactivate", "account.reactivate"]
+
+
+def test_signing_a_session_needs_a_recent_password_and_code(app, world):
+    from portal.treatment.models import TreatmentSession
+
+    referral = _signable(world)
+    session = referral.course.sessions[0]
+    client = app.test_client()
+    login(client, world.clinician)
+    page_path = f"/treatment/sessions/{session.id}"
+    with time_machine.travel(utcnow() + timedelta(minutes=6), tick=False):
+        page = client.get(page_path).get_data(as_text=True)
+        version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+        response = post(client, f"{page_path}/sign", {"version": version})
+        assert response.location == f"/account/confirm?next={page_path}"
+        db.session.expire_all()
+        assert db.session.get(TreatmentSession, session.id).signed_at is None
+        code = pyotp.TOTP(TOTP_SECRET).now()
+        assert reauth(client, response.location, code=code).location == page_path
+        signed = post(client, f"{page_path}/sign", {"version": version})
+    assert signed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(TreatmentSession, session.id).signed_at is not None

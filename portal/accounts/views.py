@@ -29,7 +29,7 @@ from portal.accounts.models import AccountRequest, Invitation
 from portal.audit.service import record
 from portal.auth.models import Role
 from portal.auth.service import AccountError
-from portal.extensions import db
+from portal.extensions import auth_rate_limit, db, limiter
 from portal.forms import choices
 
 bp = Blueprint("accounts", __name__)
@@ -125,6 +125,7 @@ def revoke_invitation(invitation_id: int):
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit(auth_rate_limit, methods=["POST"])
 def accept_invitation(token: str):
     if current_user.is_authenticated:
         flash("You are already signed in. Sign out to use an invitation.", "info")
@@ -150,6 +151,7 @@ def accept_invitation(token: str):
 
 
 @bp.route("/request-account", methods=["GET", "POST"])
+@limiter.limit(auth_rate_limit, methods=["POST"])
 def request_account():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))

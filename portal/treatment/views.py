@@ -8,6 +8,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.auth.reauth import needs_reauth, reauth_redirect
 from portal.extensions import db
 from portal.referrals import queries as referral_queries
 from portal.referrals.actions import REFUSALS, apply_referral_form
@@ -189,6 +190,8 @@ def session(session_id: int):
 @bp.post("/sessions/<int:session_id>/sign")
 def sign(session_id: int):
     session = queries.get_session_or_404(session_id, current_user, "document")
+    if needs_reauth():  # signing needs a recent password (and code): confirm, then sign again
+        return reauth_redirect(url_for("treatment.session", session_id=session.id))
     form = SignForm()
     if form.validate_on_submit():
         try:
