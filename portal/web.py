@@ -14,6 +14,7 @@ from portal.extensions import db, login_manager
 # Endpoints reachable without signing in; everything else requires it.
 PUBLIC_ENDPOINTS = frozenset(
     {"auth.login", "auth.home", "static", "accounts.accept_invitation", "accounts.request_account"}
+    | {"verify.lookup", "verify.letter"}
 )
 
 CSP = (
@@ -36,7 +37,10 @@ def init_app(app: Flask) -> None:
 
     for blueprint in (auth_bp, referrals_bp, triage_bp, treatment_bp, letters_bp, admin_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (attachments_bp, messages_bp, accounts_bp):
+    from portal.letters.letterhead import bp as letterhead_bp
+    from portal.letters.verify import bp as verify_bp
+
+    for blueprint in (attachments_bp, messages_bp, accounts_bp, verify_bp, letterhead_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 

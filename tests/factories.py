@@ -12,6 +12,7 @@ from portal.auth.models import Role, User
 from portal.auth.passwords import hash_password
 from portal.clinics.models import Clinic, Practice
 from portal.extensions import db
+from portal.letters.codes import new_code
 from portal.letters.models import Letter
 from portal.referrals.models import Referral
 from portal.referrals.service import NewReferral, submit_referral
@@ -146,6 +147,7 @@ def stored_letter(referral: Referral, signer: User) -> Letter:
         pdf=pdf,
         sha256=hashlib.sha256(pdf).hexdigest(),
         signed_by_id=signer.id,
+        verify_code=new_code(),
     )
     db.session.add(letter)
     db.session.flush()
@@ -316,3 +318,20 @@ def spravato_session(referral: Referral, clinician: User, day: date | None = Non
         actor=clinician,
         expected_version=referral.version,
     )
+
+
+def draft_letter(referral: Referral, author: User, kind: str = "interim_progress") -> Letter:
+    """An unsigned draft letter (no PDF yet)."""
+    letter = Letter(
+        referral=referral,
+        kind=kind,
+        sequence=1,
+        version=1,
+        status="draft",
+        narrative="Draft text.",
+        recommendations="",
+        drafted_by_id=author.id,
+    )
+    db.session.add(letter)
+    db.session.flush()
+    return letter

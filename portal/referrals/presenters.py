@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from portal.attachments.service import CLOSED
+from portal.letters.service import startable_kinds
 from portal.referrals.intake_forms import TRIAL_OUTCOME_LABELS
 from portal.referrals.permissions import can_act, can_document
 from portal.referrals.screening import (
@@ -58,6 +59,7 @@ def referral_page_context(referral: Referral, user: User) -> dict:
         and referral.course is not None
         and bool(referral.course.sessions),
         "open_question": _open_question(referral),
+        "letter_kinds_to_start": startable_kinds(user, referral),
     }
 
 
