@@ -163,4 +163,10 @@ def test_referral_loop_end_to_end(app, db, world):
     db.session.expire_all()
     assert db.session.get(Letter, letter.id).first_downloaded_by_id == referrer.id
     staff_page = staff.get(path).get_data(as_text=True)
-    assert "not yet" not in staff_page.split("Letters")[1].split("</table>")[0]
+    table = staff_page.split('id="letters-h"')[1].split("</table>")[0]
+    summary_row = next(row for row in table.split("<tr>") if "Treatment summary" in row)
+    assert "not yet" not in summary_row
+    assert f"{referrer.display_name} on" in summary_row
+    # The acknowledgement of receipt was made when the referral was sent; not opened yet.
+    ack_row = next(row for row in table.split("<tr>") if "Acknowledgement of receipt" in row)
+    assert "not yet" in ack_row
