@@ -331,7 +331,7 @@ def test_clinic_sees_letters_not_opened_after_n_days(app, world, completed):
     assert f"{world.referrer.display_name} on" in detail
 
 
-def test_letters_are_tagged_titled_and_embed_subset_fonts(app, world, completed):
+def test_letters_are_tagged_titled_and_embed_subset_fonts(app, world, completed, tmp_path):
     client = _clinician(app, world)
     letter_id = draft_and_sign(client, completed.id, "treatment_summary", NARRATIVE)
     data = _db.session.get(Letter, letter_id).pdf
@@ -341,9 +341,8 @@ def test_letters_are_tagged_titled_and_embed_subset_fonts(app, world, completed)
     assert root["/MarkInfo"]["/Marked"]
     assert root["/Lang"] == "en"
     assert reader.metadata.title == f"Treatment summary - referral {completed.number}"
-    path = app.instance_path + f"/../test-artifacts-letter-{letter_id}.pdf"
-    with open(path, "wb") as handle:
-        handle.write(data)
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(data)
     fonts = subprocess.run(["pdffonts", path], capture_output=True, text=True, check=True)
     rows = fonts.stdout.splitlines()[2:]
     assert rows
