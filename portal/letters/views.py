@@ -118,6 +118,16 @@ def preview_pdf(letter_id: int):
 def sign(letter_id: int):
     letter = get_letter_or_404(letter_id, "sign")
     form = SignForm()
+    text = DraftForm()
+    if letter.is_draft and "narrative" in request.form and text.validate():
+        # The text typed with the password is kept, whether or not the signature succeeds.
+        save_draft(
+            letter,
+            actor=current_user,
+            narrative=text.narrative.data or "",
+            recommendations=text.recommendations.data or "",
+        )
+        db.session.commit()
     if not form.validate_on_submit():
         flash("Enter your password to sign.", "error")
         return redirect(url_for("letters.edit", letter_id=letter.id))
