@@ -4,7 +4,7 @@ final PDF stored unchangeable with its sha256, corrections as new versions, rece
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -80,7 +80,13 @@ def _logo(referral: Referral) -> tuple[str, dict[str, tuple[bytes, str]]]:
     return "img/logo.svg", {}
 
 
-def render_letter(letter: Letter, *, planned_dates=None) -> RenderedPdf:
+def appointment_dates(referral: Referral) -> list[date]:
+    """The booked appointment dates an acceptance letter lists. Scheduling (issue 4) is built
+    on another branch: the lead returns its appointments' dates here at merge."""
+    return []
+
+
+def render_letter(letter: Letter, *, planned_dates: list[date] | None = None) -> RenderedPdf:
     """The letter as PDF bytes, not stored: marked DRAFT unless it has been signed."""
     logo_url, memory = _logo(letter.referral)
     final = letter.status != DRAFT
@@ -94,7 +100,9 @@ def render_letter(letter: Letter, *, planned_dates=None) -> RenderedPdf:
         signed_at=letter.created_at if final else None,
         verify_code=letter.verify_code if final else None,
         logo_url=logo_url,
-        planned_dates=planned_dates or [],
+        planned_dates=planned_dates
+        if planned_dates is not None
+        else (appointment_dates(letter.referral) if letter.kind == ACCEPTANCE else []),
     )
     context = letter_context(letter.referral, data)
     return render_pdf(TEMPLATES[letter.kind], context, memory=memory)
