@@ -42,11 +42,12 @@ def listener():
 
 
 def _payload(port: int, field: str) -> str:
-    return (
-        f'{field}<img src="file:///etc/passwd"><link rel="stylesheet" '
-        f'href="http://127.0.0.1:1/"><link rel="stylesheet" href="http://127.0.0.1:{port}/{field}">'
-        f'<img src="http://127.0.0.1:{port}/img{field}"><script>alert("{field}")</script>'
-    )
+    """The issue's markup plus a stylesheet on our listener; short enough for a 200-character
+    column (and, without the listener's link, for a 100-character patient name)."""
+    short = f'{field}<img src="file:///etc/passwd"><link href="http://127.0.0.1:1/">'
+    if field == "PATIENTNAME":
+        return f"{short}<script>x</script>"
+    return f'{short}<link rel=stylesheet href="http://127.0.0.1:{port}/{field}"><script>x</script>'
 
 
 def test_markup_in_every_free_text_field_is_printed_and_never_fetched(
