@@ -28,6 +28,7 @@ from portal.letters.models import (
 )
 from portal.letters.pdf import MEMORY_BASE, RenderedPdf, render_pdf, stamp_superseded
 from portal.letters.signing import confirm_identity
+from portal.referrals.models import ReferralEvent
 from portal.referrals.permissions import can_document
 from portal.referrals.service import add_event
 from portal.referrals.states import State
@@ -147,13 +148,16 @@ def acknowledge_referral(referral: Referral, *, at: datetime | None = None) -> L
     _freeze(letter, render_letter(letter))
     db.session.flush()
     record("letter.create", "letter", letter.id, detail="acknowledgement")
-    event = add_event(
-        referral,
-        "letter_issued",
-        actor=referral.referrer,
-        reason="The clinic acknowledged receipt of the referral.",
+    # Issued by the portal on the clinic's behalf: the timeline shows "System".
+    db.session.add(
+        ReferralEvent(
+            referral=referral,
+            actor_id=None,
+            kind="letter_issued",
+            reason="The clinic acknowledged receipt of the referral.",
+            at=letter.created_at,
+        )
     )
-    event.at = letter.created_at
     return letter
 
 
