@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def _app(url: str):
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("PORTAL_ENV", "development")
+    from config import DevelopmentConfig
     from portal import create_app
 
-    return create_app("development")
+    # The URL is given to the class itself: config.py reads DATABASE_URL once, at import.
+    return create_app(type("BenchConfig", (DevelopmentConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
 
 
 def _prepare(folder: Path, letters: int) -> tuple[Path, int]:

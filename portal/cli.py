@@ -136,10 +136,12 @@ def generate_due_command(workers: int | None) -> None:
     results = render_in_process(ids) if workers == 1 else render_parallel(ids, workers)
     rendered = 0
     with tqdm(total=len(ids), unit="letter", desc="Rendering drafts", disable=not ids) as bar:
-        for result in results:
+        for done, result in enumerate(results, start=1):
             rendered += store_preview(result)
-            db.session.commit()
+            if done % 10 == 0:  # a crash loses at most ten renders; a rerun redoes them
+                db.session.commit()
             bar.update(1)
+    db.session.commit()
     record("letter.generate_due", "letter", None, detail=f"{len(created)} new, {rendered} rendered")
     db.session.commit()
     click.echo(
