@@ -4,11 +4,13 @@ corrected once (version 1 superseded by version 2); a decline letter for a decli
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from portal.letters.models import ACCEPTANCE, DECLINE, INTERIM, SUMMARY
 from portal.letters.service import (
     acknowledge_referral,
+    mark_downloaded,
     prefill,
     save_draft,
     sign_letter,
@@ -49,8 +51,8 @@ def seed_letters(referrals: list[Referral], clinician: User, password: str, narr
     treating = [r for r in referrals if r.state == State.IN_TREATMENT and r.course.sessions]
     if treating:
         referral = treating[0]
-        _issue(referral, ACCEPTANCE, clinician, password, "", "")
-        _issue(
+        acceptance = _issue(referral, ACCEPTANCE, clinician, password, "", "")
+        interim = _issue(
             referral,
             INTERIM,
             clinician,
@@ -58,6 +60,9 @@ def seed_letters(referrals: list[Referral], clinician: User, password: str, narr
             "The patient is tolerating treatment well and reports better sleep and energy.",
             "The series continues as planned; no change to current medication is needed.",
         )
+        # Signed a while ago and never opened: the clinic's "Unopened letters" list shows them.
+        acceptance.created_at -= timedelta(days=12)
+        interim.created_at -= timedelta(days=6)
     if completed:
         referral = completed[0]
         first = _issue(referral, SUMMARY, clinician, password, narrative(referral), "")
@@ -69,6 +74,7 @@ def seed_letters(referrals: list[Referral], clinician: User, password: str, narr
             recommendations=RECOMMENDATIONS,
         )
         sign_letter(correction, actor=clinician, password=password)
+        mark_downloaded(correction, actor=referral.referrer)  # "opened by ... on ..."
     if declined:
         _issue(
             declined[0],

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from portal.audit.service import record
 from portal.db import utcnow
 from portal.extensions import db
-from portal.letters.models import DRAFT, FINAL, Letter
+from portal.letters.models import ACKNOWLEDGEMENT, DRAFT, FINAL, Letter
 from portal.referrals.models import Referral
 
 if TYPE_CHECKING:
@@ -34,7 +34,8 @@ def versions_of(letter: Letter) -> list[Letter]:
 
 
 def unopened_letters(user: User, days: int) -> list[Letter]:
-    """The clinic's current letters the referrer has not downloaded `days` after signing."""
+    """The clinic's current letters the referrer has not downloaded `days` after signing
+    (acknowledgements of receipt aside: they ask nothing of the referrer)."""
     cutoff = utcnow() - timedelta(days=days)
     letters = list(
         db.session.scalars(
@@ -43,6 +44,7 @@ def unopened_letters(user: User, days: int) -> list[Letter]:
             .where(
                 Referral.clinic_id == user.clinic_id,
                 Letter.status == FINAL,
+                Letter.kind != ACKNOWLEDGEMENT,
                 Letter.first_downloaded_at.is_(None),
                 Letter.created_at <= cutoff,
             )
