@@ -88,29 +88,73 @@ def letters_group() -> None:
 @letters_group.command("render")
 @click.argument("referral_id", type=int)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def render_letter(referral_id: int, out: Path) -> None:
-    """Write REFERRAL_ID's treatment summary to a PDF file."""
+@click.option("--kind", default="treatment_summary", show_default=True)
+def render_letter(referral_id: int, out: Path, kind: str) -> None:
+    """Write REFERRAL_ID's current signed letter of KIND to a PDF file (else a marked draft)."""
     from portal.audit.service import record
-    from portal.letters.service import SUMMARY, render_summary
+    from portal.letters.models import LETTER_KINDS, Letter
+    from portal.letters.service import TEMPLATES, render_blank_draft
+    from portal.letters.storage import open_pdf
     from portal.referrals.models import Referral
 
+    if kind not in LETTER_KINDS:
+        raise click.ClickException(f"Unknown kind {kind}; one of {', '.join(LETTER_KINDS)}.")
     referral = db.session.get(Referral, referral_id)
-    if referral is None or referral.course is None or not referral.course.sessions:
+    if referral is None or referral.patient is None:
+        raise click.ClickException(f"Referral {referral_id} does not exist.")
+    if kind in ("treatment_summary", "interim_progress") and not (
+        referral.course and referral.course.sessions
+    ):
         raise click.ClickException(f"Referral {referral_id} has no documented treatment.")
-    signed = [l for l in referral.letters if l.kind == SUMMARY and l.status == "final"]  # noqa: E741
-    latest = signed[-1] if signed else None
-    # Without a signed letter the PDF is a draft that says so: nobody's signature is printed.
-    signer = latest.signed_by if latest else None
-    narrative = latest.narrative if latest else "Draft: the clinician has not written the summary."
-    rendered = render_summary(
-        referral,
-        narrative=narrative,
-        signer=signer,
-        version=latest.version if latest else 1,
-        signed_at=latest.created_at if latest else None,
+    signed = db.session.scalar(
+        select(Letter)
+        .where(Letter.referral_id == referral.id, Letter.kind == kind, Letter.status == "final")
+        .order_by(Letter.sequence.desc(), Letter.version.desc())
+        .limit(1)
     )
-    out.write_bytes(rendered.data)
+    if signed is not None:
+        data, pages = open_pdf(signed), signed.page_count
+        what = f"signed version {signed.version}"
+    else:
+        # Without a signed letter the PDF is a draft that says so: nobody's signature is printed.
+        rendered = render_blank_draft(referral, kind)
+        data, pages, what = rendered.data, rendered.pages, "DRAFT, unsigned"
+    assert kind in TEMPLATES
+    out.write_bytes(data)
     record("letter.render", "referral", referral.id, detail="cli")
     db.session.commit()
-    kind = f"signed version {latest.version}" if latest else "DRAFT, unsigned"
-    click.echo(f"Wrote {out} ({kind}; {rendered.pages} page(s), {len(rendered.data):,} bytes).")
+    click.echo(f"Wrote {out} ({what}; {pages} page(s), {len(data):,} bytes).")
+
+
+@letters_group.command("generate-due")
+@click.option("--workers", type=int, default=None, help="Processes (default: CPU cores).")
+def generate_due_command(workers: int | None) -> None:
+    """Draft every due interim, final, acceptance and decline letter and render the drafts
+    across the CPU cores; running it twice makes nothing twice."""
+    import os
+
+    from tqdm import tqdm
+
+    from portal.audit.service import record
+    from portal.letters.batch import render_in_process, render_parallel, store_preview
+    from portal.letters.due import create_due_drafts, drafts_to_render
+
+    created = create_due_drafts()
+    db.session.commit()
+    ids = drafts_to_render()
+    workers = max(1, min(workers or os.cpu_count() or 1, len(ids) or 1))
+    results = render_in_process(ids) if workers == 1 else render_parallel(ids, workers)
+    rendered = 0
+    with tqdm(total=len(ids), unit="letter", desc="Rendering drafts", disable=not ids) as bar:
+        for done, result in enumerate(results, start=1):
+            rendered += store_preview(result)
+            if done % 10 == 0:  # a crash loses at most ten renders; a rerun redoes them
+                db.session.commit()
+            bar.update(1)
+    db.session.commit()
+    record("letter.generate_due", "letter", None, detail=f"{len(created)} new, {rendered} rendered")
+    db.session.commit()
+    click.echo(
+        f"{len(created)} new draft letter(s); {rendered} draft(s) rendered "
+        f"with {workers} process(es)."
+    )

@@ -15,7 +15,7 @@ from portal.clinics.models import Clinic, Practice
 from portal.db import utcnow
 from portal.demo_extras import INTAKE_VARIATIONS, add_referrer_side, attach_records
 from portal.extensions import db
-from portal.letters.service import issue_summary
+from portal.letters.demo import seed_letters
 from portal.referrals.service import NewReferral, change_state, submit_referral
 from portal.referrals.states import State
 from portal.scheduling.demo import seed_schedule
@@ -165,7 +165,6 @@ def seed() -> bool:
         **common,
     )
     rng = random.Random(2026)
-    letter_written = False
     referrals = []
     for index, final_state in enumerate(PLAN):
         referral = _submit(index, rng, referrer)
@@ -173,15 +172,8 @@ def seed() -> bool:
         if index < 3:
             attach_records(referral, referrer)
         _advance(referral, final_state, rng, coordinator, clinician)
-        if final_state == State.COMPLETED and not letter_written:
-            issue_summary(
-                referral,
-                actor=clinician,
-                narrative=_narrative(referral),
-                expected_version=referral.version,
-            )
-            letter_written = True
         _backdate(referral, days_ago=24 - index)
+    seed_letters(referrals, clinician, DEMO_PASSWORD, _narrative)
     add_referrer_side(referrals, referrer, coordinator)
     db.session.flush()
     seed_schedule(coordinator)  # issue 4: booked series for the day view and the .ics feed

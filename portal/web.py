@@ -31,6 +31,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "mfa.verify",
         "mfa.enrol",
         "mfa.qr",
+        "verify.lookup",  # the letter verification page: no patient information
+        "verify.letter",
     }
 )
 
@@ -60,7 +62,11 @@ def init_app(app: Flask) -> None:
     blueprints = (auth_bp, mfa_bp, account_bp, referrals_bp, triage_bp, treatment_bp)
     for blueprint in (*blueprints, letters_bp, admin_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (attachments_bp, messages_bp, accounts_bp, scheduling_bp, calendar_bp):
+    from portal.letters.letterhead import bp as letterhead_bp
+    from portal.letters.verify import bp as verify_bp
+
+    features = (attachments_bp, messages_bp, accounts_bp, scheduling_bp, calendar_bp)
+    for blueprint in (*features, verify_bp, letterhead_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
 

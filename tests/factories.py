@@ -16,6 +16,7 @@ from portal.auth.models import CLINIC_ROLES, Role, User
 from portal.auth.passwords import hash_password
 from portal.clinics.models import Clinic, Practice
 from portal.extensions import db
+from portal.letters.codes import new_code
 from portal.letters.models import Letter
 from portal.letters.storage import seal_pdf
 from portal.referrals.models import Referral
@@ -170,6 +171,7 @@ def stored_letter(referral: Referral, signer: User) -> Letter:
         pdf=seal_pdf(pdf),
         sha256=hashlib.sha256(pdf).hexdigest(),
         signed_by_id=signer.id,
+        verify_code=new_code(),
     )
     db.session.add(letter)
     db.session.flush()
@@ -386,3 +388,20 @@ def scheduling_objects(referral: Referral, world: World) -> dict:
     token = new_calendar_link(clinic_schedule(world.clinic.id), actor=world.admin)
     db.session.flush()
     return {"AP": appointment.id, "C": closed.id, "PT": protocol("custom").id, "K": token}
+
+
+def draft_letter(referral: Referral, author: User, kind: str = "interim_progress") -> Letter:
+    """An unsigned draft letter (no PDF yet)."""
+    letter = Letter(
+        referral=referral,
+        kind=kind,
+        sequence=1,
+        version=1,
+        status="draft",
+        narrative="Draft text.",
+        recommendations="",
+        drafted_by_id=author.id,
+    )
+    db.session.add(letter)
+    db.session.flush()
+    return letter

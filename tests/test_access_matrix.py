@@ -16,6 +16,7 @@ from tests.conftest import csrf_token, force_login
 from tests.factories import (
     accepted_referral,
     document_sessions,
+    draft_letter,
     pending_account_request,
     phq9_with_item9,
     scheduling_objects,
@@ -80,9 +81,19 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("treatment.new_session", "GET"): (R, {"clinician"}),
     ("treatment.new_session", "POST"): (R, {"clinician"}),
     ("treatment.complete", "POST"): (R, {"clinician"}),
-    ("letters.new_summary", "GET"): (R, {"clinician"}),
-    ("letters.new_summary", "POST"): (R, {"clinician"}),
     ("letters.download", "GET"): ({"letter_id": "L"}, SEES_REFERRAL),
+    # Letters (issue 6): drafts are the clinic's clinicians' only; verification is public.
+    ("letters.new", "POST"): (R, {"clinician"}),
+    ("letters.edit", "GET"): ({"letter_id": "LD"}, {"clinician"}),
+    ("letters.edit", "POST"): ({"letter_id": "LD"}, {"clinician"}),
+    ("letters.preview_pdf", "GET"): ({"letter_id": "LD"}, {"clinician"}),
+    ("letters.sign", "POST"): ({"letter_id": "LD"}, {"clinician"}),
+    ("letters.correct", "POST"): ({"letter_id": "L"}, {"clinician"}),
+    ("letters.unopened", "GET"): ({}, STAFF | {"other_staff"}),
+    ("verify.lookup", "GET"): ({}, set(USERS)),
+    ("verify.letter", "GET"): ({"code": "VC"}, set(USERS)),
+    ("letterhead.settings", "GET"): ({}, {"admin"}),
+    ("letterhead.settings", "POST"): ({}, {"admin"}),
     ("admin.audit_log", "GET"): ({}, {"admin"}),
     # Session documentation (issue 5): never for referrers.
     ("treatment.course", "GET"): (R, STAFF),
@@ -159,6 +170,7 @@ def objects(world):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     document_sessions(referral, world.clinician, 2)
     letter = stored_letter(referral, world.clinician)
+    draft = draft_letter(referral, world.clinician)
     attachment = stored_attachment(referral, world.referrer)
     invitation, token = create_invitation(
         "invitee@example.test", "", world.practice.id, actor=world.coordinator
@@ -172,6 +184,8 @@ def objects(world):
         "R": referral.id,
         "P": referral.patient_id,
         "L": letter.id,
+        "LD": draft.id,
+        "VC": letter.verify_code,
         "A": attachment.id,
         "I": invitation.id,
         "T": token,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal.letters.models import Letter
 from portal.referrals.models import Referral
 from tests.conftest import csrf_token, login
-from tests.factories import intake_form
+from tests.factories import PASSWORD, intake_form
 
 CANARY_FIRST = "Canaryfirstqz"
 CANARY_LAST = "Canarylastxv"
@@ -127,14 +127,22 @@ def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs):
             session_path,
         )
         assert response.status_code == 302
-    letter_path = f"/letters/referrals/{referral.id}/summary"
     response = doc.post(
-        letter_path,
-        {"narrative": "Good response.", "version": _version(doc.get(letter_path).text)},
-        letter_path,
+        f"/treatment/referrals/{referral.id}/complete",
+        {"version": _version(doc.get(path).text)},
+        path,
     )
     assert response.status_code == 302
-    letter = db.session.scalar(select(Letter))
+    response = doc.post(
+        f"/letters/referrals/{referral.id}/new", {"kind": "treatment_summary"}, path
+    )
+    assert response.status_code == 302
+    edit_path = response.location
+    saved = doc.post(edit_path, {"narrative": "Good response.", "action": "save"}, edit_path)
+    assert saved.status_code == 302
+    letter = db.session.scalar(select(Letter).where(Letter.kind == "treatment_summary"))
+    signed = doc.post(f"/letters/{letter.id}/sign", {"password": PASSWORD}, edit_path)
+    assert signed.status_code == 302
     download = referrer.get(f"/letters/{letter.id}/download")
     assert download.status_code == 200
 

@@ -114,7 +114,9 @@ def test_create_user_asks_for_the_password_twice(app, world):
 def test_letters_render_writes_a_real_pdf(app, db, tmp_path):
     runner = app.test_cli_runner()
     runner.invoke(args=["seed-demo"])
-    letter = db.session.scalar(select(Letter))
+    letter = db.session.scalar(
+        select(Letter).where(Letter.kind == "treatment_summary", Letter.status == "final")
+    )
     out = tmp_path / "summary.pdf"
     result = runner.invoke(args=["letters", "render", str(letter.referral_id), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -142,4 +144,4 @@ def test_letters_render_writes_a_real_pdf(app, db, tmp_path):
     assert "Electronically signed" not in draft_text
     missing = runner.invoke(args=["letters", "render", "999999", "--out", str(out)])
     assert missing.exit_code != 0
-    assert "no documented treatment" in missing.output
+    assert "does not exist" in missing.output

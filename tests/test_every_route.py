@@ -132,7 +132,7 @@ def test_error_pages_show_an_id_and_no_internals(app, world, objects, monkeypatc
         (("referrals.detail", "GET"), "referrer"),
         (("referrals.patient", "GET"), "coordinator"),
         (("triage.queue", "GET"), "coordinator"),
-        (("letters.new_summary", "GET"), "clinician"),
+        (("letters.edit", "GET"), "clinician"),
     ],
 )
 def test_the_phi_detector_sees_patient_data(app, world, objects, route, name):

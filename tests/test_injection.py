@@ -14,10 +14,10 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from portal.letters.pdf import StaticOnlyFetcher
-from portal.letters.service import render_summary
+from portal.letters.service import render_letter
 from portal.referrals.models import Referral
 from tests.conftest import force_login
-from tests.factories import accepted_referral, create_referral, document_sessions
+from tests.factories import accepted_referral, create_referral, document_sessions, draft_letter
 
 PAYLOADS = [
     "' OR '1'='1",
@@ -124,9 +124,9 @@ def test_print_view_escapes_and_never_fetches_local_files(app, world):
     document_sessions(referral, world.clinician, 1)
     db.session.commit()
     with app.test_request_context():
-        rendered = render_summary(
-            referral, narrative=LOCAL_FILE + XSS, signer=world.clinician, version=1
-        )
+        letter = draft_letter(referral, world.clinician)
+        letter.narrative = LOCAL_FILE + XSS
+        rendered = render_letter(letter)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(rendered.data)).pages)
     assert "root:x:0:0" not in text
     assert "file:///etc/passwd" in text  # printed as the text it is, not fetched

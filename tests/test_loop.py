@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.letters.models import Letter
 from portal.referrals.models import Referral
 from tests.conftest import csrf_token, login
-from tests.factories import intake_form
+from tests.factories import PASSWORD, intake_form
 
 REFERRAL_FORM = intake_form(
     first_name="Quentin",
@@ -114,14 +114,19 @@ def test_referral_loop_end_to_end(app, db, world):
     )
     assert "Completed" in doc.get(path).get_data(as_text=True)
 
-    # The clinician signs the treatment summary.
-    letter_path = f"/letters/referrals/{referral.id}/summary"
-    page = doc.get(letter_path).get_data(as_text=True)
-    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
-    narrative = {"narrative": "Good response to the induction series.", "version": version}
-    response = _post(doc, letter_path, narrative, letter_path)
+    # The clinician drafts, saves and signs the treatment summary (password asked again).
+    response = _post(
+        doc, f"/letters/referrals/{referral.id}/new", {"kind": "treatment_summary"}, path
+    )
     assert response.status_code == 302
-    letter = db.session.scalar(select(Letter))
+    edit_path = response.location
+    narrative = {"narrative": "Good response to the induction series.", "action": "save"}
+    assert _post(doc, edit_path, narrative, edit_path).status_code == 302
+    letter = db.session.scalar(select(Letter).where(Letter.kind == "treatment_summary"))
+    sign_path = f"/letters/{letter.id}/sign"
+    assert _post(doc, sign_path, {"password": PASSWORD}, edit_path).status_code == 302
+    db.session.expire_all()
+    letter = db.session.get(Letter, letter.id)
     assert letter.status == "final"
     assert len(letter.sha256) == 64
 
@@ -151,11 +156,17 @@ def test_referral_loop_end_to_end(app, db, world):
     assert "PHQ-9" in text
     for day in dates:
         assert day in text
-    assert "Page 1 of 1" in text
+    assert "Page 1 of 2" in text
     # Baseline 16 -> latest 3: -13 points, response and remission.
     assert "-13 points" in text
     # The clinic sees when the referrer first opened it.
     db.session.expire_all()
     assert db.session.get(Letter, letter.id).first_downloaded_by_id == referrer.id
     staff_page = staff.get(path).get_data(as_text=True)
-    assert "not yet" not in staff_page.split("Letters")[1].split("</table>")[0]
+    table = staff_page.split('id="letters-h"')[1].split("</table>")[0]
+    summary_row = next(row for row in table.split("<tr>") if "Treatment summary" in row)
+    assert "not yet" not in summary_row
+    assert f"{referrer.display_name} on" in summary_row
+    # The acknowledgement of receipt was made when the referral was sent; not opened yet.
+    ack_row = next(row for row in table.split("<tr>") if "Acknowledgement of receipt" in row)
+    assert "not yet" in ack_row

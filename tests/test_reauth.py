@@ -15,7 +15,13 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.letters.models import Letter
 from tests.conftest import login
-from tests.factories import TOTP_SECRET, accepted_referral, document_sessions
+from tests.factories import (
+    PASSWORD,
+    TOTP_SECRET,
+    accepted_referral,
+    document_sessions,
+    draft_letter,
+)
 from tests.security_helpers import post, reauth
 
 
@@ -26,41 +32,45 @@ def _signable(world):
     return referral
 
 
-def test_signing_a_letter_needs_a_recent_password_and_code(app, world):
+def _draft(world):
     referral = _signable(world)
+    letter = draft_letter(referral, world.clinician)
+    db.session.commit()
+    return letter
+
+
+def test_signing_a_letter_needs_a_recent_password_and_code(app, world):
+    letter = _draft(world)
     client = app.test_client()
     login(client, world.clinician)
-    path = f"/letters/referrals/{referral.id}/summary"
-    assert client.get(path).status_code == 200  # just signed in: recent enough
+    edit, sign = f"/letters/{letter.id}/edit", f"/letters/{letter.id}/sign"
     with time_machine.travel(utcnow() + timedelta(minutes=6), tick=False):
-        response = client.get(path)
-        assert response.location == f"/account/confirm?next={path}"
+        response = post(client, sign, {"password": PASSWORD}, token_from=edit)
+        assert response.location == f"/account/confirm?next={edit}"
         page = client.get(response.location).get_data(as_text=True)
         assert "Confirm it is you" in page
         assert "Code from your authenticator app" in page
         # The password alone is not enough where an authenticator is set up.
         assert reauth(client, response.location).status_code == 422
         code = pyotp.TOTP(TOTP_SECRET).now()
-        assert reauth(client, response.location, code=code).location == path
-        page = client.get(path).get_data(as_text=True)
-        version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
-        signed = post(client, path, {"narrative": "Good response.", "version": version})
+        assert reauth(client, response.location, code=code).location == edit
+        signed = post(client, sign, {"password": PASSWORD}, token_from=edit)
     assert signed.status_code == 302
-    assert db.session.scalar(select(Letter)).status == "final"
+    db.session.expire_all()
+    assert db.session.get(Letter, letter.id).status == "final"
 
 
 def test_a_stale_post_is_sent_to_confirm_and_nothing_is_signed(app, world):
-    referral = _signable(world)
+    letter = _draft(world)
     client = app.test_client()
     login(client, world.clinician)
-    path = f"/letters/referrals/{referral.id}/summary"
-    page = client.get(path).get_data(as_text=True)
-    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    edit, sign = f"/letters/{letter.id}/edit", f"/letters/{letter.id}/sign"
     with time_machine.travel(utcnow() + timedelta(minutes=6), tick=False):
-        response = post(client, path, {"narrative": "x", "version": version}, token_from="/")
-        assert response.location == f"/account/confirm?next={path}"
+        response = post(client, sign, {"password": PASSWORD}, token_from="/")
+        assert response.location == f"/account/confirm?next={edit}"
         assert "then send the form again" in client.get(response.location).get_data(as_text=True)
-    assert db.session.scalar(select(Letter)) is None
+    db.session.expire_all()
+    assert db.session.get(Letter, letter.id).status == "draft"
 
 
 def test_admin_actions_ask_to_confirm_and_are_audited(app, world):

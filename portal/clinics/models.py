@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from portal.db import Base, UTCDateTime, utcnow
 
@@ -33,6 +33,11 @@ class Clinic(AddressMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Letterhead and letter settings, set by an admin (portal/letters/letterhead.py).
+    logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    logo_mime: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    interim_every: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    unopened_days: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
 
 
 class Practice(AddressMixin, Base):

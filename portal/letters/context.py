@@ -1,26 +1,62 @@
-"""The plain values a treatment summary is rendered from: no ORM object reaches a template."""
+"""The plain values a letter is rendered from: no ORM object reaches a template.
+
+Every text here is a str and is escaped by Jinja; the only markup is the trend chart (built
+and escaped by portal.treatment.chart) and the QR code (built by segno from our own URL).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import segno
 from flask import current_app
+from markupsafe import Markup
 
-from portal.referrals.vocab import DIAGNOSIS_LABELS, MODALITY_LABELS, SEX_LABELS
-from portal.treatment.queries import scale_progress, session_scores
+from portal.letters import clinical
+from portal.letters.models import (
+    ACCEPTANCE,
+    ACKNOWLEDGEMENT,
+    INTERIM,
+    LETTER_KINDS,
+    SUMMARY,
+)
+from portal.referrals.vocab import DIAGNOSIS_LABELS, MODALITY_LABELS, SEX_LABELS, URGENCY_LABELS
 
 if TYPE_CHECKING:
     from portal.auth.models import User
-    from portal.clinics.models import AddressMixin
     from portal.referrals.models import Referral
 
+# Where the letter's verification QR code points; the portal's public address.
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+CLINICAL_KINDS = (INTERIM, SUMMARY)
 
-def _address(holder: AddressMixin | None) -> dict:
-    if holder is None:
-        return {"lines": [], "phone": "", "fax": ""}
-    return {"lines": holder.address_lines(), "phone": holder.phone, "fax": holder.fax}
+
+@dataclass(frozen=True)
+class LetterInput:
+    """What identifies one rendering of a letter besides the referral."""
+
+    kind: str
+    sequence: int = 1
+    version: int = 1
+    narrative: str = ""
+    recommendations: str = ""
+    signer: User | None = None
+    signed_at: datetime | None = None  # None: a draft, printed now
+    verify_code: str | None = None
+    logo_url: str = "img/logo.svg"
+    # Acceptance: the planned appointment dates, once scheduling provides them.
+    planned_dates: list[date] = field(default_factory=list)
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo(current_app.config["CLINIC_TIMEZONE"]))
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in (text or "").replace("\r\n", "\n").split("\n\n") if p.strip()]
 
 
 def _salutation(person: User) -> str:
@@ -30,92 +66,122 @@ def _salutation(person: User) -> str:
     return person.full_name
 
 
-def _local(moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo(current_app.config["CLINIC_TIMEZONE"]))
-
-
-def summary_context(
-    referral: Referral,
-    *,
-    narrative: str,
-    signer: User | None,
-    signed_at: datetime,
-    version: int,
-) -> dict:
-    """Everything the treatment summary shows, as strings, numbers and lists."""
-    course = referral.course
-    sessions = course.sessions if course else []
-    phq9 = session_scores(referral)
-    progress = scale_progress(referral)
-    referrer = referral.referrer
+def referrer_block(referrer: User) -> dict:
+    """The address block: the referrer's own profile address, else their practice's."""
     practice = referrer.practice
+    own = [line for line in (referrer.address_line1, referrer.address_line2) if line]
+    if own:
+        city = " ".join(
+            p for p in (f"{referrer.city}," if referrer.city else "", referrer.region) if p
+        )
+        lines = [*own, " ".join(p for p in (city, referrer.postal_code) if p)]
+        lines = [line for line in lines if line]
+    else:
+        lines = practice.address_lines() if practice else []
     return {
-        "title": f"Treatment summary - referral {referral.number}",
-        "clinic": {"name": referral.clinic.name, **_address(referral.clinic)},
-        "referrer": {
-            "name": referrer.display_name,
-            "salutation": _salutation(referrer),
-            "practice": practice.name if practice else "",
-            **_address(practice),
+        "name": referrer.display_name,
+        "salutation": _salutation(referrer),
+        "practice": practice.name if practice else "",
+        "lines": lines,
+        "fax": referrer.fax or (practice.fax if practice else ""),
+        "npi": referrer.npi,
+    }
+
+
+def verify_url(code: str) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL") or DEFAULT_BASE_URL
+    return f"{base.rstrip('/')}/verify/{code}"
+
+
+def qr_svg(url: str) -> Markup:
+    """The QR code as inline SVG (drawn locally by segno; nothing is fetched)."""
+    svg = segno.make(url, error="m").svg_inline(scale=2, border=0, dark="#1c2733")
+    return Markup(svg)  # noqa: S704 - segno's own markup of our own URL
+
+
+def letter_context(referral: Referral, data: LetterInput) -> dict:
+    """Everything a letter of any kind shows, as strings, numbers, lists and dicts."""
+    clinic = referral.clinic
+    patient = referral.patient
+    moment = data.signed_at
+    draft = moment is None
+    printed = _local(moment) if moment else _local(datetime.now().astimezone())
+    kind_label = LETTER_KINDS[data.kind]
+    if data.kind == INTERIM:
+        kind_label = f"Interim progress letter {data.sequence}"
+    signer = data.signer
+    context = {
+        "title": f"{kind_label} - referral {referral.number}",
+        "kind": data.kind,
+        "clinic": {
+            "name": clinic.name,
+            "lines": clinic.address_lines(),
+            "phone": clinic.phone,
+            "fax": clinic.fax,
+            "logo_url": data.logo_url,
         },
+        "referrer": referrer_block(referral.referrer),
         "patient": {
-            "name": referral.patient.full_name,
-            "date_of_birth": referral.patient.date_of_birth.isoformat(),
-            "sex": SEX_LABELS.get(referral.patient.sex, referral.patient.sex),
+            "name": patient.full_name if patient else "",
+            "date_of_birth": patient.date_of_birth.isoformat() if patient else "",
+            "sex": SEX_LABELS.get(patient.sex, patient.sex) if patient else "",
         },
         "referral": {
             "number": referral.number,
             "diagnosis": DIAGNOSIS_LABELS.get(referral.diagnosis_code, referral.diagnosis_code),
             "submitted": referral.submitted_at.date().isoformat() if referral.submitted_at else "",
+            "requested": MODALITY_LABELS.get(
+                referral.requested_modality, referral.requested_modality
+            ),
+            "urgency": URGENCY_LABELS.get(referral.urgency, referral.urgency),
+            "reason": referral.reason,
         },
-        "course": {
-            "modality": MODALITY_LABELS.get(course.modality, course.modality) if course else "",
-            "planned": course.planned_sessions if course else 0,
-            "done": len(sessions),
-            "first": sessions[0].session_date.isoformat() if sessions else "",
-            "last": sessions[-1].session_date.isoformat() if sessions else "",
-        },
-        "sessions": [
-            {
-                "number": number,
-                "date": s.session_date.isoformat(),
-                "modality": MODALITY_LABELS.get(s.modality, s.modality),
-                "dose": f"{s.dose_mg.normalize():f} mg",
-                "bp_pre": f"{s.bp_pre_systolic}/{s.bp_pre_diastolic}",
-                "bp_post": f"{s.bp_post_systolic}/{s.bp_post_diastolic}",
-                "phq9": phq9.get(s.id),
-            }
-            for number, s in enumerate(sessions, start=1)
-        ],
-        "phq9": _progress_values(progress),
-        "narrative": [p.strip() for p in narrative.split("\n\n") if p.strip()],
-        # No signer: a draft, which says so on its face and carries no signature.
+        "narrative": _paragraphs(data.narrative),
+        "recommendations": _paragraphs(data.recommendations),
         "signer": {
-            "name": signer.display_name if signer else "",
-            "signed_at": f"{_local(signed_at):%Y-%m-%d %H:%M %Z}",
+            "name": signer.full_name if signer else "",
+            "credentials": signer.credentials if signer else "",
+            "signed_at": f"{printed:%Y-%m-%d %H:%M %Z}",
         },
-        "letter": {"date": f"{_local(signed_at):%B %-d, %Y}", "version": version},
+        "letter": {
+            "kind_label": kind_label,
+            "date": f"{printed:%B %-d, %Y}",
+            "version": data.version,
+            "draft": draft,
+            "code": data.verify_code or "",
+            "verify_url": verify_url(data.verify_code) if data.verify_code else "",
+            "qr": qr_svg(verify_url(data.verify_code)) if data.verify_code else "",
+        },
     }
+    context.update(_kind_values(referral, data))
+    return context
 
 
-def _progress_values(progress) -> dict | None:
-    if progress is None:
-        return None
-    values = {
-        "baseline": progress.baseline.total,
-        "baseline_band": progress.baseline.band,
-        "baseline_date": progress.baseline.taken_on.isoformat(),
-        "latest": None,
-    }
-    if progress.latest is not None and progress.change is not None:
-        change = progress.change
-        values.update(
-            latest=progress.latest.total,
-            latest_band=progress.latest.band,
-            latest_date=progress.latest.taken_on.isoformat(),
-            points=f"{change.points:+d}",
-            percent=f"{change.percent:+.0f}%" if change.percent is not None else "n/a",
-            response="Yes" if change.response else "No",
-            remission="Yes" if change.remission else "No",
-        )
+def _kind_values(referral: Referral, data: LetterInput) -> dict:
+    course = referral.course
+    values: dict = {}
+    if data.kind == ACKNOWLEDGEMENT:
+        doc = referral.intake or {}
+        clinical_doc = doc.get("clinical", {})
+        values["intake"] = {
+            "trials": len(doc.get("trials", [])),
+            "psychotherapy": clinical_doc.get("psychotherapy", ""),
+            "medications": [m.get("name", "") for m in doc.get("medications", [])],
+        }
+    if course is not None:
+        values["course"] = {
+            "modality": MODALITY_LABELS.get(course.modality, course.modality),
+            "planned": course.planned_sessions,
+            "done": len(course.sessions),
+            "clinician": course.clinician.display_name if course.clinician else "",
+            "first": course.sessions[0].session_date.isoformat() if course.sessions else "",
+            "last": course.sessions[-1].session_date.isoformat() if course.sessions else "",
+            "ended_early": bool(course.end_reason),
+            "end_reason": course.end_reason,
+        }
+    if data.kind == ACCEPTANCE:
+        values["planned_dates"] = [f"{d:%A, %B %-d, %Y}" for d in data.planned_dates]
+    if data.kind in CLINICAL_KINDS:
+        values["sessions"] = clinical.session_rows(referral)
+        values["outcomes"] = clinical.outcome_values(referral)
     return values

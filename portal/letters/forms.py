@@ -1,12 +1,81 @@
-from wtforms import TextAreaField
-from wtforms.validators import InputRequired, Length
+"""The shape of what a clinician types into a letter."""
 
-from portal.forms import VersionedForm
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import IntegerField, PasswordField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from portal.letters.models import ACCEPTANCE, DECLINE, INTERIM, SUMMARY
+
+# (first text, second text) labels and hints per kind: the same two columns hold the
+# narrative and the recommendations (for a decline: the reasons and the alternatives).
+TEXT_LABELS = {
+    ACCEPTANCE: (
+        ("A note to the referring provider (optional)", "Shown after the acceptance."),
+        ("Before the first session (optional)", "Preparation, escort, what to bring."),
+    ),
+    DECLINE: (
+        ("Reasons", "Why the clinic cannot treat the patient now."),
+        ("Suggested alternatives", "Other treatments or services the referrer could consider."),
+    ),
+    INTERIM: (
+        ("Progress so far", "How the patient is doing; the session table and scales follow."),
+        ("Next steps", "Changes to the plan, anything the referrer should do."),
+    ),
+    SUMMARY: (
+        ("Summary for the referring provider", "The narrative paragraph of the letter."),
+        ("Recommendations", "Maintenance plan and next steps."),
+    ),
+}
 
 
-class LetterForm(VersionedForm):
+class DraftForm(FlaskForm):
     narrative = TextAreaField(
-        "Summary for the referring provider",
+        "Letter text",
         description="Plain text. Leave a blank line between paragraphs.",
-        validators=[InputRequired(message="Write the summary paragraph."), Length(max=8000)],
+        validators=[Length(max=8000)],
     )
+    recommendations = TextAreaField(
+        "Recommendations",
+        description="Plain text. Leave a blank line between paragraphs.",
+        validators=[Length(max=8000)],
+    )
+
+    def label_for(self, kind: str) -> None:
+        (first, first_hint), (second, second_hint) = TEXT_LABELS.get(
+            kind, (("Letter text", ""), ("Recommendations", ""))
+        )
+        self.narrative.label.text, self.narrative.description = first, first_hint
+        self.recommendations.label.text = second
+        self.recommendations.description = second_hint
+
+
+class SignForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        description="Signing asks who you are again. The signed PDF cannot be changed.",
+        validators=[InputRequired(message="Enter your password to sign.")],
+    )
+
+
+class LetterheadForm(FlaskForm):
+    name = StringField("Clinic name", validators=[InputRequired(), Length(max=200)])
+    address_line1 = StringField("Address", validators=[Length(max=200)])
+    address_line2 = StringField("Address, second line", validators=[Length(max=200)])
+    city = StringField("City", validators=[Length(max=100)])
+    region = StringField("State", validators=[Length(max=50)])
+    postal_code = StringField("ZIP code", validators=[Length(max=20)])
+    phone = StringField("Phone", validators=[Length(max=40)])
+    fax = StringField("Fax", validators=[Length(max=40)])
+    logo = FileField("Logo (PNG or SVG, up to 512 KB)")
+    interim_every = IntegerField(
+        "Interim progress letter every N sessions",
+        validators=[InputRequired(), NumberRange(min=1, max=20)],
+    )
+    unopened_days = IntegerField(
+        "List letters not opened after N days",
+        validators=[InputRequired(), NumberRange(min=1, max=60)],
+    )
+    remove_logo = StringField(validators=[Optional()])

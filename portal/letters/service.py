@@ -1,8 +1,10 @@
-"""Issuing letters: render, store the final PDF with its sha256, supersede the earlier version."""
+"""Letters: drafts the clinician edits and previews, signing (password asked again), the
+final PDF stored unchangeable with its sha256, corrections as new versions, receipt."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -10,86 +12,313 @@ from sqlalchemy import func, select
 from portal.audit.service import record
 from portal.db import utcnow
 from portal.extensions import db
-from portal.letters.context import summary_context
-from portal.letters.models import Letter
-from portal.letters.pdf import RenderedPdf, render_pdf
-from portal.letters.storage import seal_pdf
+from portal.letters.codes import new_code
+from portal.letters.context import LetterInput, letter_context
+from portal.letters.models import (
+    ACCEPTANCE,
+    ACKNOWLEDGEMENT,
+    DECLINE,
+    DRAFT,
+    FINAL,
+    INTERIM,
+    LETTER_KINDS,
+    SUMMARY,
+    SUPERSEDED,
+    Letter,
+)
+from portal.letters.pdf import MEMORY_BASE, RenderedPdf, render_pdf, stamp_superseded
+from portal.letters.signing import confirm_identity
+from portal.letters.storage import open_pdf, seal_pdf
+from portal.referrals.models import ReferralEvent
 from portal.referrals.permissions import can_document
-from portal.referrals.service import add_event, lock_for_edit
+from portal.referrals.service import add_event
+from portal.referrals.states import State
 
 if TYPE_CHECKING:
     from portal.auth.models import User
     from portal.referrals.models import Referral
 
-SUMMARY = "treatment_summary"
-SUMMARY_TEMPLATE = "letters/treatment_summary.html"
+TEMPLATES = {
+    ACKNOWLEDGEMENT: "letters/acknowledgement.html",
+    ACCEPTANCE: "letters/acceptance.html",
+    DECLINE: "letters/decline.html",
+    INTERIM: "letters/interim_progress.html",
+    SUMMARY: "letters/treatment_summary.html",
+}
+# The states in which a clinician may start each kind by hand.
+STARTABLE = {
+    ACCEPTANCE: (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT),
+    DECLINE: (State.DECLINED,),
+    INTERIM: (State.IN_TREATMENT,),
+    SUMMARY: (State.COMPLETED, State.CANCELLED),
+}
+
+
+def startable_kinds(user: User, referral: Referral) -> list[tuple[str, str]]:
+    """(kind, label) of each letter `user` may start on `referral` now."""
+    if not can_document(user, referral):
+        return []
+    existing = {letter.kind for letter in referral.letters}
+    sessions = len(referral.course.sessions) if referral.course else 0
+    kinds = []
+    for kind, states in STARTABLE.items():
+        if referral.state not in states or (kind != INTERIM and kind in existing):
+            continue
+        if kind in (INTERIM, SUMMARY) and not sessions:
+            continue
+        kinds.append((kind, LETTER_KINDS[kind]))
+    return kinds
 
 
 class LetterNotAllowed(ValueError):
-    """The letter cannot be issued for this referral or by this user."""
+    """The letter cannot be drafted, signed or corrected now, or by this user."""
 
 
-def render_summary(
-    referral: Referral, *, narrative: str, signer: User | None, version: int, signed_at=None
-) -> RenderedPdf:
-    """The treatment summary as PDF bytes, not stored."""
-    context = summary_context(
-        referral,
-        narrative=narrative,
-        signer=signer,
-        signed_at=signed_at or utcnow(),
-        version=version,
-    )
-    return render_pdf(SUMMARY_TEMPLATE, context)
+def _logo(referral: Referral) -> tuple[str, dict[str, tuple[bytes, str]]]:
+    clinic = referral.clinic
+    logo = clinic.logo if clinic.logo_mime else None
+    if logo:
+        return MEMORY_BASE + "logo", {"logo": (logo, clinic.logo_mime)}
+    return "img/logo.svg", {}
 
 
-def issue_summary(
-    referral: Referral, *, actor: User, narrative: str, expected_version: int
-) -> Letter:
-    """Sign and store a treatment summary; an earlier one becomes superseded."""
-    if not can_document(actor, referral):
-        raise LetterNotAllowed("Only a clinician of the clinic can sign a treatment summary.")
-    if referral.course is None or not referral.course.sessions:
-        raise LetterNotAllowed("A treatment summary needs at least one documented session.")
-    # Two clinicians signing at once would both take the same next version number.
-    lock_for_edit(referral, actor=actor, expected_version=expected_version)
-    version = (
-        db.session.scalar(
-            select(func.max(Letter.version)).where(
-                Letter.referral_id == referral.id, Letter.kind == SUMMARY
-            )
+def appointment_dates(referral: Referral) -> list[date]:
+    """The booked appointment dates an acceptance letter lists, in order."""
+    from portal.scheduling.models import Appointment
+
+    return list(
+        db.session.scalars(
+            select(Appointment.day)
+            .where(Appointment.referral_id == referral.id, Appointment.status == "booked")
+            .order_by(Appointment.day)
         )
-        or 0
-    ) + 1
-    signed_at = utcnow()
-    rendered = render_summary(
-        referral, narrative=narrative, signer=actor, version=version, signed_at=signed_at
     )
-    for earlier in referral.letters:
-        if earlier.kind == SUMMARY and earlier.status == "final":
-            earlier.status = "superseded"
+
+
+def render_letter(letter: Letter, *, planned_dates: list[date] | None = None) -> RenderedPdf:
+    """The letter as PDF bytes, not stored: marked DRAFT unless it has been signed."""
+    logo_url, memory = _logo(letter.referral)
+    final = letter.status != DRAFT
+    data = LetterInput(
+        kind=letter.kind,
+        sequence=letter.sequence,
+        version=letter.version,
+        narrative=letter.narrative,
+        recommendations=letter.recommendations,
+        signer=letter.signed_by if final else None,
+        signed_at=letter.created_at if final else None,
+        verify_code=letter.verify_code if final else None,
+        logo_url=logo_url,
+        planned_dates=planned_dates
+        if planned_dates is not None
+        else (appointment_dates(letter.referral) if letter.kind == ACCEPTANCE else []),
+    )
+    context = letter_context(letter.referral, data)
+    return render_pdf(TEMPLATES[letter.kind], context, memory=memory)
+
+
+def render_blank_draft(referral: Referral, kind: str) -> RenderedPdf:
+    """What a new draft of `kind` would look like, without storing anything."""
+    logo_url, memory = _logo(referral)
+    narrative, recommendations = prefill(referral, kind)
+    data = LetterInput(
+        kind=kind, narrative=narrative, recommendations=recommendations, logo_url=logo_url
+    )
+    return render_pdf(TEMPLATES[kind], letter_context(referral, data), memory=memory)
+
+
+def _freeze(letter: Letter, rendered: RenderedPdf) -> None:
+    letter.pdf = seal_pdf(rendered.data)  # encrypted at rest; the sha256 is of the PDF itself
+    letter.sha256 = hashlib.sha256(rendered.data).hexdigest()
+    letter.page_count = rendered.pages
+
+
+def acknowledge_referral(referral: Referral, *, at: datetime | None = None) -> Letter | None:
+    """The acknowledgement of receipt, issued by the clinic when a referral is submitted
+    (once per referral); no clinician signs it."""
+    exists = db.session.scalar(
+        select(Letter.id).where(Letter.referral_id == referral.id, Letter.kind == ACKNOWLEDGEMENT)
+    )
+    if exists is not None:
+        return None
     letter = Letter(
         referral=referral,
-        kind=SUMMARY,
-        version=version,
-        status="final",
+        kind=ACKNOWLEDGEMENT,
+        sequence=1,
+        version=1,
+        status=FINAL,
+        narrative="",
+        recommendations="",
+        created_at=at or utcnow(),
+        verify_code=new_code(),
+    )
+    db.session.add(letter)
+    _freeze(letter, render_letter(letter))
+    db.session.flush()
+    record("letter.create", "letter", letter.id, detail="acknowledgement")
+    # Issued by the portal on the clinic's behalf: the timeline shows "System".
+    db.session.add(
+        ReferralEvent(
+            referral=referral,
+            actor_id=None,
+            kind="letter_issued",
+            reason="The clinic acknowledged receipt of the referral.",
+            at=letter.created_at,
+        )
+    )
+    return letter
+
+
+def prefill(referral: Referral, kind: str) -> tuple[str, str]:
+    """Text a new draft starts with; the clinician edits it."""
+    if kind == DECLINE:
+        reasons = [e.reason for e in referral.events if e.to_state == State.DECLINED and e.reason]
+        return (reasons[-1] if reasons else ""), ""
+    return "", ""
+
+
+def next_sequence(referral: Referral, kind: str) -> int:
+    if kind != INTERIM:
+        return 1
+    latest = db.session.scalar(
+        select(func.max(Letter.sequence)).where(
+            Letter.referral_id == referral.id, Letter.kind == INTERIM
+        )
+    )
+    return (latest or 0) + 1
+
+
+def start_draft(referral: Referral, kind: str, *, actor: User | None) -> Letter:
+    """A new draft of `kind` (an interim letter on demand takes the next number)."""
+    if actor is not None and not can_document(actor, referral):
+        raise LetterNotAllowed("Only a clinician of the clinic can write letters.")
+    if kind not in STARTABLE or referral.state not in STARTABLE[kind]:
+        raise LetterNotAllowed("This letter cannot be written at this stage of the referral.")
+    if kind in (INTERIM, SUMMARY) and not (referral.course and referral.course.sessions):
+        raise LetterNotAllowed("Document a session before writing this letter.")
+    sequence = next_sequence(referral, kind)
+    if kind != INTERIM and any(
+        letter.kind == kind for letter in referral.letters if letter.sequence == sequence
+    ):
+        raise LetterNotAllowed("This letter exists already: open it, or correct the signed one.")
+    narrative, recommendations = prefill(referral, kind)
+    letter = Letter(
+        referral=referral,
+        kind=kind,
+        sequence=sequence,
+        version=1,
+        status=DRAFT,
         narrative=narrative,
-        pdf=seal_pdf(rendered.data),
-        sha256=hashlib.sha256(rendered.data).hexdigest(),
-        page_count=rendered.pages,
-        signed_by_id=actor.id,
-        created_at=signed_at,
+        recommendations=recommendations,
+        drafted_by_id=actor.id if actor else None,
+        created_at=utcnow(),
     )
     db.session.add(letter)
     db.session.flush()
-    record("letter.create", "letter", letter.id, actor=actor, detail=f"version {version}")
-    add_event(
-        referral,
-        "letter_issued",
-        actor=actor,
-        reason=f"Treatment summary letter, version {version}, is ready to download.",
-    )
+    record("letter.draft", "letter", letter.id, actor=actor, detail=kind)
     return letter
+
+
+def save_draft(letter: Letter, *, actor: User, narrative: str, recommendations: str) -> None:
+    """Keep the clinician's text; the stored preview is out of date until previewed again."""
+    if letter.status != DRAFT:
+        raise LetterNotAllowed("A signed letter cannot be edited: make a correction instead.")
+    letter.narrative = narrative
+    letter.recommendations = recommendations
+    letter.drafted_by_id = actor.id
+    letter.created_at = utcnow()
+    letter.pdf = None
+    db.session.flush()
+    record("letter.update", "letter", letter.id, actor=actor)
+
+
+def preview(letter: Letter, *, actor: User) -> RenderedPdf:
+    """The draft rendered now, marked DRAFT on every page."""
+    rendered = render_letter(letter)
+    record("letter.preview", "letter", letter.id, actor=actor)
+    return rendered
+
+
+def sign_letter(letter: Letter, *, actor: User, password: str) -> Letter:
+    """Sign a draft: the final PDF is stored unchangeable with its sha256 and a verification
+    code; the version it corrects becomes superseded."""
+    if letter.status != DRAFT:
+        raise LetterNotAllowed("This letter is signed already.")
+    if not can_document(actor, letter.referral):
+        raise LetterNotAllowed("Only a clinician of the clinic can sign letters.")
+    if letter.kind in (DECLINE, SUMMARY) and not letter.narrative.strip():
+        raise LetterNotAllowed("Write the letter's text before signing it.")
+    if not confirm_identity(actor, password):
+        record("letter.sign", "letter", letter.id, actor=actor, outcome="denied")
+        raise LetterNotAllowed("That password is not right: the letter is not signed.")
+    moment = utcnow()
+    earlier = [
+        other
+        for other in letter.referral.letters
+        if other.kind == letter.kind
+        and other.sequence == letter.sequence
+        and other.status == FINAL
+        and other.id != letter.id
+    ]
+    for other in earlier:
+        other.status = SUPERSEDED
+        other.superseded_at = moment
+    letter.status = FINAL
+    letter.signed_by = actor
+    letter.created_at = moment
+    letter.verify_code = new_code()
+    _freeze(letter, render_letter(letter))
+    db.session.flush()
+    record("letter.sign", "letter", letter.id, actor=actor, detail=f"version {letter.version}")
+    what = f"{letter.kind_label} letter, version {letter.version}"
+    if earlier:
+        what += f", replacing version {earlier[-1].version}"
+    add_event(letter.referral, "letter_issued", actor=actor, reason=f"{what}, is ready.")
+    return letter
+
+
+def start_correction(letter: Letter, *, actor: User) -> Letter:
+    """A new draft version of a signed letter, starting from its text."""
+    if letter.status != FINAL:
+        raise LetterNotAllowed("Only the current signed version can be corrected.")
+    if letter.kind == ACKNOWLEDGEMENT or not can_document(actor, letter.referral):
+        raise LetterNotAllowed("This letter cannot be corrected.")
+    pending = [
+        other
+        for other in letter.referral.letters
+        if other.kind == letter.kind and other.sequence == letter.sequence and other.is_draft
+    ]
+    if pending:
+        return pending[0]
+    draft = Letter(
+        referral=letter.referral,
+        kind=letter.kind,
+        sequence=letter.sequence,
+        version=letter.version + 1,
+        status=DRAFT,
+        narrative=letter.narrative,
+        recommendations=letter.recommendations,
+        drafted_by_id=actor.id,
+        created_at=utcnow(),
+    )
+    db.session.add(draft)
+    db.session.flush()
+    record("letter.draft", "letter", draft.id, actor=actor, detail=f"correction of {letter.id}")
+    return draft
+
+
+def pdf_for_download(letter: Letter) -> bytes:
+    """The stored bytes; a superseded letter carries a SUPERSEDED band on every page."""
+    if letter.status != SUPERSEDED:
+        return open_pdf(letter)
+    newer = [
+        other.version
+        for other in letter.referral.letters
+        if other.kind == letter.kind and other.sequence == letter.sequence and other.status == FINAL
+    ]
+    note = f"replaced by version {newer[0]}" if newer else "replaced by a later version"
+    when = letter.superseded_at.date().isoformat() if letter.superseded_at else ""
+    return stamp_superseded(open_pdf(letter), f"{note} on {when}. Do not file this version.")
 
 
 def mark_downloaded(letter: Letter, *, actor: User) -> None:

@@ -1,4 +1,4 @@
-"""Writing and downloading letters."""
+"""Drafting, previewing, signing, correcting and downloading letters."""
 
 from __future__ import annotations
 
@@ -8,71 +8,184 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 
 from portal.audit.service import record
-from portal.auth.reauth import reauth_required
+from portal.auth.reauth import needs_reauth, reauth_redirect
+from portal.db import utcnow
 from portal.extensions import db
-from portal.letters.forms import LetterForm
-from portal.letters.models import Letter
-from portal.letters.service import LetterNotAllowed, issue_summary, mark_downloaded
-from portal.letters.storage import open_pdf
-from portal.referrals import queries
+from portal.letters import queries
+from portal.letters.forms import DraftForm, SignForm
+from portal.letters.models import LETTER_KINDS, Letter
+from portal.letters.service import (
+    LetterNotAllowed,
+    mark_downloaded,
+    pdf_for_download,
+    preview,
+    save_draft,
+    sign_letter,
+    start_correction,
+    start_draft,
+)
+from portal.referrals import queries as referral_queries
 from portal.referrals.models import Referral
-from portal.referrals.permissions import can_view_referral
-from portal.referrals.service import StaleEdit
+from portal.referrals.permissions import can_document, can_view_referral
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
 
-@bp.route("/referrals/<int:referral_id>/summary", methods=["GET", "POST"])
-@reauth_required  # signing is a legal act: a fresh password (and code) check first
-def new_summary(referral_id: int):
-    referral = queries.get_referral_or_404(referral_id, current_user, "document")
-    form = LetterForm(data={"version": referral.version} if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            letter = issue_summary(
-                referral,
-                actor=current_user,
-                narrative=form.narrative.data,
-                expected_version=form.expected_version(),
-            )
-        except (LetterNotAllowed, StaleEdit) as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(
-                f"Treatment summary version {letter.version} is signed and visible to the "
-                "referring provider.",
-                "success",
-            )
-            return redirect(url_for("referrals.detail", referral_id=referral.id))
-    return render_template("letters/new_summary.html", form=form, referral=referral), (
-        422 if form.errors else 200
+def _pdf(data: bytes, filename: str, *, inline: bool = False) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
-def get_letter_or_404(letter_id: int) -> Letter:
+def get_letter_or_404(letter_id: int, action: str = "download") -> Letter:
+    """A letter its user may see: drafts only to the clinic's clinicians."""
     letter = db.session.scalar(
         select(Letter)
         .where(Letter.id == letter_id)
         .options(undefer(Letter.pdf), selectinload(Letter.referral).selectinload(Referral.practice))
     )
-    if letter is None or not can_view_referral(current_user, letter.referral):
-        record("letter.download", "letter", letter_id, outcome="denied")
+    allowed = letter is not None and can_view_referral(current_user, letter.referral)
+    if allowed and (letter.is_draft or action != "download"):
+        allowed = can_document(current_user, letter.referral)
+    if not allowed:
+        record(f"letter.{action}", "letter", letter_id, actor=current_user, outcome="denied")
         abort(404)
+    if action != "download":  # a download records its own event (and the first receipt)
+        record(f"letter.{action}", "letter", letter.id, actor=current_user)
     return letter
+
+
+@bp.post("/referrals/<int:referral_id>/new")
+def new(referral_id: int):
+    referral = referral_queries.get_referral_or_404(referral_id, current_user, "document")
+    kind = request.form.get("kind", "")
+    try:
+        if kind not in LETTER_KINDS:
+            raise LetterNotAllowed("Choose which letter to write.")
+        letter = start_draft(referral, kind, actor=current_user)
+    except LetterNotAllowed as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("referrals.detail", referral_id=referral.id) + "#letters-h")
+    db.session.commit()
+    return redirect(url_for("letters.edit", letter_id=letter.id))
+
+
+@bp.route("/<int:letter_id>/edit", methods=["GET", "POST"])
+def edit(letter_id: int):
+    letter = get_letter_or_404(letter_id, "update")
+    if not letter.is_draft:
+        flash("This letter is signed: make a correction to change it.", "info")
+        return redirect(url_for("referrals.detail", referral_id=letter.referral_id) + "#letters-h")
+    form = DraftForm(obj=letter if request.method == "GET" else None)
+    form.label_for(letter.kind)
+    if form.validate_on_submit():
+        save_draft(
+            letter,
+            actor=current_user,
+            narrative=form.narrative.data or "",
+            recommendations=form.recommendations.data or "",
+        )
+        db.session.commit()
+        if request.form.get("action") == "preview":
+            return redirect(url_for("letters.preview_pdf", letter_id=letter.id))
+        flash("Draft saved.", "success")
+        return redirect(url_for("letters.edit", letter_id=letter.id))
+    return render_template(
+        "letters/edit.html",
+        letter=letter,
+        referral=letter.referral,
+        form=form,
+        sign_form=SignForm(formdata=None),
+        earlier=queries.versions_of(letter),
+    ), (422 if form.errors else 200)
+
+
+@bp.get("/<int:letter_id>/preview")
+def preview_pdf(letter_id: int):
+    letter = get_letter_or_404(letter_id, "preview")
+    if not letter.is_draft:
+        abort(404)
+    rendered = preview(letter, actor=current_user)
+    db.session.commit()
+    return _pdf(rendered.data, letter.filename, inline=True)
+
+
+@bp.post("/<int:letter_id>/sign")
+def sign(letter_id: int):
+    letter = get_letter_or_404(letter_id, "sign")
+    form = SignForm()
+    text = DraftForm()
+    if letter.is_draft and "narrative" in request.form and text.validate():
+        # The text typed with the password is kept, whether or not the signature succeeds.
+        save_draft(
+            letter,
+            actor=current_user,
+            narrative=text.narrative.data or "",
+            recommendations=text.recommendations.data or "",
+        )
+        db.session.commit()
+    if needs_reauth():  # the password typed here, plus the code, checked within minutes
+        return reauth_redirect(url_for("letters.edit", letter_id=letter.id))
+    if not form.validate_on_submit():
+        flash("Enter your password to sign.", "error")
+        return redirect(url_for("letters.edit", letter_id=letter.id))
+    try:
+        sign_letter(letter, actor=current_user, password=form.password.data)
+    except LetterNotAllowed as error:
+        db.session.rollback()
+        db.session.commit()  # the refused attempt is audited
+        flash(str(error), "error")
+        return redirect(url_for("letters.edit", letter_id=letter.id))
+    db.session.commit()
+    flash(
+        f"{letter.kind_label} version {letter.version} is signed and visible to the referring "
+        f"provider. Verification code {letter.verify_code}.",
+        "success",
+    )
+    return redirect(url_for("referrals.detail", referral_id=letter.referral_id) + "#letters-h")
+
+
+@bp.post("/<int:letter_id>/correct")
+def correct(letter_id: int):
+    letter = get_letter_or_404(letter_id, "correct")
+    try:
+        draft = start_correction(letter, actor=current_user)
+    except LetterNotAllowed as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("referrals.detail", referral_id=letter.referral_id) + "#letters-h")
+    db.session.commit()
+    flash(
+        f"Correction started: version {draft.version}. Version {letter.version} stays valid "
+        "until you sign this one.",
+        "info",
+    )
+    return redirect(url_for("letters.edit", letter_id=draft.id))
 
 
 @bp.get("/<int:letter_id>/download")
 def download(letter_id: int):
     letter = get_letter_or_404(letter_id)
+    if letter.is_draft:
+        return redirect(url_for("letters.preview_pdf", letter_id=letter.id))
     mark_downloaded(letter, actor=current_user)
+    data = pdf_for_download(letter)
     db.session.commit()
-    return Response(
-        open_pdf(letter),
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{letter.filename}"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return _pdf(data, letter.filename)
+
+
+@bp.get("/unopened")
+def unopened():
+    if not current_user.is_clinic_staff:
+        abort(404)
+    days = request.args.get("days", type=int) or current_user.clinic.unopened_days
+    days = max(1, min(days, 365))
+    letters = queries.unopened_letters(current_user, days)
+    return render_template("letters/unopened.html", letters=letters, days=days, now=utcnow())

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.attachments.service import add_uploads, attachments_of
 from portal.extensions import db
+from portal.letters.service import acknowledge_referral
 from portal.referrals import queries
 from portal.referrals.intake import (
     EDITABLE_STATES,
@@ -90,6 +91,8 @@ def _post(referral):
         if form.validate() & _rows_within_limit(form, formdata) and not refusals:
             was_draft = referral.state == State.DRAFT
             submit_intake(referral, intake_document(form), formdata, actor=current_user)
+            if was_draft:
+                acknowledge_referral(referral)
             db.session.commit()
             flash(
                 f"Referral {referral.number} was sent to the clinic."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from portal.attachments.service import CLOSED
+from portal.letters.service import startable_kinds
 from portal.referrals.intake_forms import TRIAL_OUTCOME_LABELS
 from portal.referrals.permissions import can_act, can_document
 from portal.referrals.screening import (
@@ -65,6 +66,7 @@ def referral_page_context(referral: Referral, user: User) -> dict:
         and referral.course is not None
         and referral.state in (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT),
         "decline_reasons": DECLINE_REASONS,
+        "letter_kinds_to_start": startable_kinds(user, referral),
     }
 
 

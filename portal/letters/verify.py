@@ -1,0 +1,81 @@
+"""The public page where anyone holding a letter checks it is genuine and current.
+
+It shows the clinic, date, kind, version, sha256 and whether a later version replaced it;
+never the patient, the referrer or the letter's content. The lead applies the rate limit
+(Flask-Limiter, added on another branch) to `verify.letter` and `verify.lookup` at merge.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.audit.service import record
+from portal.extensions import auth_rate_limit, db, limiter
+from portal.letters.codes import normalise
+from portal.letters.models import DRAFT, Letter
+from portal.referrals.models import Referral
+
+bp = Blueprint("verify", __name__, url_prefix="/verify")
+
+
+def verification(code: str) -> dict | None:
+    """What the public page may say about the letter with this code; None if there is none."""
+    letter = db.session.scalar(
+        select(Letter)
+        .where(Letter.verify_code == code, Letter.status != DRAFT)
+        .options(selectinload(Letter.referral).selectinload(Referral.clinic))
+    )
+    if letter is None:
+        return None
+    newer = [
+        other.version
+        for other in letter.referral.letters
+        if other.kind == letter.kind
+        and other.sequence == letter.sequence
+        and other.status == "final"
+    ]
+    return {
+        "code": code,
+        "clinic": letter.referral.clinic.name,
+        "kind": letter.kind_label,
+        "version": letter.version,
+        "issued": letter.created_at,
+        "sha256": letter.sha256,
+        "current": letter.status == "final",
+        "superseded_at": letter.superseded_at,
+        "current_version": newer[0] if newer else None,
+        "letter_id": letter.id,
+    }
+
+
+@bp.get("/")
+@limiter.limit(auth_rate_limit)
+def lookup():
+    typed = request.args.get("code", "")
+    if typed:
+        code = normalise(typed)
+        if code:
+            return redirect(url_for("verify.letter", code=code))
+        return render_template("letters/verify.html", result=None, typed=typed, status="bad"), 404
+    return render_template("letters/verify.html", result=None, typed="", status="ask")
+
+
+@bp.get("/<code>")
+@limiter.limit(auth_rate_limit)
+def letter(code: str):
+    normal = normalise(code)
+    result = verification(normal) if normal else None
+    record(
+        "letter.verify",
+        "letter",
+        result["letter_id"] if result else None,
+        outcome="ok" if result else "denied",
+    )
+    db.session.commit()
+    if result is None:
+        return render_template(
+            "letters/verify.html", result=None, typed=code[:20], status="unknown"
+        ), 404
+    return render_template("letters/verify.html", result=result, typed=code, status="found")
