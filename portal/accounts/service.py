@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts.models import AccountRequest, Invitation
 from portal.audit.service import record
@@ -129,6 +129,12 @@ def request_account(form: RequestAccountForm) -> AccountRequest | None:
     db.session.flush()
     record("account_request.create", "account_request", request.id)
     return request
+
+
+def pending_request_count() -> int:
+    return db.session.scalar(
+        select(func.count(AccountRequest.id)).where(AccountRequest.status == "pending")
+    )
 
 
 def pending_requests() -> list[AccountRequest]:

@@ -205,5 +205,5 @@ def _request_count():
     if not has_request_context() or not current_user.is_authenticated:
         return {}
     if current_user.role == Role.ADMIN and request.endpoint:
-        return {"pending_account_requests": len(service.pending_requests())}
+        return {"pending_account_requests": service.pending_request_count()}
     return {}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
@@ -57,11 +57,6 @@ class Row:
     next_appointment: date | None = None
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
 def _listed(user: User):
     """What the dashboard lists: everything visible except drafts discarded unsent."""
     discarded = (Referral.state == State.CANCELLED) & Referral.patient_id.is_(None)
@@ -84,16 +79,10 @@ def dashboard_rows(user: User, filter_key: str = "all", search: str = "") -> lis
     )
     if states:
         stmt = stmt.where(Referral.state.in_(states))
-    term = search.strip()[:100]
-    if term:
-        pattern = _like(term)
+    term = search.strip()[:100].lower()
+    if term:  # wildcards typed by the user are literal (autoescape), as in the clinic's queue
         full = func.lower(Patient.first_name + " " + Patient.last_name)
-        stmt = stmt.where(
-            or_(
-                full.like(pattern, escape="\\"),
-                func.lower(Patient.last_name).like(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(full.contains(term, autoescape=True))
     referrals = list(db.session.scalars(stmt).unique())
     record(
         "referral.list",

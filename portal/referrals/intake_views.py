@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -30,14 +30,9 @@ from portal.referrals.intake_forms import MAX_ROWS, IntakeForm
 from portal.referrals.intake_io import formdata_from_document
 from portal.referrals.service import StaleEdit
 from portal.referrals.states import State
-from portal.referrals.views import bp
+from portal.referrals.views import _referrers_only, bp
 
 ROW_ACTION = re.compile(r"^(add|remove)_(trials|medications)(?:-(\d+))?$")
-
-
-def _referrers_only() -> None:
-    if not current_user.is_referrer:
-        abort(404)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -112,12 +107,16 @@ def _post(referral):
     return _render(form, referral, refusals, status=422 if refusals else 200)
 
 
+def _row_indexes(formdata: MultiDict, rows: str) -> list[int]:
+    """The row numbers present in the form for `rows` (trials or medications), ascending."""
+    return sorted({int(k.split("-")[1]) for k in formdata if re.match(rf"{rows}-\d+-", k)})
+
+
 def _rows_within_limit(form, formdata: MultiDict) -> bool:
     """More rows than the form keeps would be dropped silently: refuse them instead."""
     ok = True
     for rows in ("trials", "medications"):
-        indexes = {k.split("-")[1] for k in formdata if re.match(rf"{rows}-\d+-", k)}
-        if len(indexes) > MAX_ROWS:
+        if len(_row_indexes(formdata, rows)) > MAX_ROWS:
             field = form[rows]
             field.errors = [*field.errors, f"At most {MAX_ROWS} rows; merge or remove some."]
             ok = False
@@ -131,7 +130,7 @@ def _apply_row_action(source: MultiDict) -> MultiDict:
     if not match:
         return formdata
     verb, rows, index = match.groups()
-    indexes = sorted({int(k.split("-")[1]) for k in formdata if re.match(rf"{rows}-\d+-", k)})
+    indexes = _row_indexes(formdata, rows)
     if verb == "remove" and index is not None:
         for key in [k for k in formdata if k.startswith(f"{rows}-{index}-")]:
             formdata.poplist(key)
