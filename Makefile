@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := portal
 LINT_PATHS := portal tests scripts config.py $(wildcard bench)
 
-.PHONY: setup run test lint fmt sysdeps bench
+.PHONY: setup run test lint fmt sysdeps bench screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,3 +40,9 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk; } || { echo "install wrk: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/queue.py $(BENCH_ARGS)
+
+# README screenshots (docs/screenshots/) from the demo data on a throwaway database, with
+# Debian's Chromium. Another set: make screenshots SHOTS_ARGS="--width 1024 --out /tmp/shots"
+screenshots: $(STAMP)
+	@bash scripts/system-deps.sh --test
+	$(BIN)/python scripts/screenshots.py $(SHOTS_ARGS)
