@@ -348,3 +348,27 @@ def test_letters_are_tagged_titled_and_embed_subset_fonts(app, world, completed,
     rows = fonts.stdout.splitlines()[2:]
     assert rows
     assert all(" yes yes " in row for row in rows), fonts.stdout
+
+
+def test_each_draft_action_is_audited_once_under_its_own_name(app, world, completed):
+    from portal.audit.models import AuditEvent
+    from tests.factories import draft_letter
+
+    draft = draft_letter(completed, world.clinician)
+    _db.session.commit()
+    client = app.test_client()
+    force_login(client, world.clinician)
+    edit = f"/letters/{draft.id}/edit"
+    assert client.get(edit).status_code == 200
+    post_form(client, edit, {"narrative": NARRATIVE, "recommendations": RECS}, token_from=edit)
+    assert client.get(f"/letters/{draft.id}/preview").status_code == 200
+
+    def actions():
+        return _db.session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == "letter", AuditEvent.object_id == str(draft.id))
+            .order_by(AuditEvent.id)
+        ).all()
+
+    # Opening the page twice (before and after saving) is two reads; one save, one preview.
+    assert actions() == ["letter.view", "letter.view", "letter.update", "letter.preview"]

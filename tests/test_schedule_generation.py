@@ -144,3 +144,16 @@ def test_latest_overdue_submission_matches_is_overdue(sla):
         cutoff = latest_overdue_submission(today, sla)
         assert is_overdue(cutoff, sla, today)
         assert not is_overdue(cutoff + timedelta(days=1), sla, today)
+
+
+def test_only_the_visit_that_moved_carries_the_closed_day_note():
+    # Started on Tuesday 01 Dec, the first 7-day block ends on Monday 07 Dec, which is closed:
+    # that visit moves to the first free day of the block (the Tuesday itself); Wednesday and
+    # Friday stay where the protocol puts them and carry no note.
+    cal = calendar(closed={date(2026, 12, 7): "Staff training"})
+    visits = plan("iv_induction", start=MONDAY + timedelta(days=1), cal=cal)
+    week1 = [v for v in visits if v.week == 1]
+    assert [(v.day.strftime("%a %d"), bool(v.note)) for v in week1] == [
+        ("Tue 01", True), ("Wed 02", False), ("Fri 04", False),
+    ]  # fmt: skip
+    assert "Mon 07 Dec: the clinic is closed (Staff training)" in week1[0].note

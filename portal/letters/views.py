@@ -56,8 +56,10 @@ def get_letter_or_404(letter_id: int, action: str = "download") -> Letter:
     if not allowed:
         record(f"letter.{action}", "letter", letter_id, actor=current_user, outcome="denied")
         abort(404)
-    if action != "download":  # a download records its own event (and the first receipt)
-        record(f"letter.{action}", "letter", letter.id, actor=current_user)
+    if request.method == "GET" and action == "update":
+        # Opening the draft is a read; saving, previewing, signing and correcting (and a
+        # download, with its first receipt) record their own events in the service.
+        record("letter.view", "letter", letter.id, actor=current_user)
     return letter
 
 

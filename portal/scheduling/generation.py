@@ -127,10 +127,13 @@ def propose(
             elif day in wanted:
                 skipped.append(f"{day:%a %d %b}: {why}")
         chosen.sort()
+        # The note goes on the visits that are not where the protocol would have put them.
+        ideal = [d for d in wanted if d > last][:count]
         note = f"Moved because {'; '.join(skipped)}." if skipped else ""
         for day in chosen:
             used[day] += 1
-            visits.append(ProposedVisit(len(visits) + 1, week + 1, day, note))
+            moved = note if day not in ideal else ""
+            visits.append(ProposedVisit(len(visits) + 1, week + 1, day, moved))
         last = max([last, *chosen])
         for _ in range(count - len(chosen)):
             day = _first_free_after(max(last, block[-1]), calendar, used)
