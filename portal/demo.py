@@ -196,7 +196,9 @@ def _backdate(referral, *, days_ago: int) -> None:
     session_days = iter(s.session_date for s in sessions)
     moment = start
     for event in referral.events:
-        if event.kind == "letter_issued":
+        if event.kind == "letter_issued" and event.actor_id is None:
+            moment = start + timedelta(minutes=5)  # the acknowledgement, on receipt
+        elif event.kind == "letter_issued":
             moment = now  # the letter itself was signed now
         elif event.kind == "session_recorded" or event.to_state == State.IN_TREATMENT:
             day = (

@@ -85,7 +85,7 @@ class Referral(Base):
     assigned_coordinator: Mapped[User | None] = relationship(foreign_keys=[assigned_coordinator_id])
     patient: Mapped[Patient | None] = relationship(back_populates="referrals")
     events: Mapped[list[ReferralEvent]] = relationship(
-        back_populates="referral", order_by="ReferralEvent.id"
+        back_populates="referral", order_by="(ReferralEvent.at, ReferralEvent.id)"
     )
     course: Mapped[TreatmentCourse | None] = relationship(back_populates="referral")
     assessments: Mapped[list[Assessment]] = relationship(
