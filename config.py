@@ -78,6 +78,9 @@ class TestingConfig(Config):
     # and the limiter is reset between tests.
     AUTH_RATE_LIMIT = "1000 per minute"
     RATELIMIT_STORAGE_URI = "memory://"  # never share counts with a developer's Redis
+    # The tests write dates with the machine's date.today() (UTC on CI); the clinic's own zone
+    # is tested on purpose in test_clock.py.
+    CLINIC_TIMEZONE = os.environ.get("TEST_CLINIC_TIMEZONE", "UTC")
 
 
 class ProductionConfig(Config):

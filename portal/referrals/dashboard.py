@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
+from portal.clock import clinic_today
 from portal.extensions import db
 from portal.messages.service import News, news_for
 from portal.referrals.models import Patient, Referral, ReferralEvent
@@ -100,7 +99,7 @@ def next_appointments(referral_ids: list[int]) -> dict[int, date]:
     """The next booked visit of each referral, today or later, in one query."""
     if not referral_ids:
         return {}
-    today = datetime.now(ZoneInfo(current_app.config["CLINIC_TIMEZONE"])).date()
+    today = clinic_today()
     rows = db.session.execute(
         select(Appointment.referral_id, func.min(Appointment.day))
         .where(

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from portal.audit.service import record
+from portal.clock import clinic_today
 from portal.db import utcnow
 from portal.extensions import db
 from portal.referrals import screening
@@ -237,7 +238,7 @@ def _baseline_scales(referral: Referral, scales: dict[str, Any], *, actor: User)
             referral.assessments.remove(old)
             db.session.delete(old)
         add_assessment(
-            referral, code, answers, taken_on=date.today(), actor=actor, is_baseline=True
+            referral, code, answers, taken_on=clinic_today(), actor=actor, is_baseline=True
         )
 
 

@@ -6,8 +6,6 @@ trials and current medications are rows the referrer adds and removes (with or w
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -34,6 +32,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.clock import clinic_today
 from portal.forms import choices, scale_form
 from portal.referrals.screening import FLAGGED_MED_CLASSES, SCREENING_QUESTIONS
 from portal.referrals.vocab import DIAGNOSES, REQUESTED_MODALITIES, SEXES, URGENCIES
@@ -204,13 +203,13 @@ class _Intake(FlaskForm):
     )
 
     def validate_date_of_birth(self, field: DateField) -> None:
-        if field.data and field.data > date.today():
+        if field.data and field.data > clinic_today():
             raise ValidationError("The date of birth cannot be in the future.")
         if field.data and field.data.year < 1900:
             raise ValidationError("Check the year of birth.")
 
     def validate_vitals_date(self, field: DateField) -> None:
-        if field.data and field.data > date.today():
+        if field.data and field.data > clinic_today():
             raise ValidationError("The measurement date cannot be in the future.")
 
     def validate_diagnoses(self, field: MultiCheckboxField) -> None:

@@ -7,13 +7,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.audit.service import record
+from portal.clock import clinic_today
 from portal.extensions import db
 from portal.scheduling import feed, queries
 from portal.scheduling.forms import ClinicSettingsForm, ClosedDateForm, ProtocolForm
 from portal.scheduling.generation import parse_phases
 from portal.scheduling.models import ClosedDate
 from portal.scheduling.settings import clinic_schedule
-from portal.scheduling.views import bp, clinic_today
+from portal.scheduling.views import bp
 
 
 def _admins_only() -> None:

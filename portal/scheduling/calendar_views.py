@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from flask import Blueprint, Response, abort, request
 
-from flask import Blueprint, Response, abort, current_app, request
-
+from portal.clock import clinic_today
 from portal.extensions import db
 from portal.scheduling import feed
 
@@ -18,7 +16,7 @@ def feed_ics(token: str):
     settings = feed.settings_for_token(token)
     if settings is None:
         abort(404)
-    today = datetime.now(ZoneInfo(current_app.config["CLINIC_TIMEZONE"])).date()
+    today = clinic_today()
     text = feed.calendar_text(settings, request.host.split(":")[0], today)
     db.session.commit()
     return Response(text, mimetype="text/calendar", headers={"Cache-Control": "no-store"})

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.service import record
+from portal.clock import clinic_today
 from portal.extensions import db
 from portal.referrals.service import StaleEdit, add_event, change_state, lock_for_edit
 from portal.referrals.states import State
@@ -67,7 +68,7 @@ def _check_days(referral: Referral, days: list[date], *, moving: Appointment | N
             why = f"only {settings.chairs_per_day - calendar.booked.get(day, 0)} chair(s) free"
         if why is None and (day in taken or seen[day] > 1):
             why = "the patient already has an appointment that day"
-        if why is None and day < date.today() - timedelta(days=1):
+        if why is None and day < clinic_today() - timedelta(days=1):
             why = "the day is in the past"
         if why:
             problems.append(f"{day:%a %d %b %Y}: {why}")
@@ -181,7 +182,7 @@ def cancel_appointment(
 def mark_no_show(appointment: Appointment, *, actor: User, expected_version: int) -> None:
     """The patient did not come: a no-show event on the timeline, not a referral state."""
     _versioned(appointment, expected_version, actor=actor, action="appointment.no_show")
-    if appointment.day > date.today():
+    if appointment.day > clinic_today():
         raise ValueError("An appointment in the future cannot be a no-show yet.")
     appointment.status = "no_show"
     add_event(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.clock import clinic_today
 from portal.extensions import db
 from portal.forms import choices
 from portal.referrals import queries as referral_queries
@@ -32,10 +32,6 @@ SCHEDULING_REFUSALS = (*REFUSALS, service.StaleAppointment)
 def clinic_staff_only():
     if not current_user.is_authenticated or not current_user.is_clinic_staff:
         abort(404)
-
-
-def clinic_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["CLINIC_TIMEZONE"])).date()
 
 
 def _propose_form(referral, protocols) -> ProposeForm:

@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.clock import clinic_today
 from portal.forms import VersionedForm, bp_field, choices, phq9_form
 from portal.treatment.safety import dose_mg, dose_outside_range, dose_prompt
 from portal.treatment.scale_items import ANCHORS, ITEMS
@@ -51,7 +52,7 @@ def _int(label: str, low: int, high: int, unit: str = "") -> IntegerField:
 
 
 def _not_future(form, field) -> None:
-    if field.data and field.data > date.today():
+    if field.data and field.data > clinic_today():
         raise ValidationError("A session cannot be documented before it happens.")
 
 

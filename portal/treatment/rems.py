@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
+from portal.clock import clinic_today
 from portal.extensions import db
 from portal.letters.pdf import RenderedPdf, render_pdf
 from portal.referrals.models import Referral
@@ -66,7 +67,7 @@ def record_submission(session: TreatmentSession, submitted_on: date, *, actor: U
     """Staff record the date the form was submitted to the REMS."""
     if not session.is_signed:
         raise ValueError("Sign the session before recording its REMS form as submitted.")
-    if submitted_on > date.today():
+    if submitted_on > clinic_today():
         raise ValueError("The submission date cannot be in the future.")
     if submitted_on < session.session_date:
         raise ValueError("The form cannot be submitted before the treatment date.")

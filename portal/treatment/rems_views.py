@@ -3,11 +3,10 @@ patient's REMS enrolment."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from portal.clock import clinic_today
 from portal.extensions import db
 from portal.referrals import queries as referral_queries
 from portal.treatment import queries, rems, signing
@@ -17,7 +16,7 @@ from portal.treatment.views import bp
 
 @bp.get("/rems")
 def rems_list():
-    forms = rems.pending_forms(current_user, date.today())
+    forms = rems.pending_forms(current_user, clinic_today())
     return render_template("treatment/rems_list.html", forms=forms, form=RemsSubmittedForm())
 
 

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from portal.clock import clinic_today
 from portal.forms import VersionedForm
 from portal.treatment.forms import with_items
 from portal.treatment.scales import SCALES
@@ -23,7 +24,7 @@ class _ScaleForm(VersionedForm):
     session_id = SelectField("Recorded with session", coerce=int, validate_choice=False)
 
     def validate_taken_on(self, field: DateField) -> None:
-        if field.data and field.data > date.today():
+        if field.data and field.data > clinic_today():
             raise ValidationError("A scale cannot be recorded before it is taken.")
 
     def answers(self) -> list[int]:

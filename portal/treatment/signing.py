@@ -6,6 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from portal.audit.service import record
+from portal.clock import clinic_today
 from portal.db import utcnow
 from portal.extensions import db
 from portal.referrals.service import lock_for_edit
@@ -86,7 +87,7 @@ def add_addendum(session: TreatmentSession, text: str, *, actor: User) -> Sessio
 
 def record_rems_enrolment(patient: Patient, enrolled_on: date, *, actor: User) -> None:
     """The date the patient was enrolled in the SPRAVATO REMS."""
-    if enrolled_on > date.today():
+    if enrolled_on > clinic_today():
         raise ValueError("The enrolment date cannot be in the future.")
     patient.rems_enrolled_on = enrolled_on
     db.session.flush()

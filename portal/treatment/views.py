@@ -3,12 +3,11 @@ completing or ending a course. REMS and scale pages are in rems_views and scale_
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.reauth import needs_reauth, reauth_redirect
+from portal.clock import clinic_today
 from portal.extensions import db
 from portal.referrals import queries as referral_queries
 from portal.referrals.actions import REFUSALS, apply_referral_form
@@ -235,7 +234,7 @@ def complete(referral_id: int):
         course.referral,
         CompleteForm(),
         lambda version: service.complete_course(
-            course, actor=current_user, expected_version=version, ended_on=date.today()
+            course, actor=current_user, expected_version=version, ended_on=clinic_today()
         ),
         "The course of referral {number} is completed. Write the treatment summary letter next.",
     )
@@ -253,7 +252,7 @@ def end_early(referral_id: int):
             actor=current_user,
             expected_version=version,
             reason=form.reason.data or "",
-            ended_on=date.today(),
+            ended_on=clinic_today(),
         ),
         "The course of referral {number} was ended early; the referral is cancelled.",
     )
