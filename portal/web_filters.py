@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask
 
 from portal.auth.models import ROLE_LABELS, Role
+from portal.clock import clinic_zone
 from portal.referrals.states import LABELS, State
 from portal.referrals.vocab import (
     DIAGNOSIS_LABELS,
@@ -21,7 +21,7 @@ from portal.referrals.vocab import (
 def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if moment is None:
         return ""
-    return moment.astimezone(ZoneInfo(current_app.config["CLINIC_TIMEZONE"])).strftime(fmt)
+    return moment.astimezone(clinic_zone()).strftime(fmt)
 
 
 def register_filters(app: Flask) -> None:

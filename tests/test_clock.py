@@ -14,16 +14,16 @@ from tests.factories import create_referral
 EVENING_IN_NEW_YORK = datetime(2026, 11, 25, 2, 30, tzinfo=UTC)
 
 
-def test_clinic_today_is_the_clinics_calendar_day(app):
-    app.config["CLINIC_TIMEZONE"] = "America/New_York"
+def test_clinic_today_is_the_clinics_calendar_day(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", "America/New_York")
     with time_machine.travel(EVENING_IN_NEW_YORK, tick=False):
         assert clinic_today() == date(2026, 11, 24)
-        app.config["CLINIC_TIMEZONE"] = "UTC"
+        monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", "UTC")
         assert clinic_today() == date(2026, 11, 25)
 
 
-def test_an_evening_referrals_baseline_is_dated_the_day_it_was_sent(app, world):
-    app.config["CLINIC_TIMEZONE"] = "America/New_York"
+def test_an_evening_referrals_baseline_is_dated_the_day_it_was_sent(app, world, monkeypatch):
+    monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", "America/New_York")
     with time_machine.travel(EVENING_IN_NEW_YORK, tick=False):
         referral = create_referral(world.referrer)
     assert referral.assessments[0].is_baseline

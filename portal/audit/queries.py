@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from wtforms import DateField, IntegerField, SelectField, StringField
@@ -16,6 +15,7 @@ from wtforms.validators import NumberRange, Optional
 
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
+from portal.clock import clinic_zone
 from portal.extensions import db
 from portal.forms import choices
 
@@ -81,7 +81,7 @@ def filtered(form: AuditFilterForm) -> Select:
         stmt = stmt.where(AuditEvent.object_type == form.object_type.data)
     if form.object_id.data:
         stmt = stmt.where(AuditEvent.object_id == form.object_id.data)
-    tz = ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
+    tz = clinic_zone()
     if form.date_from.data:
         stmt = stmt.where(AuditEvent.at >= _day_start(form.date_from.data, tz))
     if form.date_to.data:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import segno
 from flask import current_app
 from markupsafe import Markup
 
+from portal.clock import clinic_zone
 from portal.letters import clinical
 from portal.letters.models import (
     ACCEPTANCE,
@@ -52,7 +52,7 @@ class LetterInput:
 
 
 def _local(moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo(current_app.config["CLINIC_TIMEZONE"]))
+    return moment.astimezone(clinic_zone())
 
 
 def _paragraphs(text: str) -> list[str]:

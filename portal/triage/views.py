@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -16,6 +13,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from portal.clock import clinic_zone
 from portal.extensions import db
 from portal.forms import choices
 from portal.referrals import queries
@@ -49,7 +47,7 @@ def queue():
     settings, created = clinic_schedule_or_new(current_user.clinic_id)
     if created:
         db.session.commit()  # keep the clinic's default settings
-    tz = ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
+    tz = clinic_zone()
     page = queue_page(current_user, filters, settings, tz)
     html = render_template(
         "triage/queue.html",
