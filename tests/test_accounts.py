@@ -57,6 +57,11 @@ def test_profile_refuses_a_wrong_npi_and_keeps_the_rest(app, world):
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "check digit is wrong" in page
+    # The field says it is invalid and points at its hint and its error, for screen readers.
+    npi_input = re.search(r'<input[^>]*id="npi"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in npi_input
+    assert 'aria-describedby="npi-hint npi-error"' in npi_input
+    assert '<div id="npi-error"><p class="error">' in page
     assert 'value="207-555-0199"' in page
     assert "12 &lt;b&gt;Harbor&lt;/b&gt; Rd" in page
     response = client.post("/profile", data={**data, "npi": "1234567893"})
