@@ -366,7 +366,7 @@ def test_each_draft_action_is_audited_once_under_its_own_name(app, world, comple
     def actions():
         return _db.session.scalars(
             select(AuditEvent.action)
-            .where(AuditEvent.object_type == "letter", AuditEvent.object_id == str(draft.id))
+            .where(AuditEvent.object_type == "letter", AuditEvent.object_id == draft.id)
             .order_by(AuditEvent.id)
         ).all()
 
