@@ -3,6 +3,7 @@ driven by Debian's Chromium through Playwright. Screenshots go to test-artifacts
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# TEST_ARTIFACTS keeps two runs at once (CI's SQLite and PostgreSQL passes) apart.
+ARTIFACTS = (
+    Path(os.environ.get("TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
+    / "screenshots"
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
