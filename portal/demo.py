@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.auth.models import Role, User
 from portal.auth.service import create_user
 from portal.clinics.models import Clinic, Practice
+from portal.clock import clinic_today
 from portal.db import utcnow
 from portal.demo_extras import INTAKE_VARIATIONS, add_referrer_side, attach_records
 from portal.extensions import db
@@ -276,13 +277,13 @@ def _advance(
             referral.course,
             actor=clinician,
             expected_version=referral.version,
-            ended_on=date.today(),
+            ended_on=clinic_today(),
         )
 
 
 def _document(referral, count: int, rng: random.Random, clinician: User, *, finished: bool) -> None:
     baseline = referral.assessments[0].total
-    start = date.today() - timedelta(days=3 * count + 2)
+    start = clinic_today() - timedelta(days=3 * count + 2)
     course = referral.course
     if course.modality == "spravato":
         record_rems_enrolment(referral.patient, start - timedelta(days=5), actor=clinician)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from portal.auth.models import User
+from portal.clock import clinic_today
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.states import State
@@ -28,7 +29,7 @@ def seed_schedule(coordinator: User) -> None:
     seed_protocols()
     settings = clinic_schedule(coordinator.clinic_id)
     protocols = {p.code: p for p in db.session.scalars(select(ProtocolTemplate))}
-    start = next_treatment_day(date.today(), settings.treatment_weekdays)
+    start = next_treatment_day(clinic_today(), settings.treatment_weekdays)
     # A closed day ahead, so proposals show how they avoid it.
     closed_on = next_treatment_day(start + timedelta(days=10), settings.treatment_weekdays)
     db.session.add(ClosedDate(clinic_id=settings.clinic_id, day=closed_on, reason="Staff training"))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -72,7 +72,7 @@ class VitalRow(Form):
 class _SessionForm(VersionedForm):
     session_date = DateField(
         "Session date",
-        default=date.today,
+        default=clinic_today,
         validators=[InputRequired(message="Enter the date as YYYY-MM-DD."), _not_future],
     )
     bp_pre_systolic = bp_field("Systolic", 60, 260)
@@ -360,7 +360,7 @@ class AddendumForm(FlaskForm):
 
 class RemsSubmittedForm(FlaskForm):
     submitted_on = DateField(
-        "Submitted on", default=date.today, validators=[InputRequired(message="Enter a date.")]
+        "Submitted on", default=clinic_today, validators=[InputRequired(message="Enter a date.")]
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cache
 
 from flask_wtf import FlaskForm
@@ -18,7 +17,7 @@ from portal.treatment.scales import SCALES
 class _ScaleForm(VersionedForm):
     taken_on = DateField(
         "Date taken",
-        default=date.today,
+        default=clinic_today,
         validators=[InputRequired(message="Enter the date as YYYY-MM-DD.")],
     )
     session_id = SelectField("Recorded with session", coerce=int, validate_choice=False)
