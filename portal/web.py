@@ -103,54 +103,43 @@ def init_app(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Friendly pages with no stack trace, path or SQL; a 500 carries an error id."""
+    """Friendly pages with no stack trace, path or SQL. Every error page carries an error id,
+    logged with the status and the endpoint only, so a user's report can be matched."""
+
+    def page(code: int, message: str):
+        error_id = secrets.token_hex(6)
+        log = app.logger.error if code >= 500 else app.logger.info
+        log("error %s: status %s on endpoint %s", error_id, code, request.endpoint)
+        return render_template(
+            "errors/error.html", code=code, error_id=error_id, message=message
+        ), code
 
     @app.errorhandler(404)
     def not_found(error):
-        return render_template(
-            "errors/error.html", code=404, message="There is nothing here, or you may not see it."
-        ), 404
+        return page(404, "There is nothing here, or you may not see it.")
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_template(
-            "errors/error.html",
-            code=400,
-            message="The form had expired or came from another page. Go back, reload the page "
+        return page(
+            400,
+            "The form had expired or came from another page. Go back, reload the page "
             "and try again: nothing was saved.",
-        ), 400
+        )
 
     @app.errorhandler(413)
     def too_large(error):
-        return render_template(
-            "errors/error.html", code=413, message="That upload is too large."
-        ), 413
+        return page(413, "That upload is too large.")
 
     @app.errorhandler(429)
     def too_many(error):
-        return render_template(
-            "errors/error.html",
-            code=429,
-            message="Too many attempts from your address. Wait a minute, then try again.",
-        ), 429
+        return page(429, "Too many attempts from your address. Wait a minute, then try again.")
 
     @app.errorhandler(HTTPException)
     def other_http_error(error):
         # Werkzeug's own pages can echo details; ours say only what the user can do.
-        return render_template(
-            "errors/error.html",
-            code=error.code,
-            message="The request could not be completed. Go back and try again.",
-        ), error.code
+        return page(error.code, "The request could not be completed. Go back and try again.")
 
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
-        error_id = secrets.token_hex(6)
-        app.logger.error("unhandled error %s on endpoint %s", error_id, request.endpoint)
-        return render_template(
-            "errors/error.html",
-            code=500,
-            error_id=error_id,
-            message="Something went wrong on our side.",
-        ), 500
+        return page(500, "Something went wrong on our side.")

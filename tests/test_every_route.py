@@ -107,9 +107,11 @@ def test_error_pages_show_an_id_and_no_internals(app, world, objects, monkeypatc
     missing = client.get("/referrals/999999")
     assert missing.status_code == 404
     assert "There is nothing here" in missing.get_data(as_text=True)
+    assert "give them the error id" in missing.get_data(as_text=True)
     wrong_method = client.delete("/referrals/")
     assert wrong_method.status_code == 405
     assert "could not be completed" in wrong_method.get_data(as_text=True)
+    assert "give them the error id" in wrong_method.get_data(as_text=True)
 
     def explode(**kwargs):
         raise RuntimeError(f"SELECT * FROM patient WHERE last_name = '{LAST}' /srv/portal/x.py")  # noqa: S608
@@ -120,7 +122,7 @@ def test_error_pages_show_an_id_and_no_internals(app, world, objects, monkeypatc
     response = client.get(f"/referrals/{objects['R']}")
     page = response.get_data(as_text=True)
     assert response.status_code == 500
-    assert "give the clinic this error id" in page
+    assert "give them the error id" in page
     for secret in ("Traceback", "SELECT", "/srv/portal", LAST, "RuntimeError", ".py"):
         assert secret not in page
     assert response.headers["Cache-Control"] == "no-store"

@@ -14,6 +14,7 @@ from wtforms.validators import (
 )
 
 from portal.accounts.npi import is_valid_npi
+from portal.auth.password_policy import password_problems
 
 # A plain shape check: the address is proven by the link or by the admin who approves it.
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
@@ -83,7 +84,23 @@ class InviteForm(FlaskForm):
     practice_id = SelectField("Practice", coerce=int)
 
 
-class AcceptInviteForm(FlaskForm):
+class _ChoosesPassword(FlaskForm):
+    """A form where a new provider chooses a password: the same NIST rules as a password
+    change, shown at the field (common passwords, the account's own email or name)."""
+
+    account_email = ""  # set by the view when the email is not a field of the form
+
+    def validate_password(self, field) -> None:
+        email_field = getattr(self, "email", None)
+        email = (email_field.data if email_field is not None else self.account_email) or ""
+        problems = password_problems(
+            field.data or "", email=email, full_name=self.full_name.data or ""
+        )
+        if problems:
+            raise ValidationError(problems[0])
+
+
+class AcceptInviteForm(_ChoosesPassword):
     full_name = _name()
     credentials = _credentials()
     npi = _npi(required=True)
@@ -92,7 +109,7 @@ class AcceptInviteForm(FlaskForm):
     confirm = _confirm()
 
 
-class RequestAccountForm(FlaskForm):
+class RequestAccountForm(_ChoosesPassword):
     full_name = _name()
     email = EmailField(
         "Work email",

@@ -28,6 +28,7 @@ from portal.accounts.forms import (
 from portal.accounts.models import AccountRequest, Invitation
 from portal.audit.service import record
 from portal.auth.models import Role
+from portal.auth.reauth import needs_reauth, reauth_redirect
 from portal.auth.service import AccountError
 from portal.extensions import auth_rate_limit, db, limiter
 from portal.forms import choices
@@ -135,6 +136,7 @@ def accept_invitation(token: str):
     except service.InvitationInvalid as error:
         return render_template("accounts/notice.html", title="Invitation", message=str(error)), 404
     form = AcceptInviteForm(data={"full_name": invitation.full_name})
+    form.account_email = invitation.email
     if form.validate_on_submit():
         try:
             service.accept_invitation(token, form)
@@ -174,6 +176,8 @@ def decide_request(request_id: int, decision: str):
     account_request = db.session.get(AccountRequest, request_id)
     if account_request is None:
         abort(404)
+    if needs_reauth():  # an admin action on accounts: prove it is you first
+        return reauth_redirect(url_for("accounts.invitations"))
     form = DecideRequestForm()
     form.practice_id.choices = choices(
         [(0, "New practice"), *((p.id, p.name) for p in service.practices())]

@@ -74,6 +74,11 @@ class LetterNotAllowed(ValueError):
     """The letter cannot be drafted, signed or corrected now, or by this user."""
 
 
+class SignerNotConfirmed(LetterNotAllowed):
+    """The password typed with the signature was wrong (or the account is locked). Raised
+    before anything changes, so the failed attempt itself can be kept."""
+
+
 def _logo(referral: Referral) -> tuple[str, dict[str, tuple[bytes, str]]]:
     clinic = referral.clinic
     logo = clinic.logo if clinic.logo_mime else None
@@ -250,7 +255,7 @@ def sign_letter(letter: Letter, *, actor: User, password: str) -> Letter:
         raise LetterNotAllowed("Write the letter's text before signing it.")
     if not confirm_identity(actor, password):
         record("letter.sign", "letter", letter.id, actor=actor, outcome="denied")
-        raise LetterNotAllowed("That password is not right: the letter is not signed.")
+        raise SignerNotConfirmed("That password is not right: the letter is not signed.")
     moment = utcnow()
     earlier = [
         other

@@ -16,6 +16,7 @@ from portal.letters.forms import DraftForm, SignForm
 from portal.letters.models import LETTER_KINDS, Letter
 from portal.letters.service import (
     LetterNotAllowed,
+    SignerNotConfirmed,
     mark_downloaded,
     pdf_for_download,
     preview,
@@ -140,6 +141,10 @@ def sign(letter_id: int):
         return redirect(url_for("letters.edit", letter_id=letter.id))
     try:
         sign_letter(letter, actor=current_user, password=form.password.data)
+    except SignerNotConfirmed as error:
+        db.session.commit()  # nothing changed but the failure count, kept toward the lockout
+        flash(str(error), "error")
+        return redirect(url_for("letters.edit", letter_id=letter.id))
     except LetterNotAllowed as error:
         db.session.rollback()
         db.session.commit()  # the refused attempt is audited

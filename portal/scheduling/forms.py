@@ -15,13 +15,28 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.clock import clinic_today
 from portal.forms import VersionedForm, choices
 from portal.scheduling.generation import WEEKDAY_NAMES
 
 WEEKDAY_CHOICES = list(enumerate(WEEKDAY_NAMES))
+SCHEDULE_YEARS = 5  # how far from today a visit, a series or a closed day may be
+
+
+def near_today(form, field) -> None:
+    """A schedule's day lies within SCHEDULE_YEARS of today (a typo like 2062 is caught)."""
+    if field.data is not None and abs(field.data.year - clinic_today().year) > SCHEDULE_YEARS:
+        raise ValidationError(f"Choose a day within {SCHEDULE_YEARS} years of today.")
 
 
 def _weekdays_field(label: str) -> SelectMultipleField:
@@ -41,7 +56,7 @@ class ProposeForm(FlaskForm):
         csrf = False  # a read-only proposal; nothing is saved until the series is confirmed
 
     protocol_id = SelectField("Protocol", coerce=int, validators=[DataRequired()])
-    start = DateField("First appointment on or after", validators=[InputRequired()])
+    start = DateField("First appointment on or after", validators=[InputRequired(), near_today])
     weeks = IntegerField("Weeks (custom plan)", validators=[Optional(), NumberRange(1, 52)])
     per_week = IntegerField(
         "Sessions a week (custom plan)", validators=[Optional(), NumberRange(1, 7)]
@@ -55,13 +70,15 @@ class SeriesForm(VersionedForm):
 
 
 class AddVisitForm(VersionedForm):
-    day = DateField("Day", validators=[InputRequired(message="Choose a day.")])
+    day = DateField("Day", validators=[InputRequired(message="Choose a day."), near_today])
 
 
 class MoveForm(VersionedForm):
     """`version` here is the appointment's."""
 
-    day = DateField("Move to", validators=[InputRequired(message="Choose the new day.")])
+    day = DateField(
+        "Move to", validators=[InputRequired(message="Choose the new day."), near_today]
+    )
 
 
 class CancelVisitForm(VersionedForm):
@@ -96,7 +113,7 @@ class ClinicSettingsForm(FlaskForm):
 
 
 class ClosedDateForm(FlaskForm):
-    day = DateField("Closed on", validators=[InputRequired(message="Choose the day.")])
+    day = DateField("Closed on", validators=[InputRequired(message="Choose the day."), near_today])
     reason = StringField("Reason", validators=[Length(max=200)])
 
 

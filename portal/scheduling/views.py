@@ -14,6 +14,7 @@ from portal.referrals import queries as referral_queries
 from portal.referrals.actions import REFUSALS
 from portal.scheduling import queries, service
 from portal.scheduling.forms import (
+    SCHEDULE_YEARS,
     AddVisitForm,
     CancelVisitForm,
     MoveForm,
@@ -79,7 +80,10 @@ def referral_schedule(referral_id: int):
                 )
                 return redirect(url_for("scheduling.referral_schedule", referral_id=referral.id))
         else:
-            error = "Nothing was booked: every proposed visit needs a day."
+            error = (
+                f"Nothing was booked: every proposed visit needs a day within "
+                f"{SCHEDULE_YEARS} years of today."
+            )
         notes = request.form.getlist("note")
         visits = [(day, notes[i] if i < len(notes) else "") for i, day in enumerate(_raw_days())]
         status = 409 if error and "changed by" in error else 422
@@ -125,12 +129,15 @@ def _raw_days() -> list[str]:
 
 
 def _posted_days() -> list[date] | None:
-    days = []
+    days, this_year = [], clinic_today().year
     for raw in _raw_days():
         try:
-            days.append(date.fromisoformat(raw))
+            day = date.fromisoformat(raw)
         except ValueError:
             return None
+        if abs(day.year - this_year) > SCHEDULE_YEARS:
+            return None
+        days.append(day)
     return days or None
 
 
@@ -140,7 +147,8 @@ def add_visit(referral_id: int):
     form = AddVisitForm()
     back = redirect(url_for("scheduling.referral_schedule", referral_id=referral.id))
     if not form.validate_on_submit():
-        flash("Choose a day for the added visit.", "error")
+        for message in form.day.errors or ["Choose a day for the added visit."]:
+            flash(message, "error")
         return back
     try:
         service.book_series(
@@ -235,12 +243,26 @@ def preparation(appointment_id: int):
     )
 
 
+def _day_asked(value: str) -> date:
+    """The day in ?date=, or today for a missing or malformed one; a day more than
+    SCHEDULE_YEARS from today is refused with a notice (dates near year 9999 overflow)."""
+    today = clinic_today()
+    if not value:
+        return today
+    try:
+        asked = date.fromisoformat(value)
+    except ValueError:
+        flash("That is not a date (use YYYY-MM-DD); today is shown.", "error")
+        return today
+    if abs(asked.year - today.year) > SCHEDULE_YEARS:
+        flash(f"Choose a day within {SCHEDULE_YEARS} years of today; today is shown.", "error")
+        return today
+    return asked
+
+
 @bp.get("/day")
 def day():
-    try:
-        shown = date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
-        shown = clinic_today()
+    shown = _day_asked(request.args.get("date", ""))
     settings = clinic_schedule(current_user.clinic_id)
     closed = closed_dates(current_user.clinic_id, shown, shown).get(shown)
     if closed is None and shown.weekday() not in settings.treatment_weekdays:
