@@ -49,6 +49,8 @@ class Config:
     # Throttling (Flask-Limiter) per client address; Redis shares counts across workers.
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Reverse proxies in front of the portal that set X-Forwarded-For (0: none, served directly).
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
     AUTH_RATE_LIMIT = "10 per minute; 100 per hour"
     LOCKOUT_THRESHOLD = 10
 

@@ -40,6 +40,13 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     extensions.login_manager.init_app(app)
     extensions.limiter.init_app(app)
     web.init_app(app)
+    hops = app.config.get("PROXY_HOPS", 0)
+    if hops:
+        # Behind N reverse proxies the client's address is in X-Forwarded-For; without this
+        # every user would share the proxy's address in the rate limits and the audit log.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from portal.cli import register_cli
 

@@ -99,3 +99,37 @@ def test_limiter_is_exposed_for_other_features(app):
     assert app.extensions["limiter"] == {limiter}
     with app.app_context():
         assert auth_rate_limit() == app.config["AUTH_RATE_LIMIT"]
+
+
+def test_behind_a_proxy_each_client_is_counted_by_its_own_address(monkeypatch, tmp_path):
+    """PROXY_HOPS=1: the rate limit and the audit log see X-Forwarded-For's client, so one
+    noisy client behind the proxy does not lock everybody else out."""
+    from config import TestingConfig
+    from portal.audit.models import AuditEvent
+    from portal.extensions import db
+
+    class Proxied(TestingConfig):
+        PROXY_HOPS = 1
+        AUTH_RATE_LIMIT = "2 per minute"
+        WTF_CSRF_ENABLED = False
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'proxied.sqlite3'}"
+
+    app = create_app(Proxied)
+    with app.app_context():
+        db.create_all()
+
+    def sign_in(address: str) -> int:
+        client = app.test_client()
+        return client.post(
+            "/login",
+            data={"email": "nobody@example.org", "password": "wrong"},
+            headers={"X-Forwarded-For": address},
+        ).status_code
+
+    assert [sign_in("203.0.113.7") for _ in range(3)][-1] == 429
+    assert sign_in("198.51.100.9") != 429  # another client behind the same proxy
+    with app.app_context():
+        addresses = set(db.session.scalars(db.select(AuditEvent.ip)))
+        db.session.remove()
+        db.engine.dispose()
+    assert {"203.0.113.7", "198.51.100.9"} <= addresses
