@@ -105,6 +105,14 @@ def spravato_form(**overrides) -> dict:
     }
 
 
+def checked(page: str, name: str, value: str) -> bool:
+    """Whether the page's checkbox or radio input `name`=`value` is checked."""
+    for tag in re.findall(r"<input\b[^>]*>", page):
+        if f'name="{name}"' in tag and f'value="{value}"' in tag:
+            return re.search(r"\schecked(\s|>|=)", tag) is not None
+    raise AssertionError(f"no input {name}={value} on the page")
+
+
 def only_session() -> TreatmentSession:
     db.session.expire_all()
     return db.session.scalars(select(TreatmentSession)).one()

@@ -141,6 +141,7 @@ def edit_session(session_id: int):
         else None,
         modality=session.modality,
         editing=True,
+        cadss6_recorded=service.cadss6_of(session),
     )
     if form.validate_on_submit():
         try:
