@@ -11,15 +11,20 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
+from portal.treatment.assessments import add_assessment
 from portal.treatment.models import Assessment
 from portal.treatment.scales import InvalidAnswers
 from portal.treatment.service import SessionRecord, update_session
+from portal.treatment.signing import sign_session
+from tests.conftest import csrf_token
 from tests.factories import accepted_referral, document_sessions
 from tests.session_helpers import (
+    all_sessions,
     checked,
     clinician_client,
     iv_form,
     only_session,
+    page_version,
     post_edit,
     post_session,
 )
@@ -162,3 +167,89 @@ def test_update_session_refuses_a_second_cadss6(world):
         update_session(session, second, actor=world.clinician, expected_version=referral.version)
     assert session.notes == "Changed."
     assert [a.total for a in _cadss6()] == [6]
+
+
+SIGNED = "That session is signed; record the scale on its own date or in an addendum."
+
+
+def _course_with_signed_first_session(world):
+    """An IV course with two sessions, the first of them signed."""
+    referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
+    document_sessions(referral, world.clinician, 2)
+    first = referral.course.sessions[0]
+    sign_session(first, actor=world.clinician, expected_version=referral.version)
+    db.session.commit()
+    return referral, referral.course.sessions[0], referral.course.sessions[1]
+
+
+def _post_madrs(client, referral_id: int, session_id: str):
+    path = f"/treatment/referrals/{referral_id}/scales/MADRS"
+    version = page_version(client, path)
+    data = {f"item_{n}": "1" for n in range(1, 11)}
+    return client.post(
+        path,
+        data={
+            **data,
+            "version": version,
+            "csrf_token": csrf_token(client, path),
+            "taken_on": all_sessions()[0].session_date.isoformat(),
+            "session_id": session_id,
+        },
+    )
+
+
+def test_scale_page_offers_only_unsigned_sessions(app, world):
+    referral, signed, unsigned = _course_with_signed_first_session(world)
+    client = clinician_client(app, world)
+    page = client.get(f"/treatment/referrals/{referral.id}/scales/MADRS").get_data(as_text=True)
+    assert f'<option value="{unsigned.id}">Session 2 on' in page
+    assert f'<option value="{signed.id}"' not in page
+    assert "Session 1 on" not in page
+    assert "Only unsigned sessions are listed" in page
+
+
+def test_scale_naming_a_signed_session_is_refused_and_nothing_stored(app, world):
+    referral, signed, _unsigned = _course_with_signed_first_session(world)
+    client = clinician_client(app, world)
+    response = _post_madrs(client, referral.id, str(signed.id))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "The MADRS was not saved" in page
+    error = page.split('id="session_id-error"')[1].split("</div>")[0]
+    assert SIGNED in error
+    assert checked(page, "item_1", "1")  # the answers given stay
+    db.session.expire_all()
+    assert db.session.scalars(select(Assessment).where(Assessment.scale == "MADRS")).all() == []
+    assert [a.scale for a in all_sessions()[0].assessments] == ["PHQ-9"]  # as it was signed
+
+
+def test_scale_naming_a_session_not_offered_is_refused(app, world):
+    referral, _signed, _unsigned = _course_with_signed_first_session(world)
+    response = _post_madrs(clinician_client(app, world), referral.id, "999999")
+    assert response.status_code == 422
+    assert "Choose one of the sessions listed, or none." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalars(select(Assessment).where(Assessment.scale == "MADRS")).all() == []
+
+
+def test_scale_with_an_unsigned_session_is_recorded_with_it(app, world):
+    referral, _signed, unsigned = _course_with_signed_first_session(world)
+    client = clinician_client(app, world)
+    response = _post_madrs(client, referral.id, str(unsigned.id))
+    assert response.status_code == 302
+    stored = db.session.scalars(select(Assessment).where(Assessment.scale == "MADRS")).one()
+    assert (stored.session_id, stored.total) == (unsigned.id, 10)
+
+
+def test_add_assessment_refuses_a_signed_session(world):
+    referral, signed, _unsigned = _course_with_signed_first_session(world)
+    with pytest.raises(ValueError, match="That session is signed"):
+        add_assessment(
+            referral,
+            "GAD-7",
+            [1] * 7,
+            taken_on=signed.session_date,
+            actor=world.clinician,
+            session=signed,
+        )
+    assert [a.scale for a in signed.assessments] == ["PHQ-9"]
