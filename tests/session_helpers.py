@@ -105,6 +105,19 @@ def spravato_form(**overrides) -> dict:
     }
 
 
+def field_errors(page: str, field_id: str) -> str:
+    """The error text shown under the field `field_id` ("" when it has none)."""
+    match = re.search(rf'<div id="{re.escape(field_id)}-error">(.*?)</div>', page, re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split()) if match else ""
+
+
+def facts(page: str) -> dict[str, str]:
+    """The session page's documentation as plain text, term by term."""
+    dl = page.split('<dl class="facts">')[1].split("</dl>")[0]
+    pairs = re.findall(r"<dt>(.*?)</dt>\s*<dd[^>]*>(.*?)</dd>", dl, re.S)
+    return {term: " ".join(re.sub(r"<[^>]+>", " ", text).split()) for term, text in pairs}
+
+
 def checked(page: str, name: str, value: str) -> bool:
     """Whether the page's checkbox or radio input `name`=`value` is checked."""
     for tag in re.findall(r"<input\b[^>]*>", page):
