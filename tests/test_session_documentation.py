@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -13,87 +12,23 @@ from portal.extensions import db
 from portal.treatment.models import TreatmentSession
 from tests.conftest import csrf_token, force_login
 from tests.factories import accepted_referral, spravato_referral, spravato_session
-
-BP_OK = {
-    "bp_pre_systolic": "124",
-    "bp_pre_diastolic": "80",
-    "bp_post_systolic": "136",
-    "bp_post_diastolic": "86",
-}
-
-
-def _clinician(app, world):
-    client = app.test_client()
-    force_login(client, world.clinician)
-    return client
-
-
-def _post_session(client, referral_id: int, data: dict):
-    path = f"/treatment/referrals/{referral_id}/sessions/new"
-    page = client.get(path).get_data(as_text=True)
-    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
-    return client.post(
-        path, data={"version": version, "csrf_token": csrf_token(client, path), **data}
-    )
-
-
-def iv_form(**overrides) -> dict:
-    return {
-        "session_date": date.today().isoformat(),
-        "weight_kg": "80",
-        "dose_mg_per_kg": "0.5",
-        "infusion_minutes": "40",
-        "vitals-0-time": "09:00",
-        "vitals-0-phase": "before",
-        "vitals-0-bp_systolic": "124",
-        "vitals-0-bp_diastolic": "80",
-        "vitals-0-heart_rate": "72",
-        "vitals-0-spo2": "98",
-        "vitals-1-time": "09:10",
-        "vitals-1-phase": "during",
-        "vitals-1-bp_systolic": "138",
-        "vitals-1-bp_diastolic": "88",
-        "escort_confirmed": "y",
-        "discharge_at": "10:30",
-        **BP_OK,
-        **overrides,
-    }
-
-
-def spravato_form(**overrides) -> dict:
-    return {
-        "session_date": date.today().isoformat(),
-        "spravato_dose": "84",
-        "devices_used": "3",
-        "lot_number": "EKT2419",
-        "bp_leave_systolic": "126",
-        "bp_leave_diastolic": "80",
-        "vitals_ok_before": "yes",
-        "vitals_ok_leaving": "yes",
-        "sedation": "no",
-        "dissociation": "yes",
-        "respiratory_depression": "no",
-        "serious_adverse_events": "no",
-        "monitoring_minutes": "130",
-        "ready_to_leave_at": "11:15",
-        "concomitant_medications": ["benzodiazepines", "opioids"],
-        **BP_OK,
-        **overrides,
-    }
-
-
-def _only_session() -> TreatmentSession:
-    db.session.expire_all()
-    return db.session.scalars(select(TreatmentSession)).one()
+from tests.session_helpers import (
+    clinician_client,
+    iv_form,
+    only_session,
+    post_session,
+    sign,
+    spravato_form,
+)
 
 
 def test_iv_session_computes_mg_and_keeps_timed_vitals(app, world):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     db.session.commit()
-    client = _clinician(app, world)
-    response = _post_session(client, referral.id, iv_form())
+    client = clinician_client(app, world)
+    response = post_session(client, referral.id, iv_form())
     assert response.status_code == 302
-    session = _only_session()
+    session = only_session()
     assert (session.dose_mg, session.infusion_minutes) == (40, 40)  # 80 kg x 0.5 mg/kg
     assert [v["time"] for v in session.vitals] == ["09:00", "09:10"]
     page = client.get(response.location).get_data(as_text=True)
@@ -105,10 +40,10 @@ def test_iv_session_computes_mg_and_keeps_timed_vitals(app, world):
 def test_spravato_session_records_the_rems_fields(app, world):
     referral = spravato_referral(world.referrer, world.coordinator, world.clinician)
     db.session.commit()
-    client = _clinician(app, world)
-    response = _post_session(client, referral.id, spravato_form())
+    client = clinician_client(app, world)
+    response = post_session(client, referral.id, spravato_form())
     assert response.status_code == 302
-    session = _only_session()
+    session = only_session()
     assert (session.dose_mg, session.devices_used, session.lot_number) == (84, 3, "EKT2419")
     assert session.concomitant_medications == ["benzodiazepines", "opioids"]
     assert session.dissociation is True
@@ -120,8 +55,8 @@ def test_spravato_session_records_the_rems_fields(app, world):
 def test_spravato_form_refuses_missing_rems_fields_and_keeps_input(app, world):
     referral = spravato_referral(world.referrer, world.coordinator, world.clinician)
     db.session.commit()
-    response = _post_session(
-        _clinician(app, world), referral.id, spravato_form(lot_number="", sedation="")
+    response = post_session(
+        clinician_client(app, world), referral.id, spravato_form(lot_number="", sedation="")
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -133,17 +68,15 @@ def test_spravato_form_refuses_missing_rems_fields_and_keeps_input(app, world):
 def test_dose_outside_range_asks_for_confirmation(app, world):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     db.session.commit()
-    client = _clinician(app, world)
-    response = _post_session(client, referral.id, iv_form(dose_mg_per_kg="0.9"))
+    client = clinician_client(app, world)
+    response = post_session(client, referral.id, iv_form(dose_mg_per_kg="0.9"))
     assert response.status_code == 422
     assert "0.9 mg/kg is outside the published range of 0.1-0.75 mg/kg" in response.get_data(
         as_text=True
     )
-    confirmed = _post_session(
-        client, referral.id, iv_form(dose_mg_per_kg="0.9", dose_confirmed="y")
-    )
+    confirmed = post_session(client, referral.id, iv_form(dose_mg_per_kg="0.9", dose_confirmed="y"))
     assert confirmed.status_code == 302
-    session = _only_session()
+    session = only_session()
     assert session.dose_outside_range_confirmed
     assert session.dose_mg == 72
     assert "confirmed by the clinician" in client.get(confirmed.location).get_data(as_text=True)
@@ -154,44 +87,34 @@ def test_dose_outside_range_asks_for_confirmation(app, world):
 def test_dissociation_needs_a_cadss6_score(app, world):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     db.session.commit()
-    client = _clinician(app, world)
-    response = _post_session(client, referral.id, iv_form(adverse_events=["dissociation"]))
+    client = clinician_client(app, world)
+    response = post_session(client, referral.id, iv_form(adverse_events=["dissociation"]))
     assert response.status_code == 422
     assert "Dissociation needs a CADSS-6 score." in response.get_data(as_text=True)
     cadss = {f"cadss_{n}": "2" for n in range(1, 7)}
     assert (
-        _post_session(client, referral.id, iv_form(adverse_events=["dissociation"], **cadss))
+        post_session(client, referral.id, iv_form(adverse_events=["dissociation"], **cadss))
     ).status_code == 302
-    session = _only_session()
+    session = only_session()
     assert [(a.scale, a.total) for a in session.assessments] == [("CADSS-6", 12)]
-
-
-def _sign(client, session_id: int, **data):
-    page = client.get(f"/treatment/sessions/{session_id}").get_data(as_text=True)
-    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
-    return client.post(
-        f"/treatment/sessions/{session_id}/sign",
-        data={"version": version, "csrf_token": csrf_token(client, "/"), **data},
-        follow_redirects=True,
-    )
 
 
 def test_bp_above_140_90_needs_a_reason_before_signing(app, world):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     db.session.commit()
-    client = _clinician(app, world)
+    client = clinician_client(app, world)
     form = iv_form(bp_pre_systolic="152", bp_pre_diastolic="88")
-    response = _post_session(client, referral.id, form)
-    session_id = _only_session().id
+    response = post_session(client, referral.id, form)
+    session_id = only_session().id
     page = client.get(response.location).get_data(as_text=True)
     assert "152/88 mmHg, above 140/90" in page
     assert "Why the session went ahead" in page
-    refused = _sign(client, session_id).get_data(as_text=True)
+    refused = sign(client, session_id).get_data(as_text=True)
     assert "The session was not signed." in refused
-    assert _only_session().signed_at is None
-    signed = _sign(client, session_id, bp_reason="Repeat 138/86 after rest; benefit outweighs.")
+    assert only_session().signed_at is None
+    signed = sign(client, session_id, bp_reason="Repeat 138/86 after rest; benefit outweighs.")
     assert "The session is signed." in signed.get_data(as_text=True)
-    session = _only_session()
+    session = only_session()
     assert session.signed_by_id == world.clinician.id
     assert session.bp_acknowledgement.startswith("Repeat 138/86")
     assert "Went ahead because: Repeat 138/86" in signed.get_data(as_text=True)
@@ -210,7 +133,7 @@ def test_spravato_cannot_be_signed_without_rems_conditions(app, world, enrolled,
     )
     session = spravato_session(referral, world.clinician, monitoring_minutes=minutes)
     db.session.commit()
-    client = _clinician(app, world)
+    client = clinician_client(app, world)
     page = client.get(f"/treatment/sessions/{session.id}").get_data(as_text=True)
     assert message in page
     assert "This session cannot be signed yet." in page
@@ -221,7 +144,7 @@ def test_spravato_cannot_be_signed_without_rems_conditions(app, world, enrolled,
         follow_redirects=True,
     )
     assert message in refused.get_data(as_text=True)
-    assert _only_session().signed_at is None
+    assert only_session().signed_at is None
     refusal = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "session.sign")
     ).one()
@@ -232,22 +155,22 @@ def test_recording_rems_enrolment_unblocks_signing(app, world):
     referral = spravato_referral(world.referrer, world.coordinator, world.clinician, enrolled=False)
     session = spravato_session(referral, world.clinician)
     db.session.commit()
-    client = _clinician(app, world)
+    client = clinician_client(app, world)
     response = client.post(
         f"/treatment/referrals/{referral.id}/rems-enrolment",
         data={"enrolled_on": "2026-01-05", "csrf_token": csrf_token(client, "/")},
         follow_redirects=True,
     )
     assert "Enrolled on <strong>2026-01-05</strong>" in response.get_data(as_text=True)
-    assert "The session is signed." in _sign(client, session.id).get_data(as_text=True)
+    assert "The session is signed." in sign(client, session.id).get_data(as_text=True)
 
 
 def test_signed_session_is_amended_only_by_addenda(app, world):
     referral = spravato_referral(world.referrer, world.coordinator, world.clinician)
     session = spravato_session(referral, world.clinician)
     db.session.commit()
-    client = _clinician(app, world)
-    signed_page = _sign(client, session.id).get_data(as_text=True)
+    client = clinician_client(app, world)
+    signed_page = sign(client, session.id).get_data(as_text=True)
     assert "Sign session</button>" not in signed_page
     token = csrf_token(client, "/")
     db.session.expire_all()
@@ -271,7 +194,7 @@ def test_signed_session_is_amended_only_by_addenda(app, world):
     assert "The addendum is added; the signed session is unchanged." in added
     assert "Lot number corrected: EKT2420." in added
     assert world.clinician.full_name in added
-    stored = _only_session()
+    stored = only_session()
     assert stored.lot_number == "LOT-77"  # the original stays as signed
     assert [(a.text, a.author_id) for a in stored.addenda] == [
         ("Lot number corrected: EKT2420.", world.clinician.id)
@@ -283,7 +206,7 @@ def test_unsigned_session_takes_no_addendum(app, world):
     referral = spravato_referral(world.referrer, world.coordinator, world.clinician)
     session = spravato_session(referral, world.clinician)
     db.session.commit()
-    client = _clinician(app, world)
+    client = clinician_client(app, world)
     response = client.post(
         f"/treatment/sessions/{session.id}/addenda",
         data={"text": "Early note", "csrf_token": csrf_token(client, "/")},
@@ -333,7 +256,7 @@ def test_unsigned_session_is_corrected_then_signed_and_then_locked(app, world):
     referral = spravato_referral(world.referrer, world.coordinator, world.clinician)
     session = spravato_session(referral, world.clinician, monitoring_minutes=100)
     db.session.commit()
-    client = _clinician(app, world)
+    client = clinician_client(app, world)
     path = f"/treatment/sessions/{session.id}/edit"
     page = client.get(path).get_data(as_text=True)
     assert 'value="100"' in page  # the stored values fill the form
@@ -346,7 +269,7 @@ def test_unsigned_session_is_corrected_then_signed_and_then_locked(app, world):
         follow_redirects=True,
     )
     assert "The session is updated." in response.get_data(as_text=True)
-    assert (_only_session().monitoring_minutes, _only_session().lot_number) == (125, "LOT-78")
-    assert "The session is signed." in _sign(client, session.id).get_data(as_text=True)
+    assert (only_session().monitoring_minutes, only_session().lot_number) == (125, "LOT-78")
+    assert "The session is signed." in sign(client, session.id).get_data(as_text=True)
     locked = client.get(path, follow_redirects=True).get_data(as_text=True)
     assert "A signed session cannot be edited; add an addendum instead." in locked

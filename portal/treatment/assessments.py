@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from portal.auth.models import User
     from portal.referrals.models import Referral
 
+SIGNED_SESSION = "That session is signed; record the scale on its own date or in an addendum."
+
 
 def add_assessment(
     referral: Referral,
@@ -26,7 +28,10 @@ def add_assessment(
     session: TreatmentSession | None = None,
     is_baseline: bool = False,
 ) -> Assessment:
-    """Score a scale answered item by item and store it with its total and band."""
+    """Score a scale answered item by item and store it with its total and band. A signed
+    session takes no scale: it changes only by addenda."""
+    if session is not None and session.is_signed:
+        raise ValueError(SIGNED_SESSION)
     result = score(scale, list(answers))
     assessment = Assessment(
         referral=referral,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import time
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -131,11 +130,23 @@ class _SessionForm(VersionedForm):
     notes = TextAreaField("Notes", validators=[Length(max=5000)])
 
     def __init__(
-        self, *args, modality: str = "iv_ketamine", editing: bool = False, **kwargs
+        self,
+        *args,
+        modality: str = "iv_ketamine",
+        editing: bool = False,
+        cadss6_recorded=None,
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.modality = modality
         self.editing = editing  # scales recorded with the session are not edited here
+        # The CADSS-6 Assessment already recorded with the edited session, if any: kept as it
+        # is. Without one, editing asks for CADSS-6 as documenting a new session does.
+        self.cadss6_recorded = cadss6_recorded
+
+    @property
+    def asks_cadss6(self) -> bool:
+        return self.cadss6_recorded is None
 
     def cadss_fields(self) -> list:
         return [getattr(self, f"cadss_{n}") for n in range(1, CADSS6.items + 1)]
@@ -149,7 +160,7 @@ class _SessionForm(VersionedForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        ok = ok if self.editing else (self._check_scales() and ok)
+        ok = self._check_scales() and ok
         ok = self._check_iv() and ok if self.modality == "iv_ketamine" else ok
         ok = self._check_spravato() and ok if self.modality == "spravato" else ok
         if "other" in (self.adverse_events.data or []):
@@ -157,9 +168,16 @@ class _SessionForm(VersionedForm):
         return ok
 
     def _check_scales(self) -> bool:
+        """Scale answers all or none; dissociation needs a CADSS-6. When editing, PHQ-9 is not
+        asked, nor CADSS-6 if the session already has one (it stays as recorded)."""
         ok = True
-        groups = [(self.phq9_fields(), "Answer all nine items, or none if no PHQ-9 was taken.")]
-        groups.append((self.cadss_fields(), "Answer all six CADSS-6 items."))
+        groups = []
+        if not self.editing:
+            groups.append(
+                (self.phq9_fields(), "Answer all nine items, or none if no PHQ-9 was taken.")
+            )
+        if self.asks_cadss6:
+            groups.append((self.cadss_fields(), "Answer all six CADSS-6 items."))
         for fields, message in groups:
             answers = [f.data for f in fields]
             if any(a is not None for a in answers) and any(a is None for a in answers):
@@ -167,7 +185,8 @@ class _SessionForm(VersionedForm):
                     if f.data is None:
                         f.errors.append(message)
                 ok = False
-        if "dissociation" in (self.adverse_events.data or []) and self.cadss_answers() is None:
+        dissociation = "dissociation" in (self.adverse_events.data or [])
+        if dissociation and self.asks_cadss6 and self.cadss_answers() is None:
             for f in self.cadss_fields():
                 if not f.errors:
                     f.errors.append("Dissociation needs a CADSS-6 score.")
@@ -221,7 +240,7 @@ class _SessionForm(VersionedForm):
             "bp_pre": (self.bp_pre_systolic.data, self.bp_pre_diastolic.data),
             "bp_post": (self.bp_post_systolic.data, self.bp_post_diastolic.data),
             "phq9_answers": phq9 if None not in phq9 else None,
-            "cadss6_answers": None if self.editing else self.cadss_answers(),
+            "cadss6_answers": self.cadss_answers() if self.asks_cadss6 else None,
             "adverse_events": list(self.adverse_events.data or []),
             "adverse_event_other": self.adverse_event_other.data or "",
             "interventions": self.interventions.data or "",
@@ -272,52 +291,6 @@ class _SessionForm(VersionedForm):
             ready_to_leave_at=self.ready_to_leave_at.data,
             concomitant_medications=list(self.concomitant_medications.data or []),
         )
-
-
-def session_form_data(session) -> dict:
-    """The form's values from a stored (unsigned) session, for editing it."""
-    yes_no = {True: "yes", False: "no", None: None}
-    simple = [
-        "session_date",
-        "bp_pre_systolic",
-        "bp_pre_diastolic",
-        "bp_post_systolic",
-        "bp_post_diastolic",
-        "weight_kg",
-        "dose_mg_per_kg",
-        "infusion_minutes",
-        "devices_used",
-        "lot_number",
-        "bp_leave_systolic",
-        "bp_leave_diastolic",
-        "lowest_spo2",
-        "monitoring_minutes",
-        "ready_to_leave_at",
-        "concomitant_medications",
-        "adverse_events",
-        "adverse_event_other",
-        "interventions",
-        "escort_confirmed",
-        "discharge_at",
-        "notes",
-        "spravato_dose",
-    ]
-    data = {name: getattr(session, name) for name in simple}
-    for name in [
-        "vitals_ok_before",
-        "vitals_ok_leaving",
-        "sedation",
-        "dissociation",
-        "respiratory_depression",
-        "serious_adverse_events",
-    ]:
-        data[name] = yes_no[getattr(session, name)]
-    data["dose_confirmed"] = session.dose_outside_range_confirmed
-    data["dose_other_mg"] = session.dose_mg if session.spravato_dose == "other" else None
-    data["vitals"] = [
-        {**row, "time": time.fromisoformat(row["time"])} for row in session.vitals or []
-    ]
-    return data
 
 
 def with_items(base: type, prefix: str, code: str, *, required: bool) -> type:

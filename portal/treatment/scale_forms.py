@@ -10,8 +10,21 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.clock import clinic_today
 from portal.forms import VersionedForm
+from portal.treatment.assessments import SIGNED_SESSION
 from portal.treatment.forms import with_items
 from portal.treatment.scales import SCALES
+
+
+class SessionChoice(SelectField):
+    """The session a scale is recorded with: only unsigned sessions are offered (a signed one
+    changes only by addenda). A session not offered is refused; a signed one says why."""
+
+    signed_ids: frozenset[int] = frozenset()
+
+    def pre_validate(self, form) -> None:
+        if not self.process_errors and self.data in self.signed_ids:
+            raise ValidationError(SIGNED_SESSION)
+        super().pre_validate(form)
 
 
 class _ScaleForm(VersionedForm):
@@ -20,7 +33,11 @@ class _ScaleForm(VersionedForm):
         default=clinic_today,
         validators=[InputRequired(message="Enter the date as YYYY-MM-DD.")],
     )
-    session_id = SelectField("Recorded with session", coerce=int, validate_choice=False)
+    session_id = SessionChoice(
+        "Recorded with session",
+        coerce=int,
+        invalid_choice_message="Choose one of the sessions listed, or none.",
+    )
 
     def validate_taken_on(self, field: DateField) -> None:
         if field.data and field.data > clinic_today():

@@ -25,14 +25,16 @@ def new_scale(referral_id: int, scale: str):
     form = scale_form(scale)(
         data={"version": referral.version} if request.method == "GET" else None
     )
-    sessions = {s.id: s for s in course.sessions}
+    sessions = {s.id: s for s in course.sessions if not s.is_signed}
     form.session_id.choices = choices(
         [(0, "None: taken on its own date")]
         + [
             (s.id, f"Session {n} on {s.session_date.isoformat()}")
             for n, s in enumerate(course.sessions, 1)
+            if not s.is_signed
         ]
     )
+    form.session_id.signed_ids = frozenset(s.id for s in course.sessions if s.is_signed)
     if form.validate_on_submit():
         try:
             lock_for_edit(referral, actor=current_user, expected_version=form.expected_version())
@@ -52,7 +54,7 @@ def new_scale(referral_id: int, scale: str):
             flash(f"{scale} recorded: {assessment.total}, {assessment.band}.", "success")
             return redirect(url_for("treatment.course", referral_id=referral.id))
     if form.errors:
-        flash(f"The {scale} was not saved: please answer the items marked below.", "error")
+        flash(f"The {scale} was not saved: please correct the fields marked below.", "error")
     return render_template(
         "treatment/scale_form.html", form=form, scale=SCALES[scale], referral=referral
     ), 422 if form.errors else 200

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.referrals.service import add_event, change_state, lock_for_edit
 from portal.referrals.states import State
 from portal.treatment.assessments import add_assessment
-from portal.treatment.models import TreatmentCourse, TreatmentSession
+from portal.treatment.models import Assessment, TreatmentCourse, TreatmentSession
 from portal.treatment.safety import dose_mg as computed_dose
 from portal.treatment.safety import dose_outside_range
 from portal.treatment.scales import CADSS6, PHQ9, score
@@ -232,14 +232,37 @@ def end_course_early(
 def update_session(
     session: TreatmentSession, data: SessionRecord, *, actor: User, expected_version: int
 ) -> None:
-    """Correct an unsigned session; a signed one changes only by addenda."""
+    """Correct an unsigned session; a signed one changes only by addenda. A CADSS-6 not yet
+    recorded with the session can be added; one already recorded stays as it is (and PHQ-9
+    answers are not taken here)."""
     if session.is_signed:
         raise ValueError("A signed session cannot be edited; add an addendum instead.")
+    if data.cadss6_answers is not None:
+        if cadss6_of(session) is not None:
+            raise ValueError(
+                "This session already has a CADSS-6; it is not changed by editing the session."
+            )
+        score(CADSS6.code, data.cadss6_answers)  # refuse bad answers before anything is written
     if dose_outside_range(data.dose_mg_per_kg) and not data.dose_outside_range_confirmed:
         raise DoseNeedsConfirmation(
             "The dose is outside 0.1-0.75 mg/kg and was not confirmed; nothing was saved."
         )
-    lock_for_edit(session.course.referral, actor=actor, expected_version=expected_version)
+    referral = session.course.referral
+    lock_for_edit(referral, actor=actor, expected_version=expected_version)
     _apply(session, data)
     db.session.flush()
     record("session.edit", "treatment_session", session.id, actor=actor)
+    if data.cadss6_answers is not None:
+        add_assessment(
+            referral,
+            CADSS6.code,
+            data.cadss6_answers,
+            taken_on=data.session_date,
+            actor=actor,
+            session=session,
+        )
+
+
+def cadss6_of(session: TreatmentSession) -> Assessment | None:
+    """The CADSS-6 recorded with the session, or None."""
+    return next((a for a in session.assessments if a.scale == CADSS6.code), None)

@@ -19,10 +19,10 @@ from portal.treatment.forms import (
     RemsEnrolmentForm,
     SessionForm,
     SignForm,
-    session_form_data,
 )
 from portal.treatment.models import TreatmentCourse
 from portal.treatment.safety import bp_prompt
+from portal.treatment.session_values import session_form_data
 from portal.treatment.vocab import ADVERSE_EVENT_LABELS, CONCOMITANT_MEDICATIONS
 
 bp = Blueprint("treatment", __name__, url_prefix="/treatment")
@@ -141,6 +141,7 @@ def edit_session(session_id: int):
         else None,
         modality=session.modality,
         editing=True,
+        cadss6_recorded=service.cadss6_of(session),
     )
     if form.validate_on_submit():
         try:
