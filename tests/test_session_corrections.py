@@ -4,6 +4,7 @@ was first documented; one already recorded is kept. A signed session takes no sc
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -127,6 +128,17 @@ def test_edit_keeps_a_cadss6_already_recorded(app, world):
     assert "The session is updated." in response.get_data(as_text=True)
     assert only_session().notes == "Corrected note."
     assert [(a.total, a.answers) for a in _cadss6()] == [(12, [2] * 6)]
+
+
+def test_correcting_the_session_date_moves_the_scales_taken_with_it(app, world):
+    client, session = _documented_iv_session(
+        app, world, adverse_events=["dissociation"], **CADSS_12
+    )
+    earlier = session.session_date - timedelta(days=2)
+    form = iv_form(session_date=earlier.isoformat(), adverse_events=["dissociation"])
+    assert post_edit(client, session.id, form).status_code == 302
+    assert only_session().session_date == earlier
+    assert [a.taken_on for a in _cadss6()] == [earlier]
 
 
 def _stored_as_record(session) -> SessionRecord:

@@ -250,6 +250,8 @@ def update_session(
     referral = session.course.referral
     lock_for_edit(referral, actor=actor, expected_version=expected_version)
     _apply(session, data)
+    for assessment in session.assessments:  # scales taken with the session share its date
+        assessment.taken_on = data.session_date
     db.session.flush()
     record("session.edit", "treatment_session", session.id, actor=actor)
     if data.cadss6_answers is not None:
