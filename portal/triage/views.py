@@ -17,7 +17,7 @@ from portal.clock import clinic_zone
 from portal.extensions import db
 from portal.forms import choices
 from portal.referrals import queries
-from portal.referrals.actions import apply_referral_form, apply_state_form
+from portal.referrals.actions import apply_referral_form, apply_state_form, refusal_message
 from portal.referrals.service import StaleEdit, change_state
 from portal.referrals.states import InvalidTransition, State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
@@ -123,8 +123,7 @@ def accept(referral_id: int):
             referral = queries.get_referral_or_404(referral_id, current_user, "act")
             return render_template("triage/accept.html", referral=referral, form=form), 422
         except (StaleEdit, InvalidTransition) as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            flash(refusal_message(error), "error")
             return _back(referral)
         db.session.commit()
         flash(f"Referral {referral.number} is accepted. Now schedule the series.", "success")
