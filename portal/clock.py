@@ -16,3 +16,10 @@ def clinic_zone() -> ZoneInfo:
 def clinic_today() -> date:
     """Today where the clinic is: a referral sent at 9 pm in New York is dated that day."""
     return datetime.now(clinic_zone()).date()
+
+
+def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC moment as the clinic's pages show it: on the clinic's clock."""
+    if moment is None:
+        return ""
+    return moment.astimezone(clinic_zone()).strftime(fmt)

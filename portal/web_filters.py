@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Flask
 
 from portal.auth.models import ROLE_LABELS, Role
-from portal.clock import clinic_zone
+from portal.clock import local_time
 from portal.referrals.states import LABELS, State
 from portal.referrals.vocab import (
     DIAGNOSIS_LABELS,
@@ -16,12 +14,6 @@ from portal.referrals.vocab import (
     SEX_LABELS,
     URGENCY_LABELS,
 )
-
-
-def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if moment is None:
-        return ""
-    return moment.astimezone(clinic_zone()).strftime(fmt)
 
 
 def register_filters(app: Flask) -> None:

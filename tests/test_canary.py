@@ -4,6 +4,7 @@ error pages."""
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 
@@ -89,6 +90,14 @@ def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs):
     login(staff.client, world.coordinator)
     path = f"/referrals/{referral.id}"
     assert CANARY_LAST in staff.get("/triage/").get_data(as_text=True)
+    # Searching the queue by name and by date of birth (typed both ways): POSTed, and the
+    # queue's URL and every link on it carry only the search's id.
+    for term in (f"{CANARY_FIRST} {CANARY_LAST}", CANARY_DOB, "11/11/1911"):
+        found = staff.post("/triage/", {"q": term}, "/triage/")
+        assert found.status_code == 302
+        page = staff.get(found.location).get_data(as_text=True)
+        assert f'<a href="/triage/{referral.id}/screening">' in page
+        urls.extend(html.unescape(u) for u in re.findall(r'(?:href|action|src)="([^"]*)"', page))
     staff.post(f"/triage/{referral.id}/open", {"version": _version(staff.get(path).text)}, path)
     accept = f"/triage/{referral.id}/accept"
     response = staff.post(

@@ -52,13 +52,17 @@ def test_concurrent_write_of_the_same_version_becomes_a_stale_edit(app, world):
     # Another coordinator's change lands between our version check and our write.
     with db.engine.begin() as conn:
         conn.execute(
-            text("UPDATE referral SET version = version + 1 WHERE id = :id"), {"id": referral.id}
+            text("UPDATE referral SET version = version + 1, updated_by_id = :who WHERE id = :id"),
+            {"id": referral.id, "who": world.coordinator2.id},
         )
-    with pytest.raises(StaleEdit, match="at the same moment; nothing was saved"):
+    with pytest.raises(StaleEdit, match="at the same moment; nothing was saved") as refused:
         change_state(
             referral, State.IN_REVIEW, actor=world.coordinator, expected_version=loaded_version
         )
     db.session.rollback()
+    # Once rolled back, the referral is read again and the winner is named.
+    assert f"changed by {world.coordinator2.full_name} at " in str(refused.value.reload())
+    assert "It is now submitted; nothing was saved." in str(refused.value)
 
 
 def test_double_submitted_session_form_records_one_session(app, world):

@@ -21,6 +21,16 @@ if TYPE_CHECKING:
 REFUSALS = (StaleEdit, InvalidTransition, MissingReason, ValueError)
 
 
+def refusal_message(error: Exception) -> str:
+    """Roll back what the refused action wrote and return its message for the user. A race
+    lost at the moment of writing is explained only now: the referral is read again, as the
+    other user left it, to name them and the time."""
+    db.session.rollback()
+    if isinstance(error, StaleEdit):
+        error.reload()
+    return str(error)
+
+
 def apply_referral_form(
     referral: Referral,
     form: VersionedForm,
@@ -38,8 +48,7 @@ def apply_referral_form(
         try:
             act(form.expected_version())
         except REFUSALS as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            flash(refusal_message(error), "error")
         else:
             db.session.commit()
             flash(success.format(number=referral.number), "success")

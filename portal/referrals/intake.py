@@ -23,6 +23,7 @@ from portal.referrals.service import (
     add_event,
     change_state,
     flush_or_stale,
+    mark_changed,
     refuse_if_stale,
 )
 from portal.referrals.states import State
@@ -73,6 +74,7 @@ def draft_for_key(form_key: str, actor: User) -> Referral:
             diagnosis_code="",
             requested_modality="",
             form_key=form_key or new_form_key(),
+            updated_by_id=actor.id,
         )
         db.session.add(referral)
         try:
@@ -99,8 +101,8 @@ def save_draft(referral: Referral, formdata: MultiDict, *, actor: User) -> None:
     if referral.state not in EDITABLE_STATES:
         raise ValueError("This referral can no longer be edited.")
     referral.form_data = snapshot(formdata)
-    referral.updated_at = utcnow()
-    flush_or_stale()
+    mark_changed(referral, actor=actor)
+    flush_or_stale(referral)
     record("referral.draft_save", "referral", referral.id, actor=actor)
 
 
@@ -198,7 +200,7 @@ def submit_intake(
         add_event(
             referral, "intake_updated", actor=actor, reason="The referrer updated the intake."
         )
-    flush_or_stale()
+    flush_or_stale(referral)
 
 
 def _apply(referral: Referral, doc: dict[str, Any], formdata: MultiDict, *, actor: User) -> None:
@@ -219,8 +221,8 @@ def _apply(referral: Referral, doc: dict[str, Any], formdata: MultiDict, *, acto
     referral.urgency = screening.urgency_for(doc, request["urgency"])
     referral.screening_flags = screening.screening_flags(doc)
     referral.trd_met = screening.trd_met(doc["trials"])
-    referral.updated_at = utcnow()
-    db.session.flush()
+    mark_changed(referral, actor=actor)
+    flush_or_stale(referral)
     record("patient.create" if is_new else "patient.update", "patient", patient.id, actor=actor)
     _baseline_scales(referral, doc["scales"], actor=actor)
 

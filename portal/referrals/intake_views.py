@@ -16,6 +16,7 @@ from portal.attachments.service import add_uploads, attachments_of
 from portal.extensions import db
 from portal.letters.service import acknowledge_referral
 from portal.referrals import queries
+from portal.referrals.actions import refusal_message
 from portal.referrals.intake import (
     EDITABLE_STATES,
     AlreadySubmitted,
@@ -74,8 +75,7 @@ def _post(referral):
         check_version(referral, form.version.data or "", actor=current_user)
         save_draft(referral, formdata, actor=current_user)
     except (StaleEdit, ValueError) as refusal:  # the referral moved on: keep what was typed
-        db.session.rollback()
-        flash(f"{refusal} What you typed is kept below.", "error")
+        flash(f"{refusal_message(refusal)} What you typed is kept below.", "error")
         form.form_key.data = referral.form_key
         form.version.data = str(referral.version)
         return _render(form, referral, status=409)

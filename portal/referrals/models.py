@@ -71,6 +71,9 @@ class Referral(Base):
     # The protocol chosen on acceptance (portal.scheduling.models.ProtocolTemplate).
     protocol_id: Mapped[int | None] = mapped_column(ForeignKey("protocol_template.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Who made the last change (every change bumps `version`; see referrals.service.mark_changed),
+    # so that a refused stale edit can say who changed the referral and when.
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     # Optimistic locking: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}
@@ -83,6 +86,7 @@ class Referral(Base):
     practice: Mapped[Practice | None] = relationship()
     referrer: Mapped[User] = relationship(foreign_keys=[referrer_id])
     assigned_coordinator: Mapped[User | None] = relationship(foreign_keys=[assigned_coordinator_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     patient: Mapped[Patient | None] = relationship(back_populates="referrals")
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", order_by="(ReferralEvent.at, ReferralEvent.id)"

@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.audit.service import record
 from portal.auth.models import User
 from portal.clinics.models import Clinic
+from portal.clock import local_time
 from portal.db import utcnow
 from portal.extensions import db
 from portal.referrals.models import Referral, ReferralEvent
@@ -20,25 +21,46 @@ from portal.referrals.states import REASON_REQUIRED, State, check_transition
 FIRST_DECISIONS = frozenset({State.NEEDS_INFO, State.ACCEPTED, State.DECLINED})
 
 
-class StaleEdit(Exception):
-    """Someone else changed the referral after this user loaded it."""
+RACE_MESSAGE = (
+    "Someone else changed this referral at the same moment; nothing was saved. "
+    "Reload the page to see its current state."
+)
 
-    def __init__(self, referral: Referral | None) -> None:
+
+class StaleEdit(Exception):
+    """Someone else changed the referral after this user loaded it.
+
+    The message names who made the referral's last change and when (Referral.updated_by and
+    updated_at, set by mark_changed wherever the version moves), on the clinic's clock as
+    the pages show times. A race lost at the very moment of writing (StaleDataError on flush:
+    `lost_race_on` the referral's id) can only be explained once the transaction is rolled
+    back: call `reload()` after the rollback (portal.referrals.actions.refusal_message)."""
+
+    def __init__(self, referral: Referral | None, *, lost_race_on: int | None = None) -> None:
         self.referral = referral
-        if referral is None:  # lost the race at the very moment of writing
-            super().__init__(
-                "Someone else changed this referral at the same moment; nothing was saved. "
-                "Reload the page to see its current state."
-            )
-            return
-        last = referral.events[-1] if referral.events else None
-        who = last.actor.display_name if last and last.actor else "another user"
-        when = last.at if last else referral.updated_at
-        self.who, self.when = who, when
-        super().__init__(
-            f"This referral was changed by {who} at {when:%Y-%m-%d %H:%M} UTC while you were "
-            f"looking at it. It is now {referral.state_enum.label.lower()}; nothing was saved."
+        self.referral_id = referral.id if referral is not None else lost_race_on
+        self.lost_race = referral is None
+        self.who: str | None = None
+        self.when = None
+        super().__init__(RACE_MESSAGE if self.lost_race else self._explain(referral))
+
+    def _explain(self, referral: Referral) -> str:
+        self.who = referral.updated_by.display_name if referral.updated_by else "another user"
+        self.when = referral.updated_at
+        return (
+            f"This referral was changed by {self.who} at {local_time(self.when)} while you "
+            f"were looking at it. It is now {referral.state_enum.label.lower()}; "
+            "nothing was saved."
         )
+
+    def reload(self) -> StaleEdit:
+        """After the rollback: read the referral as the winner left it and say who that was."""
+        if self.lost_race and self.referral_id is not None:
+            referral = db.session.get(Referral, self.referral_id, populate_existing=True)
+            if referral is not None:
+                self.referral, self.lost_race = referral, False
+                self.args = (self._explain(referral),)
+        return self
 
 
 class MissingReason(ValueError):
@@ -78,12 +100,19 @@ def _receiving_clinic_id() -> int:
     return clinic_id
 
 
+def mark_changed(referral: Referral, *, actor: User) -> None:
+    """Note who changes the referral now; every change of a referral (each bumps its version)
+    goes through here, so that a refused stale edit names the right person and time."""
+    referral.updated_by_id = actor.id
+    referral.updated_at = utcnow()
+
+
 def lock_for_edit(referral: Referral, *, actor: User, expected_version: int) -> None:
     """Optimistic lock: refuse if the referral moved on since the user loaded it, and bump its
     version so that a concurrent edit of the same version fails instead of overwriting."""
     refuse_if_stale(referral, actor=actor, expected_version=expected_version)
-    referral.updated_at = utcnow()
-    flush_or_stale()
+    mark_changed(referral, actor=actor)
+    flush_or_stale(referral)
 
 
 def refuse_if_stale(
@@ -100,12 +129,14 @@ def refuse_if_stale(
         raise StaleEdit(referral)
 
 
-def flush_or_stale() -> None:
-    """Flush; a concurrent UPDATE of the same version (StaleDataError) becomes StaleEdit."""
+def flush_or_stale(referral: Referral | None = None) -> None:
+    """Flush; a concurrent UPDATE of the same version (StaleDataError) becomes StaleEdit, to be
+    explained with StaleEdit.reload() once the caller has rolled back."""
+    referral_id = referral.id if referral is not None else None  # not readable after a failure
     try:
         db.session.flush()
     except StaleDataError as error:
-        raise StaleEdit(None) from error
+        raise StaleEdit(None, lost_race_on=referral_id) from error
 
 
 def change_state(
@@ -131,6 +162,7 @@ def change_state(
         raise MissingReason(f"Moving a referral to {target.label.lower()} needs a reason.")
     with db.session.no_autoflush:  # one flush below, where a lost race is recognised
         referral.state = target
+        mark_changed(referral, actor=actor)
         if target in FIRST_DECISIONS and referral.first_decided_at is None:
             referral.first_decided_at = utcnow()  # the service level is met (triage/sla.py)
         event = ReferralEvent(
@@ -142,7 +174,7 @@ def change_state(
             reason=reason,
         )
         db.session.add(event)
-    flush_or_stale()
+    flush_or_stale(referral)
     record(
         "referral.transition", "referral", referral.id, actor=actor, detail=f"{current}->{target}"
     )

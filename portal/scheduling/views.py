@@ -11,7 +11,7 @@ from portal.clock import clinic_today
 from portal.extensions import db
 from portal.forms import choices
 from portal.referrals import queries as referral_queries
-from portal.referrals.actions import REFUSALS
+from portal.referrals.actions import REFUSALS, refusal_message
 from portal.scheduling import queries, service
 from portal.scheduling.forms import (
     SCHEDULE_YEARS,
@@ -71,8 +71,7 @@ def referral_schedule(referral_id: int):
                     expected_version=series.expected_version(),
                 )
             except SCHEDULING_REFUSALS as refusal:
-                db.session.rollback()
-                error = str(refusal)
+                error = refusal_message(refusal)
             else:
                 db.session.commit()
                 flash(
@@ -159,8 +158,7 @@ def add_visit(referral_id: int):
             expected_version=form.expected_version(),
         )
     except SCHEDULING_REFUSALS as refusal:
-        db.session.rollback()
-        flash(str(refusal), "error")
+        flash(refusal_message(refusal), "error")
         return back
     db.session.commit()
     flash(f"Visit on {form.day.data:%a %d %b %Y} added.", "success")
@@ -183,8 +181,7 @@ def _appointment_action(appointment_id: int, form, act, success: str):
     try:
         act(appointment, form)
     except SCHEDULING_REFUSALS as refusal:
-        db.session.rollback()
-        flash(str(refusal), "error")
+        flash(refusal_message(refusal), "error")
         return redirect(back)
     db.session.commit()
     flash(success, "success")

@@ -8,6 +8,7 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.forms import choices
 from portal.referrals import queries as referral_queries
+from portal.referrals.actions import refusal_message
 from portal.referrals.service import lock_for_edit
 from portal.treatment import alerts
 from portal.treatment.assessments import add_assessment
@@ -47,8 +48,7 @@ def new_scale(referral_id: int, scale: str):
                 session=sessions.get(form.session_id.data),
             )
         except (*REFUSALS, InvalidAnswers) as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            flash(refusal_message(error), "error")
         else:
             db.session.commit()
             flash(f"{scale} recorded: {assessment.total}, {assessment.band}.", "success")
@@ -73,8 +73,7 @@ def review_alert(alert_id: int):
         try:
             alerts.review_alert(alert, form.note.data, actor=current_user)
         except ValueError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            flash(refusal_message(error), "error")
         else:
             db.session.commit()
             flash("The safety alert is recorded as reviewed.", "success")

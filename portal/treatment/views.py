@@ -10,7 +10,7 @@ from portal.auth.reauth import needs_reauth, reauth_redirect
 from portal.clock import clinic_today
 from portal.extensions import db
 from portal.referrals import queries as referral_queries
-from portal.referrals.actions import REFUSALS, apply_referral_form
+from portal.referrals.actions import REFUSALS, apply_referral_form, refusal_message
 from portal.treatment import alerts, outcomes, queries, service, signing
 from portal.treatment.forms import (
     AddendumForm,
@@ -107,8 +107,7 @@ def new_session(referral_id: int):
                 expected_version=form.expected_version(),
             )
         except REFUSALS as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            flash(refusal_message(error), "error")
             return redirect(url_for("treatment.course", referral_id=referral.id))
         db.session.commit()
         flash(
@@ -152,8 +151,7 @@ def edit_session(session_id: int):
                 expected_version=form.expected_version(),
             )
         except REFUSALS as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            flash(refusal_message(error), "error")
         else:
             db.session.commit()
             flash("The session is updated. Check it and sign it below.", "success")
@@ -202,8 +200,8 @@ def sign(session_id: int):
                 bp_reason=form.bp_reason.data or "",
             )
         except REFUSALS as error:
-            db.session.rollback()  # the refusal stays in the audit log (persist_request_audit)
-            flash(str(error), "error")
+            # the refusal stays in the audit log (persist_request_audit)
+            flash(refusal_message(error), "error")
         else:
             db.session.commit()
             flash("The session is signed. It can now be amended only by an addendum.", "success")
@@ -220,8 +218,7 @@ def addendum(session_id: int):
         try:
             signing.add_addendum(session, form.text.data, actor=current_user)
         except REFUSALS as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            flash(refusal_message(error), "error")
         else:
             db.session.commit()
             flash("The addendum is added; the signed session is unchanged.", "success")

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import IntegerField, SearchField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.forms import VersionedForm, choices
 from portal.referrals.vocab import TREATMENT_MODALITIES
+
+
+class QueueSearchForm(FlaskForm):
+    """The queue's search and filters, POSTed so that a name or a date of birth never
+    appears in a URL (the filters come back as GET links; the term as a search id)."""
+
+    q = SearchField("Search")
 
 
 class OpenForm(VersionedForm):

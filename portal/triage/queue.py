@@ -1,5 +1,8 @@
 """The coordinators' work queue: allow-listed filters, search and sorting, one page at a time.
 
+The search term itself never travels in a URL: links carry the id of a search kept in the
+session (portal.triage.search), and QueueFilters.q is filled in from it.
+
 A page costs a constant number of queries whatever its size: the state counts and the page's
 rows (patient, referrer and coordinator joined in)."""
 
@@ -44,6 +47,7 @@ PATIENT_SORTS = frozenset({"patient", "dob"})
 NUMBER_RE = re.compile(r"^(?:KR-?)?0*(\d{1,9})$", re.IGNORECASE)
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+SEARCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,8 @@ class QueueFilters:
     referrer: int | None = None
     provider: str = ""
     overdue: bool = False
-    q: str = ""
+    search: str = ""  # the id of a search kept in the session: what links carry
+    q: str = ""  # the search term it stands for: never in a link
     sort: str = DEFAULT_SORT
     desc: bool = False
     page: int = 1
@@ -62,7 +67,8 @@ class QueueFilters:
 
     @classmethod
     def from_args(cls, args) -> QueueFilters:
-        """Read the query string; whatever is not on an allow-list is ignored."""
+        """Read the query string (or a posted form); whatever is not on an allow-list is
+        ignored. A search term typed as `q` is not read: search ids only."""
         state = args.get("state", "open")
         if state not in {"open", "all"} | {s.value for s in QUEUE_STATES}:
             state = "open"
@@ -72,9 +78,9 @@ class QueueFilters:
             urgency=_allowed(args.get("urgency", ""), dict(URGENCIES)),
             modality=_allowed(args.get("modality", ""), dict(REQUESTED_MODALITIES)),
             referrer=_int(args.get("referrer"), 1, 2**31 - 1),
-            provider=_text(args.get("provider", "")),
+            provider=clean_text(args.get("provider", "")),
             overdue=args.get("overdue") == "1",
-            q=_text(args.get("q", "")),
+            search=_search_id(args.get("search", "")),
             sort=sort if sort in SORTS else DEFAULT_SORT,
             desc=args.get("dir") == "desc",
             page=_int(args.get("page"), 1, MAX_PAGE) or 1,
@@ -102,7 +108,7 @@ class QueueFilters:
             "referrer": merged.referrer,
             "provider": merged.provider,
             "overdue": "1" if merged.overdue else "",
-            "q": merged.q,
+            "search": merged.search,
             "sort": merged.sort if merged.sort != DEFAULT_SORT else "",
             "dir": "desc" if merged.desc else "",
             "page": merged.page if merged.page > 1 else "",
@@ -120,9 +126,16 @@ class QueueFilters:
         return self.link(sort=key, desc=not self.desc if self.sort == key else False, page=1)
 
 
-def _text(value: str) -> str:
+def clean_text(value: str) -> str:
     """Typed search text without control characters (PostgreSQL refuses NUL), at most 100."""
     return CONTROL_RE.sub("", value).strip()[:100]
+
+
+def _search_id(value: str) -> str:
+    """A search id as made by portal.triage.search (anything else is kept as unknown: "?")."""
+    if not value:
+        return ""
+    return value if SEARCH_ID_RE.match(value) else "?"
 
 
 def _allowed(value: str, allowed: dict) -> str:
@@ -316,7 +329,8 @@ def queue_page(
     referrals = [_referral(row) for row in db.session.execute(rows_stmt)] if total else []
     rows = [_row(r, settings, today, tz) for r in referrals]
 
-    record("referral.list", "referral", None, actor=user, detail=f"{len(rows)} shown")
+    searched = ", searched" if filters.q else ""  # never the term itself
+    record("referral.list", "referral", None, actor=user, detail=f"{len(rows)} shown{searched}")
     return QueuePage(
         rows,
         total,

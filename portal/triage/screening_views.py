@@ -8,6 +8,7 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.forms import choices
 from portal.referrals import queries
+from portal.referrals.actions import refusal_message
 from portal.referrals.presenters import referral_page_context
 from portal.referrals.service import StaleEdit
 from portal.triage import screening
@@ -76,8 +77,7 @@ def checklist(referral_id: int):
             expected_version=form.expected_version(),
         )
     except (screening.StaleChecklist, StaleEdit, ValueError) as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        flash(refusal_message(error), "error")
         return back
     db.session.commit()
     flash("Checklist saved.", "success")

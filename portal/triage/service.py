@@ -10,6 +10,7 @@ from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.referrals.service import change_state
 from portal.referrals.states import State
+from portal.referrals.vocab import MODALITY_LABELS
 from portal.scheduling.generation import parse_phases, session_count
 from portal.scheduling.models import ProtocolTemplate
 from portal.treatment.service import open_course
@@ -54,10 +55,13 @@ def accept_referral(
         raise ValueError("Choose a clinician of this clinic.")
     if clinician.role != Role.CLINICIAN:
         raise ValueError("Choose a clinician of this clinic.")
+    if protocol is not None and protocol.modality not in ("any", modality):
+        raise ValueError(
+            f"The protocol “{protocol.name}” is not for this treatment: choose one for "
+            f"{MODALITY_LABELS.get(modality, modality)}, or a custom plan."
+        )
     if protocol is not None:
         referral.protocol_id = protocol.id
-        if protocol.modality not in ("any", modality):
-            raise ValueError(f"The protocol “{protocol.name}” is not for this treatment.")
     if not planned_sessions:
         planned_sessions = session_count(parse_phases(protocol.phases)) if protocol else 6
     change_state(

@@ -17,15 +17,22 @@ from portal.clock import clinic_zone
 from portal.extensions import db
 from portal.forms import choices
 from portal.referrals import queries
-from portal.referrals.actions import apply_referral_form, apply_state_form
+from portal.referrals.actions import apply_referral_form, apply_state_form, refusal_message
 from portal.referrals.service import StaleEdit, change_state
 from portal.referrals.states import InvalidTransition, State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
 from portal.scheduling import queries as protocol_queries
 from portal.scheduling.settings import clinic_schedule_or_new
-from portal.triage import screening, service
-from portal.triage.forms import AcceptForm, AssignForm, DecisionForm, DeclineForm, OpenForm
-from portal.triage.queue import PAGE_SIZES, QueueFilters, queue_page
+from portal.triage import screening, search, service
+from portal.triage.forms import (
+    AcceptForm,
+    AssignForm,
+    DecisionForm,
+    DeclineForm,
+    OpenForm,
+    QueueSearchForm,
+)
+from portal.triage.queue import PAGE_SIZES, QueueFilters, clean_text, queue_page
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
 
@@ -43,7 +50,13 @@ def clinic_staff_only():
 
 @bp.get("/")
 def queue():
-    filters = QueueFilters.from_args(request.args)
+    filters, found = search.with_search(QueueFilters.from_args(request.args))
+    if not found:
+        flash(
+            "That search is no longer kept (a session keeps its last few searches); "
+            "the queue is shown without it. Search again if you need to.",
+            "info",
+        )
     settings, created = clinic_schedule_or_new(current_user.clinic_id)
     if created:
         db.session.commit()  # keep the clinic's default settings
@@ -53,6 +66,7 @@ def queue():
         "triage/queue.html",
         page=page,
         f=filters,
+        form=QueueSearchForm(formdata=None, data={"q": filters.q}),
         states=queries.QUEUE_STATES,
         open_states=[s.value for s in queries.OPEN_STATES],
         urgencies=URGENCIES,
@@ -60,6 +74,16 @@ def queue():
         page_sizes=PAGE_SIZES,
     )
     return html  # the audit row is committed at the end of the request (audit/service.py)
+
+
+@bp.post("/", endpoint="search")
+def search_queue():
+    """The search box: keep the term in the session, then show the queue with its id."""
+    form = QueueSearchForm()
+    filters = QueueFilters.from_args(request.form)
+    term = form.q.data if form.validate_on_submit() else ""
+    search_id = search.remember(term) if clean_text(term or "") else ""
+    return redirect(url_for("triage.queue", **filters.args(search=search_id, page=1)))
 
 
 def _back(referral):
@@ -123,8 +147,7 @@ def accept(referral_id: int):
             referral = queries.get_referral_or_404(referral_id, current_user, "act")
             return render_template("triage/accept.html", referral=referral, form=form), 422
         except (StaleEdit, InvalidTransition) as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            flash(refusal_message(error), "error")
             return _back(referral)
         db.session.commit()
         flash(f"Referral {referral.number} is accepted. Now schedule the series.", "success")

@@ -41,6 +41,14 @@ def test_coordinator_triages_accepts_schedules_and_sees_the_day(page, live_serve
     expect(page.get_by_role("row").filter(has_text="Iris Valdez")).to_be_visible()
     shot("coordinator-queue")
 
+    # Search by name: POSTed, so the name stays out of the address bar and the history.
+    page.locator("#q").fill("valdez")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("row").filter(has_text="Iris Valdez")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Una Urgent")).to_have_count(0)
+    assert "search=" in page.url
+    assert "valdez" not in page.url.lower()
+
     # Screening: open it for review, read the flags, ask the referrer a question.
     page.get_by_role("row").filter(has_text="Iris Valdez").get_by_role("link").first.click()
     page.get_by_role("button", name="Open for review").click()
