@@ -7,14 +7,17 @@ from __future__ import annotations
 import html
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from portal.clock import clinic_today
 from portal.letters.models import Letter
 from portal.referrals.models import Referral
+from portal.treatment.models import TreatmentSession
 from tests.conftest import csrf_token, login
-from tests.factories import PASSWORD, intake_form
+from tests.factories import PASSWORD, intake_form, protocol
 
 CANARY_FIRST = "Canaryfirstqz"
 CANARY_LAST = "Canarylastxv"
@@ -99,6 +102,24 @@ def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs):
         assert f'<a href="/triage/{referral.id}/screening">' in page
         urls.extend(html.unescape(u) for u in re.findall(r'(?:href|action|src)="([^"]*)"', page))
     staff.post(f"/triage/{referral.id}/open", {"version": _version(staff.get(path).text)}, path)
+    # A question, a message each way, the referrer's answer and dashboard search.
+    screening = f"/triage/{referral.id}/screening"
+    asked = staff.post(
+        f"/triage/{referral.id}/decide/needs_info",
+        {"version": _version(staff.get(screening).text), "reason": "Doses?", "back": "screening"},
+        screening,
+    )
+    assert asked.status_code == 302
+    for side in (referrer, staff):
+        sent = side.post(f"{path}/messages", {"body": "About the patient."}, path)
+        assert sent.status_code == 302
+    answered = referrer.post(
+        f"{path}/answer", {"version": _version(referrer.get(path).text), "reason": "50 mg."}, path
+    )
+    assert answered.status_code == 302
+    found = referrer.post("/referrals/", {"q": CANARY_LAST}, "/referrals/")
+    assert found.status_code == 200
+    assert CANARY_FIRST in found.get_data(as_text=True)
     accept = f"/triage/{referral.id}/accept"
     response = staff.post(
         accept,
@@ -112,6 +133,29 @@ def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs):
         accept,
     )
     assert response.status_code == 302
+
+    # The series booked from a protocol, the day view, and the calendar feed.
+    schedule = f"/scheduling/referrals/{referral.id}"
+    induction = str(protocol("iv_induction").id)
+    start = (clinic_today() + timedelta(days=7)).isoformat()
+    proposal = staff.get(schedule, query_string={"protocol_id": induction, "start": start}).text
+    days = re.findall(r'name="day" value="(\d{4}-\d\d-\d\d)"', proposal)
+    series = proposal.split('id="propose-h"')[1]
+    booked = staff.post(
+        schedule,
+        {"version": _version(series), "protocol_id": induction, "day": days},
+        schedule,
+    )
+    assert booked.status_code == 302, re.findall(r'class="[^"]*error[^"]*">([^<]+)', booked.text)
+    assert CANARY_LAST in staff.get("/scheduling/day", query_string={"date": days[0]}).text
+    admin = Recorder(app.test_client(), urls)
+    login(admin.client, world.admin)
+    settings = admin.post("/scheduling/settings/calendar", {}, "/scheduling/settings").text
+    feed_path = re.search(r'class="secret">http://[^/]+(/calendar/[^<]+\.ics)<', settings).group(1)
+    feed = Recorder(app.test_client(), urls).get(feed_path).get_data(as_text=True)
+    assert "BEGIN:VEVENT" in feed
+    for canary in CANARIES:
+        assert canary not in feed
 
     doc = Recorder(app.test_client(), urls)
     login(doc.client, world.clinician)
@@ -136,6 +180,13 @@ def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs):
             session_path,
         )
         assert response.status_code == 302
+    session_id = db.session.scalar(select(TreatmentSession.id).order_by(TreatmentSession.id))
+    session_page = f"/treatment/sessions/{session_id}"
+    signed = doc.post(
+        f"{session_page}/sign", {"version": _version(doc.get(session_page).text)}, session_page
+    )
+    assert signed.status_code == 302
+    assert "The session is signed" in doc.get(signed.location).text
     response = doc.post(
         f"/treatment/referrals/{referral.id}/complete",
         {"version": _version(doc.get(path).text)},
