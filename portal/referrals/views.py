@@ -16,10 +16,9 @@ from portal.referrals.dashboard import (
     dashboard_rows,
     state_counts,
 )
-from portal.referrals.forms import CancelForm, SearchForm
+from portal.referrals.forms import AnswerForm, CancelForm, SearchForm
 from portal.referrals.presenters import referral_page_context
 from portal.referrals.states import State
-from portal.triage.forms import DecisionForm
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
@@ -90,7 +89,7 @@ def answer(referral_id: int):
     return _move(
         referral_id,
         State.IN_REVIEW,
-        DecisionForm(),
+        AnswerForm(),
         "Your answer was sent; the clinic is reviewing referral {number} again.",
     )
 
