@@ -29,10 +29,12 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    # Each attachment may be up to MAX_ATTACHMENT_BYTES; a request carrying several files (or
-    # one too large) is still read, so the refusal can keep everything else that was typed.
+    # Each attachment may be up to MAX_ATTACHMENT_BYTES, and one form may carry up to
+    # MAX_ATTACHMENT_FILES of them. The request cap (Flask's MAX_CONTENT_LENGTH) is worked out
+    # from these two (portal/attachments/limits.py), so a file too large is still read and its
+    # refusal keeps everything else that was typed.
     MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_MB", "20")) * 1024 * 1024
-    MAX_CONTENT_LENGTH = 100 * 1024 * 1024
+    MAX_ATTACHMENT_FILES = 10
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
     # Attachments live outside static/, under random names.
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", str(INSTANCE_DIR / "attachments"))

@@ -46,6 +46,7 @@ CSP = (
 def init_app(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
+    from portal.attachments.limits import PortalRequest
     from portal.attachments.views import bp as attachments_bp
     from portal.auth.account_views import bp as account_bp
     from portal.auth.mfa_views import bp as mfa_bp
@@ -69,6 +70,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (*features, verify_bp, letterhead_bp):
         app.register_blueprint(blueprint)
     register_filters(app)
+    app.request_class = PortalRequest  # the request cap follows the attachment limit
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -128,7 +130,16 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
-        return page(413, "That upload is too large.")
+        mb, files = (
+            app.config["MAX_ATTACHMENT_BYTES"] // 1_048_576,
+            app.config["MAX_ATTACHMENT_FILES"],
+        )
+        return page(
+            413,
+            f"That upload is too large: each file may be up to {mb} MB, and at most "
+            f"{files} files can be sent at once. Go back, choose fewer or smaller files, and "
+            "try again.",
+        )
 
     @app.errorhandler(429)
     def too_many(error):

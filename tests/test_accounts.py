@@ -122,6 +122,29 @@ def test_invitation_creates_a_referrer_once(app, world):
     assert "not valid or has already been used" in again.get_data(as_text=True)
 
 
+def test_an_invitation_link_works_for_7_days_and_not_a_minute_more(app, world):
+    with time_machine.travel("2026-03-01 12:00 +0000", tick=False):
+        early = _invite(app, world.admin, "early@example.org")
+        late = _invite(app, world.admin, "late@example.org")
+    with time_machine.travel("2026-03-08 11:59 +0000", tick=False):  # 7 days less a minute
+        page = _client(app).get(f"/invite/{early}")
+        assert page.status_code == 200
+        assert 'name="password"' in page.get_data(as_text=True)
+        _, response = _accept(app, early)
+    assert response.status_code == 302
+    assert db.session.scalar(select(User).where(User.email == "early@example.org")) is not None
+    with time_machine.travel("2026-03-08 12:01 +0000", tick=False):  # 7 days and a minute
+        page = _client(app).get(f"/invite/{late}")
+        _, response = _accept(app, late)
+    for refused in (page, response):
+        assert refused.status_code == 404
+        assert "This invitation link has expired. Ask the clinic for a new one." in (
+            refused.get_data(as_text=True)
+        )
+        assert 'name="password"' not in refused.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "late@example.org")) is None
+
+
 def test_invitation_expires_after_7_days_and_can_be_revoked(app, world):
     with time_machine.travel("2026-03-01 12:00 +0000", tick=False):
         token = _invite(app, world.admin)

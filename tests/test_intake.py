@@ -66,6 +66,23 @@ def test_save_draft_keeps_everything_even_invalid_and_comes_back(referrer_client
     assert "Draft" in dashboard
 
 
+def test_the_save_before_the_idle_sign_out_saves_then_signs_out(referrer_client, world):
+    """What the session timer posts a few seconds before the idle deadline (the Save draft
+    button, marked after_save=sign_out): the draft is kept, then the session ends."""
+    from portal.auth.models import UserSession
+
+    response = _post(referrer_client, action="save", after_save="sign_out", first_name="Idle")
+    draft = db.session.scalar(select(Referral))
+    assert response.status_code == 302
+    assert response.location == f"/login?next=/referrals/{draft.id}/edit"
+    assert draft.state == "draft"
+    assert draft.form_data["first_name"] == ["Idle"]
+    assert db.session.scalar(select(UserSession.revoked_reason)) == "idle"
+    page = referrer_client.get(response.location).get_data(as_text=True)
+    assert "What you had typed was saved in the draft first." in page
+    assert referrer_client.get(f"/referrals/{draft.id}/edit").status_code == 302  # signed out
+
+
 def test_refused_submit_marks_each_field_and_loses_nothing(referrer_client):
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     response = _post(

@@ -15,13 +15,46 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
 SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG))
-ACTIVE_CONTENT = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|OpenAction|RichMedia)\b")
-# Keys and action types that make a PDF do something when opened or clicked; pypdf hands the
-# names back decoded (/Java#53cript reads as /JavaScript), wherever they sit in the file.
-ACTIVE_KEYS = frozenset(
-    {"/JS", "/JavaScript", "/AA", "/OpenAction", "/XFA", "/EmbeddedFile", "/EmbeddedFiles",
-     "/RichMedia"}
+# What a PDF may not carry, each with the sentence that says so. Byte names first (a last
+# net for objects the walk below does not reach), then the keys the walk looks for; pypdf
+# hands names back decoded (/Java#53cript reads as /JavaScript), wherever they sit.
+JAVASCRIPT, OPEN_ACTION, EMBEDDED, ACTION, TANGLED = (
+    "javascript", "open_action", "embedded", "action", "tangled"
 )  # fmt: skip
+REASONS = {
+    JAVASCRIPT: "The PDF contains JavaScript (a script that runs inside the document), which "
+    "the portal does not accept for safety. Print it to a new PDF and upload that.",
+    OPEN_ACTION: "The PDF starts an action by itself when it is opened (an automatic open "
+    "action), which the portal does not accept for safety. Print it to a new PDF and upload "
+    "that.",
+    EMBEDDED: "The PDF has other files embedded in it, which the portal does not accept for "
+    "safety. Attach each file on its own.",
+    ACTION: "The PDF has a link or button that launches a program or sends data, which the "
+    "portal does not accept for safety. Print it to a new PDF and upload that.",
+    TANGLED: "The PDF is too complex for the portal to check. Print it to a new PDF and "
+    "upload that.",
+}
+PRIORITY = (JAVASCRIPT, OPEN_ACTION, EMBEDDED, ACTION, TANGLED)  # the first found is told
+ACTIVE_CONTENT = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|OpenAction|RichMedia)\b")
+BYTE_KINDS = {
+    b"JavaScript": JAVASCRIPT,
+    b"JS": JAVASCRIPT,
+    b"Launch": ACTION,
+    b"EmbeddedFile": EMBEDDED,
+    b"EmbeddedFiles": EMBEDDED,
+    b"OpenAction": OPEN_ACTION,
+    b"RichMedia": EMBEDDED,
+}
+KEY_KINDS = {
+    "/JS": JAVASCRIPT,
+    "/JavaScript": JAVASCRIPT,
+    "/XFA": JAVASCRIPT,  # XML forms run their own scripts
+    "/OpenAction": OPEN_ACTION,
+    "/AA": OPEN_ACTION,  # actions run on opening a page or entering a field
+    "/EmbeddedFile": EMBEDDED,
+    "/EmbeddedFiles": EMBEDDED,
+    "/RichMedia": EMBEDDED,
+}
 SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named", "/Thread"})
 MAX_OBJECTS = 250_000
 
@@ -80,16 +113,16 @@ def _check_pdf(data: bytes) -> None:
         raise Refused("The PDF is damaged and cannot be read.") from error
     if not pages:
         raise Refused("The PDF has no pages.")
-    if _has_active_content(root, pages) or ACTIVE_CONTENT.search(data):
-        raise Refused(
-            "The PDF contains JavaScript, an automatic action or embedded files, which the "
-            "portal does not accept for safety. Print it to a new PDF and upload that."
-        )
+    found = _active_content(root, pages)
+    found.update(BYTE_KINDS[m.group(1)] for m in ACTIVE_CONTENT.finditer(data))
+    for kind in PRIORITY:
+        if kind in found:
+            raise Refused(REASONS[kind])
 
 
-def _unsafe_actions(item: DictionaryObject) -> bool:
-    """An action other than going to a page or opening a web link: in an /A or /Next entry,
-    or a dictionary that says it is an action."""
+def _unsafe_actions(item: DictionaryObject) -> set[str]:
+    """Actions other than going to a page or opening a web link: in an /A or /Next entry, or
+    a dictionary that says it is an action."""
     actions = [item] if item.get("/Type") == "/Action" else []
     for key in ("/A", "/Next"):
         value = item.get(key)
@@ -98,15 +131,18 @@ def _unsafe_actions(item: DictionaryObject) -> bool:
             actions.append(value)
         elif isinstance(value, ArrayObject):
             actions.extend(v.get_object() for v in value)
-    return any(
-        isinstance(action, DictionaryObject) and action.get("/S") not in SAFE_ACTIONS
+    return {
+        JAVASCRIPT if action.get("/S") == "/JavaScript" else ACTION
         for action in actions
-    )
+        if isinstance(action, DictionaryObject) and action.get("/S") not in SAFE_ACTIONS
+    }
 
 
-def _has_active_content(root: DictionaryObject, pages: list) -> bool:
+def _active_content(root: DictionaryObject, pages: list) -> set[str]:
     """Walk every object reachable from the document and its pages (streams' dictionaries
-    included, their data not decoded) looking for scripts, actions and embedded files."""
+    included, their data not decoded): the kinds of scripts, actions and embedded files
+    found."""
+    found: set[str] = set()
     seen: set[tuple[int, int]] = set()
     stack: list = [root, *pages]
     visited = 0
@@ -120,13 +156,14 @@ def _has_active_content(root: DictionaryObject, pages: list) -> bool:
             item = item.get_object()
         visited += 1
         if visited > MAX_OBJECTS:
-            return True  # too convoluted to vouch for
+            found.add(TANGLED)  # too convoluted to vouch for
+            return found
         if isinstance(item, DictionaryObject):
-            if ACTIVE_KEYS.intersection(item.keys()) or item.get("/Subtype") == "/FileAttachment":
-                return True
-            if _unsafe_actions(item):
-                return True
+            found.update(KEY_KINDS[k] for k in item if k in KEY_KINDS)
+            if item.get("/Subtype") == "/FileAttachment":
+                found.add(EMBEDDED)
+            found |= _unsafe_actions(item)
             stack.extend(item.values())
         elif isinstance(item, ArrayObject):
             stack.extend(item)
-    return False
+    return found

@@ -60,8 +60,13 @@ def add_uploads(
 ) -> tuple[list[Attachment], list[str]]:
     """Every non-empty upload: those accepted, and a refusal sentence for each other one."""
     added, refusals = [], []
-    for upload in uploads:
-        if not upload or not upload.filename:
+    most = current_app.config["MAX_ATTACHMENT_FILES"]
+    for upload in [u for u in uploads if u and u.filename]:
+        if len(added) + len(refusals) >= most:
+            refusals.append(
+                f"{secure_filename(upload.filename) or 'The file'}: At most {most} files can be "
+                "attached at once; attach this one again."
+            )
             continue
         try:
             added.append(add_upload(referral, upload, actor=actor))

@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, request, session
-from flask_login import login_user
+from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -124,6 +124,17 @@ def touch(row: UserSession) -> None:
 def revoke(row: UserSession, reason: str) -> None:
     row.revoked_at = utcnow()
     row.revoked_reason = reason
+
+
+def end_current(reason: str) -> None:
+    """Sign the user out now: the session row revoked (a copy of the cookie stops working
+    too) and committed, the cookie emptied."""
+    row = current()
+    if row is not None:
+        revoke(row, reason)
+    db.session.commit()
+    logout_user()
+    session.clear()
 
 
 def revoke_all(user: User, reason: str, *, keep: UserSession | None = None) -> int:

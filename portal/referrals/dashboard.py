@@ -62,8 +62,18 @@ def _listed(user: User):
     return visible_to_referrer(user).where(~discarded)
 
 
-def dashboard_rows(user: User, filter_key: str = "all", search: str = "") -> list[Row]:
+def chosen_state(value: str | None) -> State | None:
+    """The single state asked for (?state=scheduled), or None for an unknown or empty value."""
+    return State(value) if value in set(State) else None
+
+
+def dashboard_rows(
+    user: User, filter_key: str = "all", search: str = "", state: State | None = None
+) -> list[Row]:
+    """The referrals of a group (FILTERS), or of one state when `state` is given."""
     _, states = FILTERS.get(filter_key, FILTERS["all"])
+    if state is not None:
+        states = [state]
     stmt = (
         _listed(user)
         .outerjoin(Referral.patient)
@@ -88,7 +98,8 @@ def dashboard_rows(user: User, filter_key: str = "all", search: str = "") -> lis
         "referral",
         None,
         actor=user,
-        detail=f"{len(referrals)} shown, filter {filter_key}{', searched' if term else ''}",
+        detail=f"{len(referrals)} shown, filter {state or filter_key}"
+        + (", searched" if term else ""),
     )
     news = news_for(user, referrals)
     upcoming = next_appointments([r.id for r in referrals])
@@ -144,14 +155,20 @@ def _event_words(event: ReferralEvent) -> str:
     return EVENT_WORDS.get(event.kind, event.kind.replace("_", " ").capitalize())
 
 
-def counts(user: User) -> dict[str, int]:
-    """How many referrals each filter holds, in one query."""
+def state_counts(user: User) -> dict[State, int]:
+    """How many referrals are in each state the user's referrals are in, in the state
+    machine's order, in one query."""
     result = db.session.execute(
         _listed(user)
         .with_only_columns(Referral.state, func.count(Referral.id))
         .group_by(Referral.state)
     )
-    per_state: dict[str, int] = dict(result.all())
+    per_state = {State(state): n for state, n in result.all()}
+    return {state: per_state[state] for state in State if state in per_state}
+
+
+def counts(per_state: dict[State, int]) -> dict[str, int]:
+    """How many referrals each group of FILTERS holds."""
     return {
         key: sum(per_state.get(s, 0) for s in (states or per_state.keys()))
         for key, (_, states) in FILTERS.items()

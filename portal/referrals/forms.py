@@ -14,6 +14,18 @@ class CancelForm(VersionedForm):
     )
 
 
+class AnswerForm(VersionedForm):
+    """The referrer's answer to the clinic's question; it becomes the event's reason."""
+
+    reason = TextAreaField(
+        "Your answer",
+        validators=[
+            DataRequired(message="Write your answer; the clinic will read it."),
+            Length(max=2000),
+        ],
+    )
+
+
 class SearchForm(FlaskForm):
     """Search by patient name: sent by POST so the name never appears in a URL or a log."""
 

@@ -13,6 +13,8 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from portal.attachments.service import add_uploads, attachments_of
+from portal.audit.service import record
+from portal.auth import sessions
 from portal.extensions import db
 from portal.letters.service import acknowledge_referral
 from portal.referrals import queries
@@ -102,9 +104,24 @@ def _post(referral):
         return _render(form, referral, refusals, status=422)
     db.session.commit()
     form.version.data = str(referral.version)
+    if action == "save" and request.form.get("after_save") == "sign_out" and not refusals:
+        return _saved_then_signed_out(referral)
     if action == "save":
         flash("Draft saved. You can come back to it from your dashboard.", "success")
     return _render(form, referral, refusals, status=422 if refusals else 200)
+
+
+def _saved_then_signed_out(referral):
+    """The session timer saved what was typed just before the idle sign-out: sign out now,
+    and come back to the draft after signing in again."""
+    record("auth.logout", "user", current_user.id, detail="idle, draft saved first")
+    sessions.end_current("idle")
+    flash(
+        "You were signed out after a period without activity. What you had typed was saved "
+        "in the draft first.",
+        "info",
+    )
+    return redirect(url_for("auth.login", next=url_for("referrals.edit", referral_id=referral.id)))
 
 
 def _row_indexes(formdata: MultiDict, rows: str) -> list[int]:

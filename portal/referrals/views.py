@@ -9,11 +9,16 @@ from portal.extensions import db
 from portal.messages.service import mark_seen
 from portal.referrals import queries
 from portal.referrals.actions import apply_state_form
-from portal.referrals.dashboard import FILTERS, counts, dashboard_rows
-from portal.referrals.forms import CancelForm, SearchForm
+from portal.referrals.dashboard import (
+    FILTERS,
+    chosen_state,
+    counts,
+    dashboard_rows,
+    state_counts,
+)
+from portal.referrals.forms import AnswerForm, CancelForm, SearchForm
 from portal.referrals.presenters import referral_page_context
 from portal.referrals.states import State
-from portal.triage.forms import DecisionForm
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
@@ -31,14 +36,18 @@ def dashboard():
     search = form.q.data if form.validate_on_submit() else ""
     show = request.values.get("show", "all")
     show = show if show in FILTERS else "all"
-    rows = dashboard_rows(current_user, show, search or "")
+    state = chosen_state(request.values.get("state"))
+    rows = dashboard_rows(current_user, show, search or "", state)
+    per_state = state_counts(current_user)
     db.session.commit()
     return render_template(
         "referrals/dashboard.html",
         rows=rows,
-        show=show,
+        show="" if state else show,  # a single state is not one of the groups
+        state=state,
         filters=FILTERS,
-        counts=counts(current_user),
+        counts=counts(per_state),
+        state_counts=per_state,
         form=form,
         search=search,
     )
@@ -80,7 +89,7 @@ def answer(referral_id: int):
     return _move(
         referral_id,
         State.IN_REVIEW,
-        DecisionForm(),
+        AnswerForm(),
         "Your answer was sent; the clinic is reviewing referral {number} again.",
     )
 

@@ -76,9 +76,14 @@
   if (input) {
     input.addEventListener("change", function () {
       var max = parseInt(input.dataset.maxBytes, 10);
+      var most = parseInt(input.dataset.maxFiles, 10);
       var error = document.getElementById("attachments-size-error");
       var tooBig = Array.prototype.filter.call(input.files, function (f) { return f.size > max; });
-      if (tooBig.length) {
+      if (input.files.length > most) {
+        error.textContent = "At most " + most + " files at a time: choose fewer, and add the rest after saving.";
+        error.hidden = false;
+        input.value = "";
+      } else if (tooBig.length) {
         error.textContent = tooBig.map(function (f) { return f.name; }).join(", ") +
           ": larger than " + Math.round(max / 1048576) + " MB. Choose a smaller file; nothing else was lost.";
         error.hidden = false;

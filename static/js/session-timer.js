@@ -1,6 +1,9 @@
 // Automatic sign-out warning. The server signs an idle session out by itself; this script
-// only tells the user a minute before and offers to stay signed in. Loaded with <script src>
-// because the Content-Security-Policy forbids inline script.
+// only tells the user a minute before and offers to stay signed in. On a page whose form is
+// marked data-save-before-signout (the intake), anything changed since the page loaded is
+// saved through the form's Save draft button (data-save-draft) a few seconds before the
+// deadline, while the session is still good; the server then signs out. Loaded with
+// <script src> because the Content-Security-Policy forbids inline script.
 (function () {
   "use strict";
   var body = document.body;
@@ -13,18 +16,54 @@
   var stay = banner.querySelector("button");
   var csrf = document.querySelector('meta[name="csrf-token"]');
   var deadline, warnTimer, endTimer, tick;
+  var SAVE_AT = 5; // seconds before the deadline
+  var saveForm = document.querySelector("form[data-save-before-signout]");
+  var loaded = saveForm ? snapshot(saveForm) : null;
+  var saving = false;
+
+  // What the form would send: every named field's value, which boxes are ticked, which
+  // files are chosen. Rows added or removed in place change it too.
+  function snapshot(form) {
+    return Array.prototype.map.call(form.elements, function (el) {
+      if (!el.name || el.type === "submit" || el.type === "button") { return ""; }
+      if (el.type === "checkbox" || el.type === "radio") { return el.name + "=" + el.checked; }
+      if (el.type === "file") {
+        return el.name + "=" + Array.prototype.map.call(el.files, function (f) { return f.name; });
+      }
+      return el.name + "=" + el.value;
+    }).join("\n");
+  }
+
+  function saveBeforeSignOut() {
+    if (saving || !saveForm || saveForm.getAttribute("data-busy") === "sending") { return false; }
+    var button = saveForm.querySelector("[data-save-draft]");
+    if (!button || snapshot(saveForm) === loaded) { return false; }
+    saving = true;
+    clearTimeout(endTimer);
+    var flag = document.createElement("input");
+    flag.type = "hidden";
+    flag.name = "after_save";
+    flag.value = "sign_out"; // the server signs out once the draft is saved
+    saveForm.appendChild(flag);
+    if (saveForm.requestSubmit) { saveForm.requestSubmit(button); } else { button.click(); }
+    return true;
+  }
 
   function schedule(seconds) {
     clearTimeout(warnTimer); clearTimeout(endTimer); clearInterval(tick);
     deadline = Date.now() + seconds * 1000;
     warnTimer = setTimeout(check, Math.max(seconds - warnBefore, 0) * 1000);
-    // A few seconds after the deadline, reload: the server shows the sign-in page.
-    endTimer = setTimeout(function () { window.location.reload(); }, (seconds + 3) * 1000);
+    // A few seconds after the deadline, load the page again (a GET, never a re-sent form):
+    // the server shows the sign-in page.
+    endTimer = setTimeout(function () {
+      window.location.replace(window.location.href.split("#")[0]);
+    }, (seconds + 3) * 1000);
   }
 
   function update() {
     var s = Math.max(Math.round((deadline - Date.now()) / 1000), 0);
     countdown.textContent = s + (s === 1 ? " second" : " seconds");
+    if (s <= SAVE_AT && Date.now() < deadline && saveBeforeSignOut()) { clearInterval(tick); }
   }
 
   function show() {
