@@ -137,6 +137,7 @@ def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs):
     # The series booked from a protocol, the day view, and the calendar feed.
     schedule = f"/scheduling/referrals/{referral.id}"
     induction = str(protocol("iv_induction").id)
+    db.session.commit()  # the protocols are seeded on first use: let the app see them
     start = (clinic_today() + timedelta(days=7)).isoformat()
     proposal = staff.get(schedule, query_string={"protocol_id": induction, "start": start}).text
     days = re.findall(r'name="day" value="(\d{4}-\d\d-\d\d)"', proposal)
