@@ -123,6 +123,22 @@ def create_referral(referrer: User, **overrides) -> Referral:
     return referral
 
 
+def questioned_referral(referrer: User, coordinator: User, question: str, **overrides):
+    """A sent referral the coordinator reviewed and asked the referrer about (needs_info)."""
+    from portal.referrals.service import change_state
+
+    referral = create_referral(referrer, **overrides)
+    change_state(referral, "in_review", actor=coordinator, expected_version=referral.version)
+    change_state(
+        referral,
+        "needs_info",
+        actor=coordinator,
+        expected_version=referral.version,
+        reason=question,
+    )
+    return referral
+
+
 def accepted_referral(referrer: User, coordinator: User, clinician: User, **overrides):
     referral = create_referral(referrer, **overrides)
     open_for_review(referral, actor=coordinator, expected_version=referral.version)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from portal.extensions import db
-from portal.referrals.service import change_state
 from tests.conftest import force_login
 from tests.factories import (
     accepted_referral,
@@ -14,6 +13,7 @@ from tests.factories import (
     create_referral,
     document_sessions,
     next_weekday,
+    questioned_referral,
 )
 
 COLUMNS = ("referral", "patient", "status", "last event", "next", "sessions", "phq9")
@@ -83,16 +83,8 @@ def test_a_score_that_rose_shows_a_plus_sign(app, world):
 
 def _referrals_in_several_states(world):
     submitted = [create_referral(world.referrer, first_name=n) for n in ("Sam", "Sue")]
-    questioned = create_referral(world.referrer, first_name="Quinn")
-    change_state(
-        questioned, "in_review", actor=world.coordinator, expected_version=questioned.version
-    )
-    change_state(
-        questioned,
-        "needs_info",
-        actor=world.coordinator,
-        expected_version=questioned.version,
-        reason="Which dose?",
+    questioned = questioned_referral(
+        world.referrer, world.coordinator, "Which dose?", first_name="Quinn"
     )
     scheduled = accepted_referral(
         world.referrer, world.coordinator, world.clinician, first_name="Skye"

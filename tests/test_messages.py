@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from portal.extensions import db
-from portal.referrals.service import change_state
 from tests.conftest import csrf_token, force_login
-from tests.factories import accepted_referral, create_referral, document_sessions, stored_letter
+from tests.factories import (
+    accepted_referral,
+    create_referral,
+    document_sessions,
+    questioned_referral,
+    stored_letter,
+)
 
 
 def _client(app, user):
@@ -58,16 +63,8 @@ def test_others_get_404_for_the_thread(app, world):
 def test_dashboard_marks_new_question_message_and_letter_until_seen(app, world):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     document_sessions(referral, world.clinician, 1)
-    questioned = create_referral(world.referrer, first_name="Quinn")
-    change_state(
-        questioned, "in_review", actor=world.coordinator, expected_version=questioned.version
-    )
-    change_state(
-        questioned,
-        "needs_info",
-        actor=world.coordinator,
-        expected_version=questioned.version,
-        reason="Which dose of sertraline?",
+    questioned_referral(
+        world.referrer, world.coordinator, "Which dose of sertraline?", first_name="Quinn"
     )
     stored_letter(referral, world.clinician)
     db.session.commit()

@@ -9,9 +9,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.referrals.models import Referral, ReferralEvent
-from portal.referrals.service import change_state
 from tests.conftest import csrf_token, force_login
-from tests.factories import create_referral
+from tests.factories import create_referral, questioned_referral
 
 QUESTION = "Which dose of sertraline, and for how long?"
 ANSWER = "150 mg daily from March to August, no response."
@@ -29,15 +28,7 @@ def _text(html: str) -> str:
 
 
 def _questioned(world) -> Referral:
-    referral = create_referral(world.referrer)
-    change_state(referral, "in_review", actor=world.coordinator, expected_version=referral.version)
-    change_state(
-        referral,
-        "needs_info",
-        actor=world.coordinator,
-        expected_version=referral.version,
-        reason=QUESTION,
-    )
+    referral = questioned_referral(world.referrer, world.coordinator, QUESTION)
     db.session.commit()
     return referral
 

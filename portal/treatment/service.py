@@ -122,24 +122,8 @@ def record_session(
             actor=actor,
             detail="dose outside 0.1-0.75 mg/kg confirmed",
         )
-    if data.cadss6_answers is not None:
-        add_assessment(
-            referral,
-            CADSS6.code,
-            data.cadss6_answers,
-            taken_on=data.session_date,
-            actor=actor,
-            session=session,
-        )
-    if data.phq9_answers is not None:
-        add_assessment(
-            referral,
-            PHQ9.code,
-            data.phq9_answers,
-            taken_on=data.session_date,
-            actor=actor,
-            session=session,
-        )
+    _scales_with(session, CADSS6.code, data.cadss6_answers, actor=actor)
+    _scales_with(session, PHQ9.code, data.phq9_answers, actor=actor)
     number = len(course.sessions)
     add_event(
         referral,
@@ -254,12 +238,19 @@ def update_session(
         assessment.taken_on = data.session_date
     db.session.flush()
     record("session.edit", "treatment_session", session.id, actor=actor)
-    if data.cadss6_answers is not None:
+    _scales_with(session, CADSS6.code, data.cadss6_answers, actor=actor)
+
+
+def _scales_with(
+    session: TreatmentSession, scale: str, answers: list[int] | None, *, actor: User
+) -> None:
+    """A scale taken with the session, dated like it (nothing when it was not taken)."""
+    if answers is not None:
         add_assessment(
-            referral,
-            CADSS6.code,
-            data.cadss6_answers,
-            taken_on=data.session_date,
+            session.course.referral,
+            scale,
+            answers,
+            taken_on=session.session_date,
             actor=actor,
             session=session,
         )
