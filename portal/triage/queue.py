@@ -20,8 +20,16 @@ from sqlalchemy.orm import aliased
 from portal.audit.service import record
 from portal.auth.models import User
 from portal.extensions import db
-from portal.referrals.models import Patient, Referral, referral_number
-from portal.referrals.queries import OPEN_STATES, QUEUE_STATES, URGENCY_ORDER
+from portal.referrals.models import (
+    OPEN_STATE_CONDITION,
+    OPEN_STATES,
+    URGENCY_ORDER,
+    URGENT_FIRST,
+    Patient,
+    Referral,
+    referral_number,
+)
+from portal.referrals.queries import QUEUE_STATES
 from portal.referrals.states import State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
 from portal.scheduling.models import ClinicSchedule
@@ -261,7 +269,7 @@ def _overdue(settings: ClinicSchedule, today: date, tz: ZoneInfo) -> ColumnEleme
 
 def _order(filters: QueueFilters) -> list:
     if filters.sort == DEFAULT_SORT:
-        return [URGENCY_ORDER, Referral.submitted_at, Referral.id]
+        return [URGENT_FIRST, Referral.submitted_at, Referral.id]
     column = SORTS[filters.sort]
     return [column.desc() if filters.desc else column.asc(), Referral.id]
 
@@ -294,9 +302,13 @@ def queue_page(
 
     # The page's ids come from the referral table alone (sorted, limited); only those 25 or so
     # rows are then joined to their patient, referrer and coordinator: one statement.
+    # The open states as written in the partial index (ix_referral_open_queue) that serves it.
+    in_states = (
+        OPEN_STATE_CONDITION if filters.state == "open" else Referral.state.in_(filters.states())
+    )
     page_ids = (
         select(Referral.id)
-        .where(*conditions, Referral.state.in_(filters.states()))
+        .where(*conditions, in_states)
         .order_by(*_order(filters))
         .limit(filters.per_page)
         .offset((filters.page - 1) * filters.per_page)
