@@ -274,6 +274,35 @@ def _order(filters: QueueFilters) -> list:
     return [column.desc() if filters.desc else column.asc(), Referral.id]
 
 
+# What a queue row shows, joined once at import (a request only adds its page of ids and the
+# order): the referral with its patient, referrer, coordinator and any unreviewed safety alert.
+_COORDINATOR = aliased(User, name="coordinator")
+_OPEN_ALERT = (
+    select(SafetyAlert.id)
+    .where(SafetyAlert.referral_id == Referral.id, SafetyAlert.reviewed_at.is_(None))
+    .exists()
+)
+ROWS = (
+    select(
+        Referral.id,
+        Referral.state,
+        Referral.urgency,
+        Referral.requested_modality,
+        Referral.submitted_at,
+        Referral.first_decided_at,
+        Patient.first_name,
+        Patient.last_name,
+        Patient.date_of_birth,
+        User.full_name,
+        _COORDINATOR.full_name,
+        _OPEN_ALERT,
+    )
+    .join(Patient, Patient.id == Referral.patient_id)
+    .join(User, User.id == Referral.referrer_id)
+    .outerjoin(_COORDINATOR, _COORDINATOR.id == Referral.assigned_coordinator_id)
+)
+
+
 def queue_page(
     user: User, filters: QueueFilters, settings: ClinicSchedule, tz: ZoneInfo
 ) -> QueuePage:
@@ -316,28 +345,7 @@ def queue_page(
     if search is not None or filters.sort in PATIENT_SORTS:
         page_ids = page_ids.join(Referral.patient)
     page_ids = page_ids.subquery()
-    coordinator = aliased(User)
-    rows_stmt = (
-        select(
-            Referral.id,
-            Referral.state,
-            Referral.urgency,
-            Referral.requested_modality,
-            Referral.submitted_at,
-            Referral.first_decided_at,
-            Patient.first_name,
-            Patient.last_name,
-            Patient.date_of_birth,
-            User.full_name,
-            coordinator.full_name,
-            _open_alert(),
-        )
-        .join(page_ids, Referral.id == page_ids.c.id)
-        .join(Patient, Patient.id == Referral.patient_id)
-        .join(User, User.id == Referral.referrer_id)
-        .outerjoin(coordinator, coordinator.id == Referral.assigned_coordinator_id)
-        .order_by(*_order(filters))
-    )
+    rows_stmt = ROWS.join(page_ids, Referral.id == page_ids.c.id).order_by(*_order(filters))
     referrals = [_referral(row) for row in db.session.execute(rows_stmt)] if total else []
     rows = [_row(r, settings, today, tz) for r in referrals]
 
@@ -349,15 +357,6 @@ def queue_page(
         counts,
         filters,
         (settings.sla_urgent_days, settings.sla_routine_days),
-    )
-
-
-def _open_alert() -> ColumnElement[bool]:
-    """Whether the referral has a safety alert awaiting a clinician's review (same statement)."""
-    return (
-        select(SafetyAlert.id)
-        .where(SafetyAlert.referral_id == Referral.id, SafetyAlert.reviewed_at.is_(None))
-        .exists()
     )
 
 
