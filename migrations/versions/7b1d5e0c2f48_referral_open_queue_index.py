@@ -1,4 +1,5 @@
-"""referral: partial index for the open queue in its default order (urgent first, oldest first)
+"""referral: partial index for the open queue in its default order (urgent first, oldest
+first); (clinic_id, state) for the queue's counts per state
 
 Revision ID: 7b1d5e0c2f48
 Revises: 3c7e2a91d4b5
@@ -30,7 +31,9 @@ def upgrade():
         postgresql_where=sa.text(OPEN_STATES),
         sqlite_where=sa.text(OPEN_STATES),
     )
+    op.create_index('ix_referral_clinic_state', 'referral', ['clinic_id', 'state'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_referral_clinic_state', table_name='referral')
     op.drop_index('ix_referral_open_queue', table_name='referral')
