@@ -189,6 +189,7 @@ class QueueRow:
     referral: QueueReferral
     due: date | None
     overdue: bool
+    submitted_on: date | None = None  # on the clinic's clock, as local_time would show it
 
 
 @dataclass
@@ -393,6 +394,7 @@ def _row(referral: QueueReferral, settings: ClinicSchedule, today: date, tz: Zon
     if referral.submitted_at is None:
         return QueueRow(referral, None, False)
     days = settings.sla_urgent_days if referral.urgency == "urgent" else settings.sla_routine_days
-    due = due_on(referral.submitted_at.astimezone(tz).date(), days)
+    submitted_on = referral.submitted_at.astimezone(tz).date()
+    due = due_on(submitted_on, days)
     awaiting = referral.first_decided_at is None and referral.state in AWAITING
-    return QueueRow(referral, due if awaiting else None, awaiting and today > due)
+    return QueueRow(referral, due if awaiting else None, awaiting and today > due, submitted_on)
