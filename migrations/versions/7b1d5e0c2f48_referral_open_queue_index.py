@@ -1,5 +1,8 @@
-"""referral: partial index for the open queue in its default order (urgent first, oldest
-first); (clinic_id, state) for the queue's counts per state
+"""referral: queue indexes (the open queue in its default order; counts per state)
+
+ix_referral_open_queue: the open states only, urgent first then oldest first, so a page of
+the default queue is read in order instead of sorting every open referral of the clinic.
+ix_referral_clinic_state: a narrow index for the counts per state.
 
 Revision ID: 7b1d5e0c2f48
 Revises: 3c7e2a91d4b5
