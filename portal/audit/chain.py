@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import event, inspect, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -46,7 +46,12 @@ _BUMP = (
     .where(AuditChainHead.id == HEAD_ID)
     .values(appended=AuditChainHead.appended + 1)
 )
-_LAST_HASH = select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
+# LIMIT 1 written into the SQL: as a parameter, PostgreSQL plans the statement on every run.
+_LAST_HASH = (
+    select(AuditEvent.row_hash)
+    .order_by(AuditEvent.id.desc())
+    .limit(literal(1, literal_execute=True))
+)
 
 
 def _take_chain_lock(session: Session) -> None:
