@@ -15,10 +15,19 @@ from portal.referrals.vocab import (
     URGENCY_LABELS,
 )
 
+_STATE_LABELS = {state.value: label for state, label in LABELS.items()}
+
+
+def _state_label(s) -> str:
+    """A state's label: the plain values looked up directly (the queue shows one a row)."""
+    if s in _STATE_LABELS:
+        return _STATE_LABELS[s]
+    return LABELS.get(State(s), s) if s else ""
+
 
 def register_filters(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
-    app.add_template_filter(lambda s: LABELS.get(State(s), s) if s else "", "state_label")
+    app.add_template_filter(_state_label, "state_label")
     app.add_template_filter(lambda c: DIAGNOSIS_LABELS.get(c, c), "diagnosis_label")
     app.add_template_filter(lambda m: MODALITY_LABELS.get(m, m), "modality_label")
     app.add_template_filter(lambda m: MODALITY_SHORT.get(m, m), "modality_short")

@@ -12,6 +12,7 @@ from sqlalchemy import event, func, select
 from portal.db import utcnow
 from portal.extensions import db
 from portal.referrals.models import Referral
+from portal.referrals.vocab import URGENCIES
 from tests.conftest import csrf_token, force_login
 from tests.factories import create_referral, create_user
 
@@ -239,3 +240,9 @@ def test_an_unreviewed_item_9_alert_stands_out_in_the_queue_until_reviewed(app, 
     db.session.commit()
     page = client.get("/triage/").get_data(as_text=True)
     assert 'class="safety-alert"' not in page
+
+
+def test_urgent_sorts_after_every_other_urgency():
+    """The default order reads urgency descending (ix_referral_open_queue): that puts urgent
+    first only while "urgent" is the greatest urgency value."""
+    assert max(value for value, _label in URGENCIES) == "urgent"

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import event, inspect, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,14 +40,23 @@ def compute_hash(e: AuditEvent, prev_hash: str) -> str:
     return hashlib.sha256(canonical(e, prev_hash)).hexdigest()
 
 
+# Built once (statements are immutable): every request that reads PHI runs both.
+_BUMP = (
+    update(AuditChainHead)
+    .where(AuditChainHead.id == HEAD_ID)
+    .values(appended=AuditChainHead.appended + 1)
+)
+# LIMIT 1 written into the SQL: as a parameter, PostgreSQL plans the statement on every run.
+_LAST_HASH = (
+    select(AuditEvent.row_hash)
+    .order_by(AuditEvent.id.desc())
+    .limit(literal(1, literal_execute=True))
+)
+
+
 def _take_chain_lock(session: Session) -> None:
     """Held until commit or rollback: a second writer waits here, before reading the tail."""
-    bump = (
-        update(AuditChainHead)
-        .where(AuditChainHead.id == HEAD_ID)
-        .values(appended=AuditChainHead.appended + 1)
-    )
-    if session.execute(bump).rowcount == 0:
+    if session.execute(_BUMP).rowcount == 0:
         # The migration creates the row; an emptied table (tests) gets it back here, once
         # even when writers race (the loser waits for the winner, then does nothing).
         dialect = session.get_bind().dialect.name
@@ -55,7 +64,7 @@ def _take_chain_lock(session: Session) -> None:
         session.execute(
             insert_(AuditChainHead).values(id=HEAD_ID, appended=0).on_conflict_do_nothing()
         )
-        session.execute(bump)
+        session.execute(_BUMP)
 
 
 @event.listens_for(Session, "before_flush")
@@ -65,7 +74,7 @@ def chain_new_events(session: Session, flush_context, instances) -> None:
         return
     new.sort(key=lambda obj: inspect(obj).insert_order)  # the order they will be inserted
     _take_chain_lock(session)
-    prev = session.scalar(select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1))
+    prev = session.scalar(_LAST_HASH)
     prev = prev or ""
     for obj in new:
         if obj.at is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
@@ -11,7 +11,13 @@ from portal.auth.models import User
 from portal.clinics.models import Practice
 from portal.extensions import db
 from portal.letters.models import Letter
-from portal.referrals.models import Patient, Referral, ReferralEvent
+from portal.referrals.models import (  # noqa: F401 - OPEN_STATES, URGENCY_ORDER: re-exported
+    OPEN_STATES,
+    URGENCY_ORDER,
+    Patient,
+    Referral,
+    ReferralEvent,
+)
 from portal.referrals.permissions import can_act, can_document, can_view_referral
 from portal.referrals.states import State
 from portal.treatment.models import TreatmentCourse
@@ -56,11 +62,7 @@ def visible_to_referrer(user: User) -> Select:
     )
 
 
-URGENCY_ORDER = case((Referral.urgency == "urgent", 0), else_=1)
 QUEUE_STATES = [s for s in State if s != State.DRAFT]
-OPEN_STATES = [
-    s for s in QUEUE_STATES if s not in (State.COMPLETED, State.DECLINED, State.CANCELLED)
-]
 
 
 def get_patient_or_404(patient_id: int, user: User) -> tuple[Patient, list[Referral]]:

@@ -20,8 +20,16 @@ from sqlalchemy.orm import aliased
 from portal.audit.service import record
 from portal.auth.models import User
 from portal.extensions import db
-from portal.referrals.models import Patient, Referral, referral_number
-from portal.referrals.queries import OPEN_STATES, QUEUE_STATES, URGENCY_ORDER
+from portal.referrals.models import (
+    OPEN_STATE_CONDITION,
+    OPEN_STATES,
+    URGENCY_ORDER,
+    URGENT_FIRST,
+    Patient,
+    Referral,
+    referral_number,
+)
+from portal.referrals.queries import QUEUE_STATES
 from portal.referrals.states import State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
 from portal.scheduling.models import ClinicSchedule
@@ -181,6 +189,7 @@ class QueueRow:
     referral: QueueReferral
     due: date | None
     overdue: bool
+    submitted_on: date | None = None  # on the clinic's clock, as local_time would show it
 
 
 @dataclass
@@ -261,9 +270,38 @@ def _overdue(settings: ClinicSchedule, today: date, tz: ZoneInfo) -> ColumnEleme
 
 def _order(filters: QueueFilters) -> list:
     if filters.sort == DEFAULT_SORT:
-        return [URGENCY_ORDER, Referral.submitted_at, Referral.id]
+        return [URGENT_FIRST, Referral.submitted_at, Referral.id]
     column = SORTS[filters.sort]
     return [column.desc() if filters.desc else column.asc(), Referral.id]
+
+
+# What a queue row shows, joined once at import (a request only adds its page of ids and the
+# order): the referral with its patient, referrer, coordinator and any unreviewed safety alert.
+_COORDINATOR = aliased(User, name="coordinator")
+_OPEN_ALERT = (
+    select(SafetyAlert.id)
+    .where(SafetyAlert.referral_id == Referral.id, SafetyAlert.reviewed_at.is_(None))
+    .exists()
+)
+ROWS = (
+    select(
+        Referral.id,
+        Referral.state,
+        Referral.urgency,
+        Referral.requested_modality,
+        Referral.submitted_at,
+        Referral.first_decided_at,
+        Patient.first_name,
+        Patient.last_name,
+        Patient.date_of_birth,
+        User.full_name,
+        _COORDINATOR.full_name,
+        _OPEN_ALERT,
+    )
+    .join(Patient, Patient.id == Referral.patient_id)
+    .join(User, User.id == Referral.referrer_id)
+    .outerjoin(_COORDINATOR, _COORDINATOR.id == Referral.assigned_coordinator_id)
+)
 
 
 def queue_page(
@@ -294,9 +332,13 @@ def queue_page(
 
     # The page's ids come from the referral table alone (sorted, limited); only those 25 or so
     # rows are then joined to their patient, referrer and coordinator: one statement.
+    # The open states as written in the partial index (ix_referral_open_queue) that serves it.
+    in_states = (
+        OPEN_STATE_CONDITION if filters.state == "open" else Referral.state.in_(filters.states())
+    )
     page_ids = (
         select(Referral.id)
-        .where(*conditions, Referral.state.in_(filters.states()))
+        .where(*conditions, in_states)
         .order_by(*_order(filters))
         .limit(filters.per_page)
         .offset((filters.page - 1) * filters.per_page)
@@ -304,28 +346,7 @@ def queue_page(
     if search is not None or filters.sort in PATIENT_SORTS:
         page_ids = page_ids.join(Referral.patient)
     page_ids = page_ids.subquery()
-    coordinator = aliased(User)
-    rows_stmt = (
-        select(
-            Referral.id,
-            Referral.state,
-            Referral.urgency,
-            Referral.requested_modality,
-            Referral.submitted_at,
-            Referral.first_decided_at,
-            Patient.first_name,
-            Patient.last_name,
-            Patient.date_of_birth,
-            User.full_name,
-            coordinator.full_name,
-            _open_alert(),
-        )
-        .join(page_ids, Referral.id == page_ids.c.id)
-        .join(Patient, Patient.id == Referral.patient_id)
-        .join(User, User.id == Referral.referrer_id)
-        .outerjoin(coordinator, coordinator.id == Referral.assigned_coordinator_id)
-        .order_by(*_order(filters))
-    )
+    rows_stmt = ROWS.join(page_ids, Referral.id == page_ids.c.id).order_by(*_order(filters))
     referrals = [_referral(row) for row in db.session.execute(rows_stmt)] if total else []
     rows = [_row(r, settings, today, tz) for r in referrals]
 
@@ -337,15 +358,6 @@ def queue_page(
         counts,
         filters,
         (settings.sla_urgent_days, settings.sla_routine_days),
-    )
-
-
-def _open_alert() -> ColumnElement[bool]:
-    """Whether the referral has a safety alert awaiting a clinician's review (same statement)."""
-    return (
-        select(SafetyAlert.id)
-        .where(SafetyAlert.referral_id == Referral.id, SafetyAlert.reviewed_at.is_(None))
-        .exists()
     )
 
 
@@ -382,6 +394,7 @@ def _row(referral: QueueReferral, settings: ClinicSchedule, today: date, tz: Zon
     if referral.submitted_at is None:
         return QueueRow(referral, None, False)
     days = settings.sla_urgent_days if referral.urgency == "urgent" else settings.sla_routine_days
-    due = due_on(referral.submitted_at.astimezone(tz).date(), days)
+    submitted_on = referral.submitted_at.astimezone(tz).date()
+    due = due_on(submitted_on, days)
     awaiting = referral.first_decided_at is None and referral.state in AWAITING
-    return QueueRow(referral, due if awaiting else None, awaiting and today > due)
+    return QueueRow(referral, due if awaiting else None, awaiting and today > due, submitted_on)
