@@ -128,3 +128,27 @@ def test_more_files_than_the_form_takes_are_refused_by_name(
     assert "2 files attached." in page
     assert "At most 2 files can be attached at once; attach this one again." in page
     assert len(list(db.session.scalars(select(Attachment)))) == 2
+
+
+def test_pages_without_files_take_only_a_forms_worth(app, world, monkeypatch):
+    """Sign-in takes no file: a 6 MB body is refused by its length (413) before it is read,
+    while the intake's cap still follows the attachment settings."""
+    anonymous = app.test_client()
+    response = anonymous.post(
+        "/login",
+        data={"email": "a@example.org", "blob": (io.BytesIO(bytes(6 * 1024 * 1024)), "x.bin")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert "Traceback" not in response.get_data(as_text=True)
+    for path, large in (("/login", False), ("/referrals/new", True)):
+        with app.test_request_context(path, method="POST"):
+            from flask import request
+
+            files = app.config["MAX_ATTACHMENT_FILES"] * app.config["MAX_ATTACHMENT_BYTES"]
+            assert (request.max_content_length > files) is large
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    with app.test_request_context("/referrals/new", method="POST"):
+        from flask import request
+
+        assert request.max_content_length == 1024  # an operator's explicit cap wins

@@ -146,8 +146,9 @@ def test_wrong_passwords_at_letter_signing_count_toward_the_lockout(app, world):
     clinician = db.session.get(User, world.clinician.id)
     assert clinician.failed_logins == threshold
     assert clinician.locked_until is not None
-    # Locked: even the right password does not sign.
-    post_form(client, sign, {"password": PASSWORD}, token_from=edit)
+    # Locked: even the right password does not sign, and the page says why.
+    locked = post_form(client, sign, {"password": PASSWORD}, token_from=edit)
+    assert "Your account is locked" in client.get(locked.location).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Letter, letter.id).status == "draft"
 

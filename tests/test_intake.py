@@ -7,8 +7,10 @@ import re
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
+from portal.db import utcnow
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.treatment.models import Assessment
@@ -66,21 +68,43 @@ def test_save_draft_keeps_everything_even_invalid_and_comes_back(referrer_client
     assert "Draft" in dashboard
 
 
-def test_the_save_before_the_idle_sign_out_saves_then_signs_out(referrer_client, world):
+def _idle_save(client, **changes):
     """What the session timer posts a few seconds before the idle deadline (the Save draft
-    button, marked after_save=sign_out): the draft is kept, then the session ends."""
+    button, marked after_save=sign_out)."""
+    token, key = _new_form(client)
+    data = intake_form(**{"form_key": key, "action": "save", "after_save": "sign_out", **changes})
+    return client.post("/referrals/new", data={**data, "csrf_token": token})
+
+
+def test_the_save_before_the_idle_sign_out_saves_then_signs_out(referrer_client, world):
     from portal.auth.models import UserSession
 
-    response = _post(referrer_client, action="save", after_save="sign_out", first_name="Idle")
-    draft = db.session.scalar(select(Referral))
-    assert response.status_code == 302
-    assert response.location == f"/login?next=/referrals/{draft.id}/edit"
-    assert draft.state == "draft"
-    assert draft.form_data["first_name"] == ["Idle"]
-    assert db.session.scalar(select(UserSession.revoked_reason)) == "idle"
-    page = referrer_client.get(response.location).get_data(as_text=True)
-    assert "What you had typed was saved in the draft first." in page
-    assert referrer_client.get(f"/referrals/{draft.id}/edit").status_code == 302  # signed out
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        token, key = _new_form(referrer_client)
+        clock.shift(timedelta(minutes=14, seconds=50))  # 10 seconds before the idle deadline
+        data = intake_form(form_key=key, action="save", after_save="sign_out", first_name="Idle")
+        response = referrer_client.post("/referrals/new", data={**data, "csrf_token": token})
+        draft = db.session.scalar(select(Referral))
+        assert response.status_code == 302
+        assert response.location == f"/login?next=/referrals/{draft.id}/edit"
+        assert draft.state == "draft"
+        assert draft.form_data["first_name"] == ["Idle"]
+        assert db.session.scalar(select(UserSession.revoked_reason)) == "idle"
+        page = referrer_client.get(response.location).get_data(as_text=True)
+        assert "What you had typed was saved in the draft first." in page
+        assert referrer_client.get(f"/referrals/{draft.id}/edit").status_code == 302
+
+
+def test_the_idle_save_keeps_a_session_still_active_elsewhere(referrer_client, world):
+    """Another tab kept the session alive: this tab's timer saves, but nobody is signed out."""
+    from portal.auth.models import UserSession
+
+    response = _idle_save(referrer_client, first_name="Busy")
+    assert response.status_code == 200
+    assert "Draft saved." in response.get_data(as_text=True)
+    assert db.session.scalar(select(Referral)).form_data["first_name"] == ["Busy"]
+    assert db.session.scalar(select(UserSession.revoked_at)) is None
+    assert referrer_client.get("/referrals/").status_code == 200
 
 
 def test_refused_submit_marks_each_field_and_loses_nothing(referrer_client):

@@ -1,23 +1,37 @@
-"""How large one request may be: derived from the attachment limit, so raising or lowering
-MAX_ATTACHMENT_MB moves the request cap with it. A file over its own limit (but within the
-cap) is read and refused with a sentence that keeps the rest of the form; only a request
-past the cap gets the "too large" page."""
+"""How large one request may be. The forms that carry attachments (the intake and the upload
+on a referral's page) may bring MAX_ATTACHMENT_FILES files at MAX_ATTACHMENT_BYTES each, so
+raising or lowering MAX_ATTACHMENT_MB moves their cap with it; every other request (sign-in,
+account requests, the rest) is held to the room a form's text needs, so nobody can make the
+server spool hundreds of megabytes to disk through a page that takes no files. A file over
+its own limit (but within the cap) is read and refused with a sentence that keeps the rest of
+the form; only a request past the cap gets the "too large" page. An explicit
+MAX_CONTENT_LENGTH in the configuration overrides both."""
 
 from __future__ import annotations
 
 from flask import Request, current_app
 
+UPLOAD_ENDPOINTS = frozenset({"referrals.new", "referrals.edit", "attachments.upload"})
 
-def request_limit(config) -> int:
-    """Every file a form may carry at its limit, plus room for the rest of the form (each
-    text field may hold MAX_FORM_MEMORY_SIZE; the intake's fields together stay well under
-    twice that) and the multipart framing."""
-    files = config["MAX_ATTACHMENT_FILES"] * config["MAX_ATTACHMENT_BYTES"]
-    return files + 2 * config["MAX_FORM_MEMORY_SIZE"] + 64 * 1024
+
+def form_limit(config) -> int:
+    """A form's text fields (each may hold MAX_FORM_MEMORY_SIZE; the intake's together stay
+    well under twice that) and the multipart framing; the letterhead's 512 KB logo fits."""
+    return 2 * config["MAX_FORM_MEMORY_SIZE"] + 64 * 1024
+
+
+def request_limit(config, endpoint: str | None) -> int:
+    if config.get("MAX_CONTENT_LENGTH") is not None:
+        return config["MAX_CONTENT_LENGTH"]
+    if endpoint in UPLOAD_ENDPOINTS:
+        files = config["MAX_ATTACHMENT_FILES"] * config["MAX_ATTACHMENT_BYTES"]
+        return files + form_limit(config)
+    return form_limit(config)
 
 
 class PortalRequest(Request):
-    """Flask's request, its MAX_CONTENT_LENGTH worked out from the attachment settings."""
+    """Flask's request, its MAX_CONTENT_LENGTH worked out from the endpoint and the
+    attachment settings."""
 
     @property
     def max_content_length(self) -> int | None:
@@ -25,7 +39,7 @@ class PortalRequest(Request):
             return self._max_content_length
         if not current_app:
             return None
-        return request_limit(current_app.config)
+        return request_limit(current_app.config, self.endpoint)
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:

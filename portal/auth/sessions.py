@@ -99,6 +99,7 @@ def load(user_id: str) -> User | None:
             db.session.commit()
         g.session_ended = reason
         return None
+    g.seconds_left_on_arrival = seconds_left(row)  # before this request counts as activity
     if request.endpoint not in PASSIVE_ENDPOINTS and now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
         db.session.commit()  # its own small transaction, before the view does anything

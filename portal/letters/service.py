@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from portal.audit.service import record
+from portal.auth import lockout
 from portal.db import utcnow
 from portal.extensions import db
 from portal.letters.codes import new_code
@@ -253,6 +254,12 @@ def sign_letter(letter: Letter, *, actor: User, password: str) -> Letter:
         raise LetterNotAllowed("Only a clinician of the clinic can sign letters.")
     if letter.kind in (DECLINE, SUMMARY) and not letter.narrative.strip():
         raise LetterNotAllowed("Write the letter's text before signing it.")
+    if lockout.is_locked(actor):
+        record("letter.sign", "letter", letter.id, actor=actor, outcome="locked")
+        raise LetterNotAllowed(
+            "Your account is locked after too many wrong passwords, so the letter is not "
+            "signed. Try again later, or ask an administrator to unlock it."
+        )
     if not confirm_identity(actor, password):
         record("letter.sign", "letter", letter.id, actor=actor, outcome="denied")
         raise SignerNotConfirmed("That password is not right: the letter is not signed.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -104,11 +104,25 @@ def _post(referral):
         return _render(form, referral, refusals, status=422)
     db.session.commit()
     form.version.data = str(referral.version)
-    if action == "save" and request.form.get("after_save") == "sign_out" and not refusals:
+    if action == "save" and _idle_save_ends_session() and not refusals:
         return _saved_then_signed_out(referral)
     if action == "save":
         flash("Draft saved. You can come back to it from your dashboard.", "success")
     return _render(form, referral, refusals, status=422 if refusals else 200)
+
+
+# The session timer saves a few seconds before the idle deadline; a session with more time
+# left than this was kept alive elsewhere (another tab) and is not ended.
+SIGN_OUT_WITHIN = 30
+
+
+def _idle_save_ends_session() -> bool:
+    """The session timer's save before the idle sign-out ends the session, unless the session
+    was kept alive elsewhere meanwhile (another tab): then the draft is saved and that is all."""
+    return (
+        request.form.get("after_save") == "sign_out"
+        and g.get("seconds_left_on_arrival", 0) <= SIGN_OUT_WITHIN
+    )
 
 
 def _saved_then_signed_out(referral):
