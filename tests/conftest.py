@@ -151,6 +151,19 @@ def force_login(client, user) -> None:
         session[SESSION_KEY] = token
 
 
+def signed_in(app, user=None) -> FlaskClient:
+    """A client of its own, signed in as `user` (force_login), or anonymous without one."""
+    client = app.test_client()
+    if user is not None:
+        force_login(client, user)
+    return client
+
+
+def page_text(html: str) -> str:
+    """A page's visible text, tags removed and whitespace folded, as a reader sees it."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
 def post_form(client, path: str, data: dict, *, token_from: str | None = None, **kwargs):
     """POST with the CSRF token a real page would carry."""
     token = csrf_token(client, token_from or path)

@@ -19,7 +19,7 @@ from portal.referrals.states import State
 from portal.scheduling.generation import parse_phases, session_count
 from portal.scheduling.models import ClinicSchedule
 from portal.triage.service import open_for_review
-from tests.conftest import csrf_token, force_login
+from tests.conftest import csrf_token, signed_in
 from tests.factories import accepted_referral, create_referral, protocol
 
 ROW = re.compile(r'<a href="/triage/(\d+)/screening">KR-')
@@ -33,12 +33,6 @@ def rows(html: str) -> list[int]:
 
 def flashes(html: str, category: str) -> list[str]:
     return [unescape(text) for kind, text in FLASH.findall(html) if kind == category]
-
-
-def signed_in(app, user):
-    client = app.test_client()
-    force_login(client, user)
-    return client
 
 
 def version_on(client, path: str) -> str:

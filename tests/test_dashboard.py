@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from portal.extensions import db
-from tests.conftest import force_login
+from tests.conftest import page_text, signed_in
 from tests.factories import (
     accepted_referral,
     book,
@@ -20,22 +20,12 @@ COLUMNS = ("referral", "patient", "status", "last event", "next", "sessions", "p
 OPTION_RE = re.compile(r'<option value="([a-z_]*)"( selected)?>([^<]*)</option>')
 
 
-def _client(app, user):
-    client = app.test_client()
-    force_login(client, user)
-    return client
-
-
-def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
 def _rows(page: str) -> dict[str, dict[str, str]]:
     """Each dashboard row by its referral number: the text of its cells, by column."""
     body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in page else ""
     rows = {}
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
-        cells = [_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        cells = [page_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         named = dict(zip(COLUMNS, cells, strict=False))
         rows[named["referral"].split()[0]] = named
     return rows
@@ -58,7 +48,7 @@ def test_sessions_done_of_planned_and_latest_phq9_with_its_change(app, world):
     waiting = accepted_referral(world.referrer, world.coordinator, world.clinician)
     sent = create_referral(world.referrer)
     db.session.commit()
-    rows = _rows(_client(app, world.referrer).get("/referrals/").get_data(as_text=True))
+    rows = _rows(signed_in(app, world.referrer).get("/referrals/").get_data(as_text=True))
     assert rows[treated.number]["sessions"] == "2 of 6"
     assert rows[treated.number]["phq9"] == "7 (-9)"  # latest 7, 9 points below 16
     assert rows[waiting.number]["sessions"] == "0 of 6"
@@ -76,7 +66,7 @@ def test_a_score_that_rose_shows_a_plus_sign(app, world):
     )
     document_sessions(worse, world.clinician, 1, phq9=[[1, 1, 1, 1, 1, 1, 1, 1, 0]])
     db.session.commit()
-    rows = _rows(_client(app, world.referrer).get("/referrals/").get_data(as_text=True))
+    rows = _rows(signed_in(app, world.referrer).get("/referrals/").get_data(as_text=True))
     assert rows[worse.number]["sessions"] == "1 of 6"
     assert rows[worse.number]["phq9"] == "8 (+3)"
 
@@ -97,7 +87,7 @@ def _referrals_in_several_states(world):
 
 def test_filter_by_a_single_state_with_counts(app, world):
     submitted, questioned, scheduled = _referrals_in_several_states(world)
-    client = _client(app, world.referrer)
+    client = signed_in(app, world.referrer)
     page = client.get("/referrals/").get_data(as_text=True)
     # The states the provider's referrals are in, with counts, in the state machine's order.
     assert _state_options(page) == [
@@ -128,7 +118,7 @@ def test_filter_by_a_single_state_with_counts(app, world):
 
 def test_an_unknown_state_falls_back_to_all(app, world):
     submitted, questioned, scheduled = _referrals_in_several_states(world)
-    client = _client(app, world.referrer)
+    client = signed_in(app, world.referrer)
     everything = {r.number for r in (*submitted, questioned, scheduled)}
     for value in ("bogus", "", "SCHEDULED", "<script>x</script>", "draft'--"):
         response = client.get("/referrals/", query_string={"state": value})
@@ -143,7 +133,7 @@ def test_a_name_search_keeps_the_chosen_state(app, world):
     from tests.conftest import csrf_token
 
     submitted, _questioned, _scheduled = _referrals_in_several_states(world)
-    client = _client(app, world.referrer)
+    client = signed_in(app, world.referrer)
     token = csrf_token(client, "/referrals/?state=submitted")
     page = client.post(
         "/referrals/", data={"csrf_token": token, "q": "Sue", "state": "submitted"}

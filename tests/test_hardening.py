@@ -20,7 +20,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.letters.models import Letter
 from portal.referrals.models import Referral
-from tests.conftest import csrf_token, force_login, post_form
+from tests.conftest import csrf_token, post_form, signed_in
 from tests.factories import (
     PASSWORD,
     accepted_referral,
@@ -31,20 +31,13 @@ from tests.factories import (
     stored_letter,
 )
 from tests.security_helpers import reauth
-from tests.test_injection import PAYLOADS
+from tests.test_injection import PAYLOADS, assert_harmless
 
 ERROR_ID = re.compile(r"error id <strong>([0-9a-f]{12})</strong>")
 
 
-def _client(app, user=None):
-    client = app.test_client()
-    if user is not None:
-        force_login(client, user)
-    return client
-
-
 def _request_account(app, password: str, name: str = "Petra Asking"):
-    client = _client(app)
+    client = signed_in(app)
     return post_form(
         client,
         "/request-account",
@@ -92,7 +85,7 @@ def test_an_invited_provider_cannot_choose_their_own_email_as_password(app, worl
     from tests.test_accounts import _invite
 
     token = _invite(app, world.coordinator, "dana.invited@example.org")
-    visitor = _client(app)
+    visitor = signed_in(app)
     response = post_form(
         visitor,
         f"/invite/{token}",
@@ -112,7 +105,7 @@ def test_an_invited_provider_cannot_choose_their_own_email_as_password(app, worl
 def test_deciding_an_account_request_needs_a_recent_confirmation(app, world):
     request = pending_account_request()
     db.session.commit()
-    admin = _client(app, world.admin)
+    admin = signed_in(app, world.admin)
     url = f"/account-requests/{request.id}/approve"
     token = csrf_token(admin, "/invitations")
     with time_machine.travel(utcnow() + timedelta(minutes=6), tick=False):
@@ -136,7 +129,7 @@ def test_wrong_passwords_at_letter_signing_count_toward_the_lockout(app, world):
     document_sessions(referral, world.clinician, 2)
     letter = draft_letter(referral, world.clinician)
     db.session.commit()
-    client = _client(app, world.clinician)
+    client = signed_in(app, world.clinician)
     edit, sign = f"/letters/{letter.id}/edit", f"/letters/{letter.id}/sign"
     threshold = app.config["LOCKOUT_THRESHOLD"]
     for _ in range(threshold):
@@ -158,7 +151,7 @@ def test_wrong_passwords_at_letter_signing_count_toward_the_lockout(app, world):
     [("/referrals/999999", 404), ("/verify/", 200), ("/login", 200)],
 )
 def test_every_error_page_carries_an_error_id(app, world, path, status):
-    client = _client(app, world.referrer)
+    client = signed_in(app, world.referrer)
     page = client.get(path).get_data(as_text=True)
     if status == 404:
         assert ERROR_ID.search(page), page
@@ -173,7 +166,7 @@ def test_the_verification_page_is_rate_limited(app, world, monkeypatch):
         accepted_referral(world.referrer, world.coordinator, world.clinician), world.clinician
     )
     db.session.commit()
-    client = _client(app)
+    client = signed_in(app)
     responses = [client.get(f"/verify/{letter.verify_code}") for _ in range(4)]
     assert [r.status_code for r in responses] == [200, 200, 200, 429]
     refused = responses[-1].get_data(as_text=True)
@@ -201,25 +194,19 @@ MORE_PARAMETERS = [
 def test_sql_metacharacters_in_the_other_parameters(app, world, path, param, who, payload):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     db.session.commit()
-    client = _client(app, getattr(world, who))
+    client = signed_in(app, getattr(world, who))
     query = {param: payload}
     if "{id}" in path and param != "protocol_id":
         query["protocol_id"] = "1"
     response = client.get(path.format(id=referral.id), query_string=query)
-    assert response.status_code in ((400,) if "\x00" in payload else (200, 302, 422))
-    page = response.get_data(as_text=True)
-    assert "Traceback" not in page
-    assert "$argon2" not in page
-    db.session.expire_all()
-    assert db.session.scalar(select(func.count(Referral.id))) == 1
-    assert db.session.scalar(select(func.count(User.id))) == 8
+    assert_harmless(response, payload, (200, 302, 422))
 
 
 @pytest.mark.parametrize("far", ["9999-12-31", "0001-01-01", "2200-06-01"])
 def test_far_off_days_are_refused_not_crashed(app, world, far):
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     db.session.commit()
-    client = _client(app, world.coordinator)
+    client = signed_in(app, world.coordinator)
     day = client.get("/scheduling/day", query_string={"date": far})
     assert day.status_code == 200
     page = day.get_data(as_text=True)

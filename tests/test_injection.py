@@ -67,7 +67,13 @@ def test_sql_metacharacters_in_parameters(app, world, referral, path, param, who
     if who != "anonymous":
         force_login(client, getattr(world, who))
     response = client.get(path, query_string={param: payload})
-    assert response.status_code in ((400,) if "\x00" in payload else (200, 302))
+    assert_harmless(response, payload, (200, 302))
+
+
+def assert_harmless(response, payload: str, statuses: tuple[int, ...]) -> None:
+    """The payload was an answer like any other: an expected status (400 for a NUL byte), no
+    internals or secrets on the page, and no row gone."""
+    assert response.status_code in ((400,) if "\x00" in payload else statuses)
     page = response.get_data(as_text=True)
     assert "Traceback" not in page
     assert "$argon2" not in page

@@ -9,22 +9,12 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.referrals.models import Referral, ReferralEvent
-from tests.conftest import csrf_token, force_login
+from tests.conftest import csrf_token, page_text, signed_in
 from tests.factories import create_referral, questioned_referral
 
 QUESTION = "Which dose of sertraline, and for how long?"
 ANSWER = "150 mg daily from March to August, no response."
 DETAILS_RE = re.compile(r"<details([^>]*)>(.*?)</details>", re.S)
-
-
-def _client(app, user):
-    client = app.test_client()
-    force_login(client, user)
-    return client
-
-
-def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def _questioned(world) -> Referral:
@@ -36,7 +26,7 @@ def _questioned(world) -> Referral:
 def _timeline(page: str) -> list[str]:
     """The timeline's entries as text, newest first."""
     section = page.split('id="timeline-h"', 1)[1].split("</section>", 1)[0]
-    return [_text(item) for item in re.findall(r"<li>(.*?)</li>", section, re.S)]
+    return [page_text(item) for item in re.findall(r"<li>(.*?)</li>", section, re.S)]
 
 
 def _events(referral_id: int) -> list[ReferralEvent]:
@@ -52,9 +42,9 @@ def _events(referral_id: int) -> list[ReferralEvent]:
 
 def test_answering_the_question_returns_the_referral_to_review(app, world):
     referral = _questioned(world)
-    referrer = _client(app, world.referrer)
+    referrer = signed_in(app, world.referrer)
     page = referrer.get(f"/referrals/{referral.id}").get_data(as_text=True)
-    assert f"The clinic asked: {QUESTION}" in _text(page)
+    assert f"The clinic asked: {QUESTION}" in page_text(page)
     assert "Answer the clinic" in page
     version = referral.version
 
@@ -94,7 +84,7 @@ def test_answering_the_question_returns_the_referral_to_review(app, world):
     assert referral.number not in dashboard
 
     # The coordinator: the same event and answer, the referral back among those to review.
-    staff = _client(app, world.coordinator)
+    staff = signed_in(app, world.coordinator)
     page = staff.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert 'class="badge badge-in_review">In review' in page
     assert _timeline(page)[0] == newest
@@ -105,7 +95,7 @@ def test_answering_the_question_returns_the_referral_to_review(app, world):
 
 def test_an_empty_answer_is_refused_and_nothing_changes(app, world):
     referral = _questioned(world)
-    referrer = _client(app, world.referrer)
+    referrer = signed_in(app, world.referrer)
     before = len(_events(referral.id))
     token = csrf_token(referrer, f"/referrals/{referral.id}")
     for empty in ("", "   "):
@@ -123,7 +113,7 @@ def test_an_empty_answer_is_refused_and_nothing_changes(app, world):
 def test_cancel_is_offered_only_behind_its_confirmation(app, world):
     referral = create_referral(world.referrer)
     db.session.commit()
-    page = _client(app, world.referrer).get(f"/referrals/{referral.id}").get_data(as_text=True)
+    page = signed_in(app, world.referrer).get(f"/referrals/{referral.id}").get_data(as_text=True)
     action = f'action="/referrals/{referral.id}/cancel"'
     assert page.count(action) == 1  # one cancel form on the page...
     behind = [
@@ -146,7 +136,7 @@ def test_cancel_without_a_reason_is_refused_and_nothing_changes(app, world):
     referral = create_referral(world.referrer)
     db.session.commit()
     version, before = referral.version, len(_events(referral.id))
-    client = _client(app, world.referrer)
+    client = signed_in(app, world.referrer)
     token = csrf_token(client, f"/referrals/{referral.id}")
     for data in ({"reason": ""}, {"reason": "  \n "}, {}):
         response = client.post(

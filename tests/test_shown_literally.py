@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.screening import SCREENING_QUESTIONS
-from tests.conftest import csrf_token, force_login
+from tests.conftest import csrf_token, signed_in
 from tests.factories import intake_form
 
 INTAKE_FIELDS = [
@@ -56,12 +56,6 @@ ESCAPED = {
 }
 
 
-def _client(app, user):
-    client = app.test_client()
-    force_login(client, user)
-    return client
-
-
 def _version(referral_id: int) -> str:
     db.session.expire_all()
     return str(db.session.get(Referral, referral_id).version)
@@ -85,7 +79,7 @@ def _check(pages: dict[str, str], expected: dict[str, tuple[str, ...]]) -> None:
 
 
 def test_every_text_field_is_shown_literally_on_both_sides(app, world):
-    referrer = _client(app, world.referrer)
+    referrer = signed_in(app, world.referrer)
     _post(
         referrer,
         "/profile",
@@ -112,7 +106,7 @@ def test_every_text_field_is_shown_literally_on_both_sides(app, world):
     assert referral.state == "submitted"
     rid = referral.id
 
-    staff = _client(app, world.coordinator)
+    staff = signed_in(app, world.coordinator)
     _post(staff, f"/triage/{rid}/open", {"version": _version(rid)}, f"/referrals/{rid}")
     _post(
         staff,

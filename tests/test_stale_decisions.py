@@ -16,18 +16,12 @@ from portal.clock import local_time
 from portal.extensions import db
 from portal.referrals import service
 from portal.referrals.models import Referral, ReferralEvent
-from tests.conftest import csrf_token, force_login
+from tests.conftest import csrf_token, signed_in
 from tests.factories import create_referral, create_user
 
 VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
 ERROR = re.compile(r'<div class="flash flash-error"[^>]*>(.*?)</div>', re.S)
 CHANGED_BY = re.compile(r"changed by (.+?) at (\d{4}-\d\d-\d\d \d\d:\d\d) while")
-
-
-def _staff(app, user):
-    client = app.test_client()
-    force_login(client, user)
-    return client
 
 
 def _version(client, path: str) -> str:
@@ -82,7 +76,7 @@ def setting(app, world, monkeypatch):
     )
     referral = create_referral(world.referrer)
     db.session.commit()
-    a, b = _staff(app, world.coordinator), _staff(app, world.coordinator2)
+    a, b = signed_in(app, world.coordinator), signed_in(app, world.coordinator2)
     screening = f"/triage/{referral.id}/screening"
     a.post(
         f"/triage/{referral.id}/open",
