@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -33,9 +35,14 @@ WEEKDAY_CHOICES = list(enumerate(WEEKDAY_NAMES))
 SCHEDULE_YEARS = 5  # how far from today a visit, a series or a closed day may be
 
 
+def within_schedule(day: date) -> bool:
+    """A schedule's day lies within SCHEDULE_YEARS of today (a typo like 2062 is caught, and
+    dates near year 9999, which overflow, never reach the scheduling code)."""
+    return abs(day.year - clinic_today().year) <= SCHEDULE_YEARS
+
+
 def near_today(form, field) -> None:
-    """A schedule's day lies within SCHEDULE_YEARS of today (a typo like 2062 is caught)."""
-    if field.data is not None and abs(field.data.year - clinic_today().year) > SCHEDULE_YEARS:
+    if field.data is not None and not within_schedule(field.data):
         raise ValidationError(f"Choose a day within {SCHEDULE_YEARS} years of today.")
 
 

@@ -22,6 +22,7 @@ from portal.scheduling.forms import (
     PreparationForm,
     ProposeForm,
     SeriesForm,
+    within_schedule,
 )
 from portal.scheduling.settings import clinic_schedule, closed_dates
 
@@ -128,13 +129,13 @@ def _raw_days() -> list[str]:
 
 
 def _posted_days() -> list[date] | None:
-    days, this_year = [], clinic_today().year
+    days = []
     for raw in _raw_days():
         try:
             day = date.fromisoformat(raw)
         except ValueError:
             return None
-        if abs(day.year - this_year) > SCHEDULE_YEARS:
+        if not within_schedule(day):
             return None
         days.append(day)
     return days or None
@@ -251,7 +252,7 @@ def _day_asked(value: str) -> date:
     except ValueError:
         flash("That is not a date (use YYYY-MM-DD); today is shown.", "error")
         return today
-    if abs(asked.year - today.year) > SCHEDULE_YEARS:
+    if not within_schedule(asked):
         flash(f"Choose a day within {SCHEDULE_YEARS} years of today; today is shown.", "error")
         return today
     return asked
