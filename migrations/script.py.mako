@@ -7,7 +7,6 @@ Create Date: ${create_date}
 """
 from alembic import op
 import sqlalchemy as sa
-import portal.db  # noqa: F401  (autogenerate renders portal.db.UTCDateTime; use sa.DateTime)
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

@@ -8,8 +8,8 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from portal.auth.models import Role
 from portal.extensions import db
+from portal.roles import Role
 
 CLI_ROLES = [r.value for r in Role]
 
@@ -33,7 +33,7 @@ def seed_demo() -> None:
     db.session.commit()
     click.echo("Demo data " + ("created." if created else "already present; nothing changed."))
     click.echo("Demo sign-ins (password for all: " + DEMO_PASSWORD + "):")
-    for role in ("referrer", "coordinator", "clinician", "admin"):
+    for role in Role:
         click.echo(f"  {role:<12} {role}@demo.test")
     click.echo("  (referrer2@demo.test is a provider of another practice: sees none of the above)")
     click.echo(

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.auth.service import create_user
 from portal.clinics.models import Clinic, Practice
 from portal.clock import clinic_today
@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.letters.demo import seed_letters
 from portal.referrals.service import NewReferral, change_state, submit_referral
 from portal.referrals.states import State
+from portal.roles import Role
 from portal.scheduling.demo import seed_schedule
 from portal.treatment.rems import record_submission
 from portal.treatment.service import SessionRecord, complete_course, record_session

@@ -7,7 +7,7 @@ from wtforms import HiddenField, IntegerField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from portal.treatment.scales import PHQ9_ANSWERS, PHQ9_ITEMS
+from portal.scales.scoring import PHQ9_ANSWERS, PHQ9_ITEMS
 
 
 class VersionedForm(FlaskForm):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import secrets
 
 from flask import (
+    Blueprint,
     Flask,
     render_template,
     request,
@@ -43,33 +45,76 @@ CSP = (
 )
 
 
+# Every route module, each adding its routes to its package's blueprint (portal/<feature>/
+# __init__.py), and every blueprint: the one list the app is built from.
+VIEW_MODULES = (
+    "portal.auth.views",
+    "portal.auth.mfa_views",
+    "portal.auth.account_views",
+    "portal.referrals.views",
+    "portal.referrals.intake_views",
+    "portal.pages.views",
+    "portal.triage.views",
+    "portal.triage.screening_views",
+    "portal.treatment.views",
+    "portal.treatment.rems_views",
+    "portal.treatment.scale_views",
+    "portal.letters.views",
+    "portal.letters.verify_views",
+    "portal.admin.views",
+    "portal.admin.account_views",
+    "portal.admin.letterhead_views",
+    "portal.attachments.views",
+    "portal.messages.views",
+    "portal.accounts.views",
+    "portal.scheduling.views",
+    "portal.scheduling.admin_views",
+    "portal.scheduling.calendar_views",
+)
+
+
+def blueprints() -> tuple[Blueprint, ...]:
+    from portal import (
+        accounts,
+        admin,
+        attachments,
+        auth,
+        letters,
+        messages,
+        referrals,
+        scheduling,
+        treatment,
+        triage,
+    )
+
+    return (
+        auth.bp,
+        auth.mfa_bp,
+        auth.account_bp,
+        referrals.bp,
+        triage.bp,
+        treatment.bp,
+        letters.bp,
+        letters.verify_bp,
+        admin.bp,
+        admin.letterhead_bp,
+        attachments.bp,
+        messages.bp,
+        accounts.bp,
+        scheduling.bp,
+        scheduling.calendar_bp,
+    )
+
+
 def init_app(app: Flask) -> None:
-    from portal.accounts.views import bp as accounts_bp
-    from portal.admin.views import bp as admin_bp
     from portal.attachments.limits import PortalRequest
-    from portal.attachments.views import bp as attachments_bp
-    from portal.auth.account_views import bp as account_bp
-    from portal.auth.mfa_views import bp as mfa_bp
-    from portal.auth.views import bp as auth_bp
-    from portal.letters.views import bp as letters_bp
-    from portal.messages.views import bp as messages_bp
-    from portal.referrals.views import bp as referrals_bp
-    from portal.scheduling.calendar_views import bp as calendar_bp
-    from portal.scheduling.views import bp as scheduling_bp
-    from portal.treatment.views import bp as treatment_bp
-    from portal.triage.views import bp as triage_bp
-    from portal.web_filters import register_filters
+    from portal.templating import register_templating
 
-    blueprints = (auth_bp, mfa_bp, account_bp, referrals_bp, triage_bp, treatment_bp)
-    for blueprint in (*blueprints, letters_bp, admin_bp):
+    for module in VIEW_MODULES:
+        importlib.import_module(module)
+    for blueprint in blueprints():
         app.register_blueprint(blueprint)
-    from portal.letters.letterhead import bp as letterhead_bp
-    from portal.letters.verify import bp as verify_bp
-
-    features = (attachments_bp, messages_bp, accounts_bp, scheduling_bp, calendar_bp)
-    for blueprint in (*features, verify_bp, letterhead_bp):
-        app.register_blueprint(blueprint)
-    register_filters(app)
+    register_templating(app)
     app.request_class = PortalRequest  # the request cap follows the attachment limit
 
     login_manager.login_view = "auth.login"

@@ -12,7 +12,7 @@ import pyotp
 from sqlalchemy import select, update
 
 from portal.auth import mfa
-from portal.auth.models import CLINIC_ROLES, Role, User
+from portal.auth.models import User
 from portal.auth.passwords import hash_password
 from portal.clinics.models import Clinic, Practice
 from portal.extensions import db
@@ -21,6 +21,7 @@ from portal.letters.models import Letter
 from portal.letters.storage import seal_pdf
 from portal.referrals.models import Referral
 from portal.referrals.service import NewReferral, submit_referral
+from portal.roles import CLINIC_ROLES, Role
 from portal.treatment.service import SessionRecord, record_session
 from portal.triage.service import accept_referral, open_for_review
 

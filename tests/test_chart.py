@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from portal.scales.scoring import MADRS, PHQ9
 from portal.treatment.chart import Band, Point, trend_svg
 from portal.treatment.outcomes import bands_of
-from portal.treatment.scales import MADRS, PHQ9
 
 SVG = "{http://www.w3.org/2000/svg}"
 

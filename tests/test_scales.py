@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.treatment.scales import SCALES, InvalidAnswers, change, phq9_item9_positive, score
+from portal.scales.scoring import SCALES, InvalidAnswers, change, phq9_item9_positive, score
 
 
 def answers_for(code: str, total: int) -> list[int]:

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.referrals.models import ReferralEvent
+from portal.scales.scoring import SCALES
 from portal.treatment.alerts import open_safety_alert_referral_ids
 from portal.treatment.models import Assessment, SafetyAlert
-from portal.treatment.scales import SCALES
 from tests.conftest import csrf_token, force_login
 from tests.factories import (
     accepted_referral,

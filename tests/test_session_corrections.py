@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
+from portal.scales.scoring import InvalidAnswers
 from portal.treatment.assessments import add_assessment
 from portal.treatment.models import Assessment
-from portal.treatment.scales import InvalidAnswers
 from portal.treatment.service import SessionRecord, update_session
 from portal.treatment.signing import sign_session
 from tests.conftest import csrf_token

@@ -11,11 +11,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal.auth.models import Role
 from portal.clock import local_time
 from portal.extensions import db
 from portal.referrals import service
 from portal.referrals.models import Referral, ReferralEvent
+from portal.roles import Role
 from tests.conftest import csrf_token, signed_in
 from tests.factories import create_referral, create_user
 

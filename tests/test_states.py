@@ -6,7 +6,6 @@ import itertools
 
 import pytest
 
-from portal.auth.models import Role
 from portal.referrals.states import (
     TRANSITIONS,
     InvalidTransition,
@@ -14,6 +13,7 @@ from portal.referrals.states import (
     allowed_targets,
     check_transition,
 )
+from portal.roles import Role
 
 ROLES = [r.value for r in Role]
 # The intended rules, written out independently of the table they check.

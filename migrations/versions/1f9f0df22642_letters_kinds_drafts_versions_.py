@@ -7,7 +7,6 @@ Create Date: 2026-11-24 23:09:14.000071
 """
 from alembic import op
 import sqlalchemy as sa
-import portal.db  # noqa: F401  (autogenerate renders portal.db.UTCDateTime; use sa.DateTime)
 
 
 # revision identifiers, used by Alembic.

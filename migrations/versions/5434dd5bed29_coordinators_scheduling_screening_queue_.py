@@ -7,10 +7,8 @@ Create Date: 2026-11-24 22:33:47.429567
 """
 from alembic import op
 import sqlalchemy as sa
-import portal.db  # noqa: F401  (autogenerate renders portal.db.UTCDateTime; use sa.DateTime)
 from datetime import UTC, datetime
 
-from portal.scheduling.protocols import SHIPPED_PROTOCOLS  # pure data, no app import
 
 
 # revision identifiers, used by Alembic.
@@ -18,6 +16,63 @@ revision = '5434dd5bed29'
 down_revision = '0555adbc36f6'
 branch_labels = None
 depends_on = None
+
+
+# The protocol templates as shipped at this revision (a copy: a migration never imports the
+# application, whose data may change later).
+MON_WED_FRI = [0, 2, 4]
+MON_THU = [0, 3]
+
+SHIPPED_PROTOCOLS: list[dict] = [
+    {
+        "code": "iv_induction",
+        "name": "IV ketamine induction",
+        "modality": "iv_ketamine",
+        "description": "6 infusions over 2-3 weeks, Monday/Wednesday/Friday; 0.5 mg/kg over "
+        "40 minutes.",
+        "preferred_weekdays": MON_WED_FRI,
+        "phases": [{"weeks": 2, "per_week": 3, "every": 1}],
+        "is_custom": False,
+    },
+    {
+        "code": "iv_taper",
+        "name": "IV ketamine tapering plan",
+        "modality": "iv_ketamine",
+        "description": "Week 1 three infusions, week 2 two, weeks 3-5 one a week, then monthly "
+        "maintenance (three months proposed).",
+        "preferred_weekdays": MON_WED_FRI,
+        "phases": [
+            {"weeks": 1, "per_week": 3, "every": 1},
+            {"weeks": 1, "per_week": 2, "every": 1},
+            {"weeks": 3, "per_week": 1, "every": 1},
+            {"weeks": 12, "per_week": 1, "every": 4},
+        ],
+        "is_custom": False,
+    },
+    {
+        "code": "spravato_label",
+        "name": "SPRAVATO per the label",
+        "modality": "spravato",
+        "description": "Weeks 1-4 twice a week, weeks 5-8 once a week, then every 2 weeks "
+        "(or weekly) at the lowest frequency that keeps the response.",
+        "preferred_weekdays": MON_THU,
+        "phases": [
+            {"weeks": 4, "per_week": 2, "every": 1},
+            {"weeks": 4, "per_week": 1, "every": 1},
+            {"weeks": 8, "per_week": 1, "every": 2},
+        ],
+        "is_custom": False,
+    },
+    {
+        "code": "custom",
+        "name": "Custom plan",
+        "modality": "any",
+        "description": "Choose the number of weeks and sessions a week when scheduling.",
+        "preferred_weekdays": [],
+        "phases": [{"weeks": 4, "per_week": 1, "every": 1}],
+        "is_custom": True,
+    },
+]
 
 
 def upgrade():

@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import AccountRequest, Invitation
 from portal.audit.service import record
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.auth.passwords import hash_password
 from portal.auth.service import AccountError, create_user, find_by_email
 from portal.clinics.models import Practice
 from portal.db import utcnow
 from portal.extensions import db
+from portal.roles import Role
 
 if TYPE_CHECKING:
     from portal.accounts.forms import AcceptInviteForm, RequestAccountForm

@@ -4,20 +4,17 @@ approved by an admin), and the invitation link a provider opens."""
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
-    has_request_context,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from portal.accounts import service
+from portal.accounts import bp, service
 from portal.accounts.forms import (
     AcceptInviteForm,
     DecideRequestForm,
@@ -27,13 +24,13 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import AccountRequest, Invitation
 from portal.audit.service import record
-from portal.auth.models import Role
 from portal.auth.reauth import needs_reauth, reauth_redirect
 from portal.auth.service import AccountError
 from portal.extensions import auth_rate_limit, db, limiter
 from portal.forms import choices
+from portal.guards import require_roles
+from portal.roles import Role
 
-bp = Blueprint("accounts", __name__)
 PROFILE_FIELDS = (
     "full_name",
     "credentials",
@@ -46,11 +43,6 @@ PROFILE_FIELDS = (
     "region",
     "postal_code",
 )
-
-
-def _require(*roles: Role) -> None:
-    if current_user.role not in {r.value for r in roles}:
-        abort(404)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -77,8 +69,8 @@ def _invite_form(**kwargs) -> InviteForm:
 
 
 @bp.route("/invitations", methods=["GET", "POST"])
+@require_roles(Role.COORDINATOR, Role.ADMIN)
 def invitations():
-    _require(Role.COORDINATOR, Role.ADMIN)
     form = _invite_form()
     link = None
     if form.validate_on_submit():
@@ -112,8 +104,8 @@ def invitations():
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
+@require_roles(Role.COORDINATOR, Role.ADMIN)
 def revoke_invitation(invitation_id: int):
-    _require(Role.COORDINATOR, Role.ADMIN)
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.created_by.clinic_id != current_user.clinic_id:
         abort(404)
@@ -171,8 +163,8 @@ def request_account():
 
 
 @bp.post("/account-requests/<int:request_id>/<any(approve, refuse):decision>")
+@require_roles(Role.ADMIN)
 def decide_request(request_id: int, decision: str):
-    _require(Role.ADMIN)
     account_request = db.session.get(AccountRequest, request_id)
     if account_request is None:
         abort(404)
@@ -201,13 +193,3 @@ def decide_request(request_id: int, decision: str):
         db.session.commit()
         flash(message, "success")
     return redirect(url_for("accounts.invitations", _anchor="requests"))
-
-
-@bp.app_context_processor
-def _request_count():
-    """Admins see pending account requests in the navigation."""
-    if not has_request_context() or not current_user.is_authenticated:
-        return {}
-    if current_user.role == Role.ADMIN and request.endpoint:
-        return {"pending_account_requests": service.pending_request_count()}
-    return {}

@@ -8,8 +8,9 @@ from sqlalchemy import or_, select
 
 from portal.audit.service import record
 from portal.auth import lockout, mfa, sessions
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.extensions import db
+from portal.roles import Role
 
 
 class AccountActionRefused(ValueError):

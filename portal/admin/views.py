@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
-from flask_login import current_user
+from flask import Response, render_template, request
 
+from portal.admin import bp
 from portal.audit.queries import PAGE_SIZE, AuditFilterForm, actors_of, csv_lines, filtered
 from portal.audit.service import record
-from portal.auth.models import Role
 from portal.db import utcnow
 from portal.extensions import db
+from portal.guards import restrict_blueprint
+from portal.roles import Role
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-def admins_only():
-    if not current_user.is_authenticated or current_user.role != Role.ADMIN:
-        abort(404)
+restrict_blueprint(bp, Role.ADMIN)
 
 
 def _filters() -> AuditFilterForm:
@@ -57,6 +52,3 @@ def audit_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-from portal.admin import accounts as _accounts  # noqa: E402, F401 - registers its routes on bp

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from portal.attachments import storage
+from portal.attachments import bp, storage
 from portal.attachments.checks import Refused
 from portal.attachments.models import Attachment
 from portal.attachments.service import add_uploads, read_attachment, remove_from_draft
 from portal.extensions import db
 from portal.referrals.intake import save_draft
 from portal.referrals.queries import get_referral_or_404
-
-bp = Blueprint("attachments", __name__)
 
 
 @bp.post("/referrals/<int:referral_id>/attachments")

@@ -3,10 +3,11 @@ the session timer that the page's script asks about."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from portal.audit.service import record
+from portal.auth import account_bp as bp
 from portal.auth import lockout, mfa, sessions
 from portal.auth.forms import ConfirmForm, PasswordChangeForm, ReauthForm
 from portal.auth.reauth import confirm_identity, reauth_required
@@ -14,8 +15,6 @@ from portal.auth.service import change_password
 from portal.auth.signin import mfa_required
 from portal.auth.views import safe_target
 from portal.extensions import auth_rate_limit, db, limiter
-
-bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 @bp.get("/security")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, session, url_for
+from flask import Response, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
 from portal.audit.service import record
 from portal.auth import lockout, mfa, signin
+from portal.auth import mfa_bp as bp
 from portal.auth.forms import CodeForm, EnrolForm
 from portal.auth.reauth import needs_reauth, reauth_redirect
 from portal.auth.views import SIGN_IN_FAILED, safe_target
 from portal.crypto import decrypt, encrypt
 from portal.extensions import auth_rate_limit, db, limiter
-
-bp = Blueprint("mfa", __name__, url_prefix="/two-step")
 
 ENROL_KEY = "enrol_secret"
 

@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, UTCDateTime, utcnow
+from portal.db import Base, EnumText, UTCDateTime, utcnow
+from portal.roles import CLINIC_ROLES, Role
 
 if TYPE_CHECKING:
     from portal.clinics.models import Clinic, Practice
-
-
-class Role(StrEnum):
-    REFERRER = "referrer"
-    COORDINATOR = "coordinator"
-    CLINICIAN = "clinician"
-    ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS = {
-    Role.REFERRER: "Referring provider",
-    Role.COORDINATOR: "Coordinator",
-    Role.CLINICIAN: "Clinician",
-    Role.ADMIN: "Administrator",
-}
-CLINIC_ROLES = frozenset({Role.COORDINATOR, Role.CLINICIAN, Role.ADMIN})
 
 
 class User(UserMixin, Base):
@@ -44,7 +24,7 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(200))
     credentials: Mapped[str] = mapped_column(String(50), default="")
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(EnumText(Role, 20))
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
     practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
     phone: Mapped[str] = mapped_column(String(40), default="")
@@ -74,10 +54,6 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in for disabled accounts
         return self.is_enabled
-
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
 
     @property
     def is_clinic_staff(self) -> bool:

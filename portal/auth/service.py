@@ -6,11 +6,12 @@ from sqlalchemy import func, select
 
 from portal.audit.service import record
 from portal.auth import lockout
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.auth.password_policy import password_problems
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.db import utcnow
 from portal.extensions import db
+from portal.roles import Role
 
 
 class AccountError(ValueError):

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 from portal.audit.service import record
-from portal.auth import sessions, signin
+from portal.auth import bp, sessions, signin
 from portal.auth.forms import LoginForm
-from portal.auth.models import Role
 from portal.auth.service import authenticate
 from portal.extensions import auth_rate_limit, db, limiter
-
-bp = Blueprint("auth", __name__)
+from portal.roles import Role
 
 HOME_BY_ROLE = {
     Role.REFERRER: "referrals.dashboard",
@@ -45,7 +43,7 @@ def safe_target(target: str | None) -> str:
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return redirect(url_for(HOME_BY_ROLE[current_user.role_enum]))
+    return redirect(url_for(HOME_BY_ROLE[current_user.role]))
 
 
 @bp.route("/login", methods=["GET", "POST"])

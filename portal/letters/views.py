@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
@@ -11,7 +11,7 @@ from portal.audit.service import record
 from portal.auth.reauth import needs_reauth, reauth_redirect
 from portal.db import utcnow
 from portal.extensions import db
-from portal.letters import queries
+from portal.letters import bp, queries
 from portal.letters.forms import DraftForm, SignForm
 from portal.letters.models import LETTER_KINDS, Letter
 from portal.letters.service import (
@@ -28,8 +28,6 @@ from portal.letters.service import (
 from portal.referrals import queries as referral_queries
 from portal.referrals.models import Referral
 from portal.referrals.permissions import can_document, can_view_referral
-
-bp = Blueprint("letters", __name__, url_prefix="/letters")
 
 
 def _pdf(data: bytes, filename: str, *, inline: bool = False) -> Response:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.extensions import db
+from portal.messages import bp
 from portal.messages.forms import MessageForm
 from portal.messages.service import post_message
-from portal.referrals.presenters import referral_page_context
+from portal.pages.referral import referral_page_context
 from portal.referrals.queries import get_referral_or_404
 from portal.referrals.states import State
-
-bp = Blueprint("messages", __name__, url_prefix="/referrals")
 
 
 @bp.post("/<int:referral_id>/messages")

@@ -27,8 +27,8 @@ from portal.referrals.service import (
     refuse_if_stale,
 )
 from portal.referrals.states import State
+from portal.scales.scoring import GAD7, PCL5, PHQ9
 from portal.treatment.assessments import add_assessment
-from portal.treatment.scales import GAD7, PCL5, PHQ9
 
 if TYPE_CHECKING:
     from portal.auth.models import User

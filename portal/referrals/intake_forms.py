@@ -36,8 +36,8 @@ from portal.clock import clinic_today
 from portal.forms import choices, scale_form
 from portal.referrals.screening import FLAGGED_MED_CLASSES, SCREENING_QUESTIONS
 from portal.referrals.vocab import DIAGNOSES, REQUESTED_MODALITIES, SEXES, URGENCIES
-from portal.treatment.scale_items import ANCHORS, ITEMS
-from portal.treatment.scales import PHQ9_ANSWERS, PHQ9_ITEMS
+from portal.scales.items import ANCHORS, ITEMS
+from portal.scales.scoring import PHQ9_ANSWERS, PHQ9_ITEMS
 
 TRIAL_OUTCOMES: list[tuple[str, str]] = [
     ("no_response", "No response"),

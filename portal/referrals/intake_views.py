@@ -16,8 +16,9 @@ from portal.attachments.service import add_uploads, attachments_of
 from portal.audit.service import record
 from portal.auth import sessions
 from portal.extensions import db
+from portal.guards import require_roles
 from portal.letters.service import acknowledge_referral
-from portal.referrals import queries
+from portal.referrals import bp, queries
 from portal.referrals.actions import refusal_message
 from portal.referrals.intake import (
     EDITABLE_STATES,
@@ -33,14 +34,14 @@ from portal.referrals.intake_forms import MAX_ROWS, IntakeForm
 from portal.referrals.intake_io import formdata_from_document
 from portal.referrals.service import StaleEdit
 from portal.referrals.states import State
-from portal.referrals.views import _referrers_only, bp
+from portal.roles import Role
 
 ROW_ACTION = re.compile(r"^(add|remove)_(trials|medications)(?:-(\d+))?$")
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@require_roles(Role.REFERRER)
 def new():
-    _referrers_only()
     if request.method == "GET":
         form = IntakeForm(formdata=None)
         form.form_key.data = new_form_key()
@@ -54,8 +55,8 @@ def new():
 
 
 @bp.route("/<int:referral_id>/edit", methods=["GET", "POST"])
+@require_roles(Role.REFERRER)
 def edit(referral_id: int):
-    _referrers_only()
     referral = queries.get_referral_or_404(referral_id, current_user, "act")
     if referral.state not in EDITABLE_STATES:
         flash("This referral has been sent and can no longer be edited.", "info")

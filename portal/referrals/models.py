@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, case, literal
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, UTCDateTime, utcnow
+from portal.db import Base, EnumText, UTCDateTime, utcnow
 from portal.referrals.states import State
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class Referral(Base):
     practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"), index=True)
     # None only while a draft has no valid patient details yet (they live in form_data).
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
-    state: Mapped[str] = mapped_column(String(20), default=State.DRAFT, index=True)
+    state: Mapped[State] = mapped_column(EnumText(State, 20), default=State.DRAFT, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     diagnosis_code: Mapped[str] = mapped_column(String(10))
     requested_modality: Mapped[str] = mapped_column(String(20))
@@ -104,10 +104,6 @@ class Referral(Base):
     def number(self) -> str:
         """The referral number shown to users: opaque, no PHI."""
         return referral_number(self.id)
-
-    @property
-    def state_enum(self) -> State:
-        return State(self.state)
 
 
 def referral_number(referral_id: int) -> str:

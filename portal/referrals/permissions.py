@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from portal.referrals.states import State
+from portal.roles import Role
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -42,4 +43,4 @@ def can_act(user: User, referral: Referral) -> bool:
 
 def can_document(user: User, referral: Referral) -> bool:
     """Document treatment and sign letters: clinicians of the referral's clinic only."""
-    return user.role == "clinician" and can_act_as_clinic(user, referral)
+    return user.role == Role.CLINICIAN and can_act_as_clinic(user, referral)

@@ -13,6 +13,7 @@ from portal.auth.models import User
 from portal.clinics.models import Clinic
 from portal.clock import local_time
 from portal.db import utcnow
+from portal.errors import Conflict, Invalid
 from portal.extensions import db
 from portal.referrals.models import Referral, ReferralEvent
 from portal.referrals.states import REASON_REQUIRED, State, check_transition
@@ -27,7 +28,7 @@ RACE_MESSAGE = (
 )
 
 
-class StaleEdit(Exception):
+class StaleEdit(Conflict):
     """Someone else changed the referral after this user loaded it.
 
     The message names who made the referral's last change and when (Referral.updated_by and
@@ -49,7 +50,7 @@ class StaleEdit(Exception):
         self.when = referral.updated_at
         return (
             f"This referral was changed by {self.who} at {local_time(self.when)} while you "
-            f"were looking at it. It is now {referral.state_enum.label.lower()}; "
+            f"were looking at it. It is now {referral.state.label.lower()}; "
             "nothing was saved."
         )
 
@@ -59,11 +60,12 @@ class StaleEdit(Exception):
             referral = db.session.get(Referral, self.referral_id, populate_existing=True)
             if referral is not None:
                 self.referral, self.lost_race = referral, False
-                self.args = (self._explain(referral),)
+                self.message = self._explain(referral)
+                self.args = (self.message,)
         return self
 
 
-class MissingReason(ValueError):
+class MissingReason(Invalid):
     """The move needs a written reason."""
 
 
@@ -155,11 +157,13 @@ def change_state(
         action="referral.transition",
         detail=f"{referral.state}->{target}",
     )
-    current = referral.state_enum
+    current = referral.state
     check_transition(current, target, actor.role)
     reason = reason.strip()
     if target in REASON_REQUIRED and not reason:
-        raise MissingReason(f"Moving a referral to {target.label.lower()} needs a reason.")
+        raise MissingReason(
+            f"Moving a referral to {target.label.lower()} needs a reason.", field="reason"
+        )
     with db.session.no_autoflush:  # one flush below, where a lost race is recognised
         referral.state = target
         mark_changed(referral, actor=actor)

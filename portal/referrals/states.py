@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from portal.errors import DomainError
+from portal.roles import CLINIC_ROLES, Role
+
 
 class State(StrEnum):
     DRAFT = "draft"
@@ -39,6 +42,42 @@ LABELS = {
     State.CANCELLED: "Cancelled",
 }
 
+# The groups of states the portal reasons with, each declared once, in the machine's order.
+# Code imports them; templates reach them through the `states` Jinja global.
+
+
+def _group(*members: State) -> tuple[State, ...]:
+    return tuple(s for s in State if s in members)
+
+
+# Finished one way or another: nothing more happens to it unless a coordinator reopens it.
+CLOSED = _group(State.COMPLETED, State.DECLINED, State.CANCELLED)
+# Everything the clinic sees: every state but the referrer's private draft (the queue's states).
+SENT = _group(*(s for s in State if s != State.DRAFT))
+# Sent and not closed: still in the clinic's hands (the queue's default view).
+OPEN = _group(*(s for s in SENT if s not in CLOSED))
+# The referrer may still change the intake: a draft, or while the clinic waits for an answer.
+EDITABLE = _group(State.DRAFT, State.NEEDS_INFO)
+# Waiting for the clinic's first decision (the service levels count these).
+AWAITING_DECISION = _group(State.SUBMITTED, State.IN_REVIEW)
+# Accepted and not finished: a course exists, visits can be booked, sessions documented.
+IN_CARE = _group(State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT)
+# Accepted, treatment not yet begun.
+ACCEPTED_NOT_STARTED = _group(State.ACCEPTED, State.SCHEDULED)
+# The clinic's first answer to a referral: what the service levels to a decision measure.
+FIRST_DECISIONS = _group(State.NEEDS_INFO, State.ACCEPTED, State.DECLINED)
+# Each group by name, for the templates (`states.CLOSED`, `states.State.DRAFT`).
+GROUPS = {
+    "CLOSED": CLOSED,
+    "SENT": SENT,
+    "OPEN": OPEN,
+    "EDITABLE": EDITABLE,
+    "AWAITING_DECISION": AWAITING_DECISION,
+    "IN_CARE": IN_CARE,
+    "ACCEPTED_NOT_STARTED": ACCEPTED_NOT_STARTED,
+    "FIRST_DECISIONS": FIRST_DECISIONS,
+}
+
 # FHIR Task.status for a lossless export (DOMAIN.md).
 FHIR_TASK_STATUS = {
     State.DRAFT: "draft",
@@ -53,11 +92,9 @@ FHIR_TASK_STATUS = {
     State.CANCELLED: "cancelled",
 }
 
-REFERRER = "referrer"
-COORDINATOR = "coordinator"
-CLINICIAN = "clinician"
-ADMIN = "admin"
-STAFF = frozenset({COORDINATOR, CLINICIAN, ADMIN})
+REFERRER = Role.REFERRER
+CLINICIAN = Role.CLINICIAN
+STAFF: frozenset[str] = CLINIC_ROLES
 
 # (from, to) -> roles allowed to make the move.
 TRANSITIONS: dict[tuple[State, State], frozenset[str]] = {
@@ -89,7 +126,7 @@ TRANSITIONS: dict[tuple[State, State], frozenset[str]] = {
 REASON_REQUIRED = frozenset({State.DECLINED, State.CANCELLED, State.NEEDS_INFO})
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(DomainError):
     """The referral cannot move from its state to the one asked, or not by this role."""
 
     def __init__(self, current: State, target: State, role: str) -> None:

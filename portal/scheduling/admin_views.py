@@ -9,17 +9,13 @@ from sqlalchemy import select
 from portal.audit.service import record
 from portal.clock import clinic_today
 from portal.extensions import db
-from portal.scheduling import feed, queries
+from portal.guards import require_roles
+from portal.roles import Role
+from portal.scheduling import bp, feed, queries
 from portal.scheduling.forms import ClinicSettingsForm, ClosedDateForm, ProtocolForm
 from portal.scheduling.generation import parse_phases
 from portal.scheduling.models import ClosedDate
 from portal.scheduling.settings import clinic_schedule
-from portal.scheduling.views import bp
-
-
-def _admins_only() -> None:
-    if current_user.role != "admin":
-        abort(404)
 
 
 def _settings_page(form=None, closed_form=None, new_link: str | None = None, status=200):
@@ -51,14 +47,14 @@ def _settings_page(form=None, closed_form=None, new_link: str | None = None, sta
 
 
 @bp.get("/settings")
+@require_roles(Role.ADMIN)
 def settings():
-    _admins_only()
     return _settings_page()
 
 
 @bp.post("/settings")
+@require_roles(Role.ADMIN)
 def save_settings():
-    _admins_only()
     form = ClinicSettingsForm()
     if not form.validate_on_submit() or not form.treatment_weekdays.data:
         if not form.treatment_weekdays.data:
@@ -79,8 +75,8 @@ def save_settings():
 
 
 @bp.post("/settings/closed")
+@require_roles(Role.ADMIN)
 def add_closed_date():
-    _admins_only()
     form = ClosedDateForm()
     if not form.validate_on_submit():
         return _settings_page(closed_form=form, status=422)
@@ -108,8 +104,8 @@ def add_closed_date():
 
 
 @bp.post("/settings/closed/<int:closed_id>/delete")
+@require_roles(Role.ADMIN)
 def delete_closed_date(closed_id: int):
-    _admins_only()
     closed = db.session.get(ClosedDate, closed_id)
     if closed is None or closed.clinic_id != current_user.clinic_id:
         abort(404)
@@ -121,9 +117,9 @@ def delete_closed_date(closed_id: int):
 
 
 @bp.post("/settings/calendar")
+@require_roles(Role.ADMIN)
 def calendar_link():
     """Create (or replace) the secret calendar link; it is shown on this page once."""
-    _admins_only()
     settings = clinic_schedule(current_user.clinic_id)
     if request.form.get("action") == "revoke":
         feed.revoke_calendar_link(settings, actor=current_user)
@@ -137,14 +133,14 @@ def calendar_link():
 
 
 @bp.get("/protocols")
+@require_roles(Role.ADMIN)
 def protocols():
-    _admins_only()
     return render_template("scheduling/protocols.html", protocols=queries.protocols())
 
 
 @bp.route("/protocols/<int:protocol_id>", methods=["GET", "POST"])
+@require_roles(Role.ADMIN)
 def edit_protocol(protocol_id: int):
-    _admins_only()
     protocol = queries.get_protocol_or_404(protocol_id)
     if request.method == "GET":
         rows = protocol.phases + [{}] * (5 - len(protocol.phases))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Response, abort, request
 
 from portal.clock import clinic_today
 from portal.extensions import db
+from portal.scheduling import calendar_bp as bp
 from portal.scheduling import feed
-
-bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
 
 @bp.get("/<token>.ics", endpoint="feed")

@@ -1,6 +1,7 @@
 """The protocol templates the portal ships with (DOMAIN.md "Treatment protocols").
 
-Pure data, used by the migration and by seed_protocols() for the demo and the tests."""
+Pure data, used by seed_protocols() for the demo and the tests (migration 5434dd5bed29 keeps
+its own copy as shipped then)."""
 
 from __future__ import annotations
 

@@ -78,11 +78,9 @@ def _check_days(referral: Referral, days: list[date], *, moving: Appointment | N
 
 def _start_or_lock(referral: Referral, *, actor: User, expected_version: int, reason: str):
     """The first booking moves an accepted referral to scheduled; later ones lock it."""
-    if referral.state_enum not in BOOKABLE_STATES:
-        raise ValueError(
-            f"A referral that is {referral.state_enum.label.lower()} cannot be scheduled."
-        )
-    if referral.state_enum == State.ACCEPTED:
+    if referral.state not in BOOKABLE_STATES:
+        raise ValueError(f"A referral that is {referral.state.label.lower()} cannot be scheduled.")
+    if referral.state == State.ACCEPTED:
         change_state(
             referral, State.SCHEDULED, actor=actor, expected_version=expected_version, reason=reason
         )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.clock import clinic_today
 from portal.extensions import db
 from portal.forms import choices
+from portal.guards import restrict_blueprint
 from portal.referrals import queries as referral_queries
 from portal.referrals.actions import REFUSALS, refusal_message
-from portal.scheduling import queries, service
+from portal.roles import CLINIC_ROLES
+from portal.scheduling import bp, queries, service
 from portal.scheduling.forms import (
     SCHEDULE_YEARS,
     AddVisitForm,
@@ -26,14 +28,10 @@ from portal.scheduling.forms import (
 )
 from portal.scheduling.settings import clinic_schedule, closed_dates
 
-bp = Blueprint("scheduling", __name__, url_prefix="/scheduling")
 SCHEDULING_REFUSALS = (*REFUSALS, service.StaleAppointment)
 
 
-@bp.before_request
-def clinic_staff_only():
-    if not current_user.is_authenticated or not current_user.is_clinic_staff:
-        abort(404)
+restrict_blueprint(bp, *CLINIC_ROLES)
 
 
 def _propose_form(referral, protocols) -> ProposeForm:
@@ -278,6 +276,3 @@ def day():
     )
     db.session.commit()
     return page
-
-
-from portal.scheduling import admin_views  # noqa: E402, F401 - admin routes join this blueprint

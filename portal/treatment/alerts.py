@@ -16,8 +16,8 @@ from portal.audit.service import record
 from portal.db import utcnow
 from portal.extensions import db
 from portal.referrals.models import Referral
+from portal.scales.scoring import PHQ9, phq9_item9_positive
 from portal.treatment.models import Assessment, SafetyAlert, TreatmentCourse
-from portal.treatment.scales import PHQ9, phq9_item9_positive
 
 if TYPE_CHECKING:
     from portal.auth.models import User

@@ -1,4 +1,4 @@
-"""Recording a rating scale: scored by portal.treatment.scales, stored with its total and band."""
+"""Recording a rating scale: scored by portal.scales.scoring, stored with its total and band."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from portal.audit.service import record
 from portal.extensions import db
+from portal.scales.scoring import score
 from portal.treatment.alerts import raise_if_item9
 from portal.treatment.models import Assessment, TreatmentSession
-from portal.treatment.scales import score
 
 if TYPE_CHECKING:
     from portal.auth.models import User

@@ -23,9 +23,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.clock import clinic_today
 from portal.forms import VersionedForm, bp_field, choices, phq9_form
+from portal.scales.items import ANCHORS, ITEMS
+from portal.scales.scoring import CADSS6
 from portal.treatment.safety import dose_mg, dose_outside_range, dose_prompt
-from portal.treatment.scale_items import ANCHORS, ITEMS
-from portal.treatment.scales import CADSS6
 from portal.treatment.service import SessionRecord
 from portal.treatment.vocab import (
     ADVERSE_EVENTS,

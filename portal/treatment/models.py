@@ -118,7 +118,7 @@ class SessionAddendum(Base):
 
 
 class Assessment(Base):
-    """A rating scale answered item by item; total and band computed by portal.treatment.scales."""
+    """A rating scale answered item by item; total and band computed by portal.scales.scoring."""
 
     __tablename__ = "assessment"
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from portal.scales.scoring import CADSS6, SCALES, Change, Scale, change
 from portal.treatment.chart import Band, Point, trend_svg
-from portal.treatment.scales import CADSS6, SCALES, Change, Scale, change
 from portal.treatment.vocab import ADVERSE_EVENT_LABELS
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from portal.audit.service import record
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.states import State
+from portal.scales.scoring import PHQ9, Change, change
 from portal.treatment.models import TreatmentCourse, TreatmentSession
-from portal.treatment.scales import PHQ9, Change, change
 
 if TYPE_CHECKING:
     from portal.auth.models import User

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
-from portal.clock import clinic_today
+from portal.clock import clinic_today, local_time
 from portal.extensions import db
 from portal.letters.pdf import RenderedPdf, render_pdf
 from portal.referrals.models import Referral
@@ -22,7 +22,6 @@ from portal.referrals.vocab import SEX_LABELS
 from portal.treatment.models import TreatmentCourse, TreatmentSession
 from portal.treatment.safety import days_left
 from portal.treatment.vocab import CONCOMITANT_MEDICATIONS
-from portal.web_filters import local_time
 
 if TYPE_CHECKING:
     from portal.auth.models import User

@@ -9,9 +9,8 @@ from flask_login import current_user
 from portal.clock import clinic_today
 from portal.extensions import db
 from portal.referrals import queries as referral_queries
-from portal.treatment import queries, rems, signing
+from portal.treatment import bp, queries, rems, signing
 from portal.treatment.forms import RemsEnrolmentForm, RemsSubmittedForm
-from portal.treatment.views import bp
 
 
 @bp.get("/rems")

@@ -10,9 +10,9 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.clock import clinic_today
 from portal.forms import VersionedForm
+from portal.scales.scoring import SCALES
 from portal.treatment.assessments import SIGNED_SESSION
 from portal.treatment.forms import with_items
-from portal.treatment.scales import SCALES
 
 
 class SessionChoice(SelectField):

@@ -10,10 +10,10 @@ from portal.forms import choices
 from portal.referrals import queries as referral_queries
 from portal.referrals.actions import refusal_message
 from portal.referrals.service import lock_for_edit
+from portal.scales.scoring import SCALES, InvalidAnswers
 from portal.treatment import alerts
 from portal.treatment.assessments import add_assessment
 from portal.treatment.scale_forms import ReviewAlertForm, scale_form
-from portal.treatment.scales import SCALES, InvalidAnswers
 from portal.treatment.views import REFUSALS, _course_for, bp
 
 

@@ -11,11 +11,11 @@ from portal.audit.service import record
 from portal.extensions import db
 from portal.referrals.service import add_event, change_state, lock_for_edit
 from portal.referrals.states import State
+from portal.scales.scoring import CADSS6, PHQ9, score
 from portal.treatment.assessments import add_assessment
 from portal.treatment.models import Assessment, TreatmentCourse, TreatmentSession
 from portal.treatment.safety import dose_mg as computed_dose
 from portal.treatment.safety import dose_outside_range
-from portal.treatment.scales import CADSS6, PHQ9, score
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -107,7 +107,7 @@ def record_session(
     else:
         raise ValueError(
             f"Sessions can be recorded only for an accepted referral or one in treatment; "
-            f"this one is {referral.state_enum.label.lower()}."
+            f"this one is {referral.state.label.lower()}."
         )
     session = TreatmentSession(course=course, recorded_by_id=actor.id)
     _apply(session, data)

@@ -3,15 +3,17 @@ completing or ending a course. REMS and scale pages are in rems_views and scale_
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.reauth import needs_reauth, reauth_redirect
 from portal.clock import clinic_today
 from portal.extensions import db
+from portal.guards import restrict_blueprint
 from portal.referrals import queries as referral_queries
 from portal.referrals.actions import REFUSALS, apply_referral_form, refusal_message
-from portal.treatment import alerts, outcomes, queries, service, signing
+from portal.roles import CLINIC_ROLES, Role
+from portal.treatment import alerts, bp, outcomes, queries, service, signing
 from portal.treatment.forms import (
     AddendumForm,
     CompleteForm,
@@ -23,47 +25,14 @@ from portal.treatment.forms import (
 from portal.treatment.models import TreatmentCourse
 from portal.treatment.safety import bp_prompt
 from portal.treatment.session_values import session_form_data
-from portal.treatment.vocab import ADVERSE_EVENT_LABELS, CONCOMITANT_MEDICATIONS
 
-bp = Blueprint("treatment", __name__, url_prefix="/treatment")
-
-
-@bp.before_request
-def clinic_staff_only():
-    if not current_user.is_authenticated or not current_user.is_clinic_staff:
-        abort(404)
-
-
-@bp.app_template_filter("num")
-def _num(value) -> str:
-    """A Decimal without trailing zeros and never in exponent form (40, not 4E+1)."""
-    return "" if value is None else f"{value.normalize():f}"
-
-
-@bp.app_template_filter("adverse_event_label")
-def _adverse_event_label(code: str) -> str:
-    return ADVERSE_EVENT_LABELS.get(code, code)
-
-
-@bp.app_template_filter("medication_label")
-def _medication_label(code: str) -> str:
-    return dict(CONCOMITANT_MEDICATIONS).get(code, code)
-
-
-@bp.app_template_global("treatment_outcome")
-def _treatment_outcome(referral):
-    return outcomes.course_outcome(referral)
-
-
-@bp.app_template_global("treatment_open_alerts")
-def _treatment_open_alerts(referral):
-    return alerts.open_alerts(referral)
+restrict_blueprint(bp, *CLINIC_ROLES)
 
 
 @bp.get("/")
 def courses():
     active = queries.active_courses(current_user)
-    mine = alerts.alerts_for_clinician(current_user) if current_user.role == "clinician" else []
+    mine = alerts.alerts_for_clinician(current_user) if current_user.role == Role.CLINICIAN else []
     return render_template("treatment/courses.html", courses=active, alerts=mine)
 
 
@@ -85,7 +54,7 @@ def course(referral_id: int):
         referral=referral,
         outcome=outcomes.course_outcome(referral),
         open_alerts=alerts.open_alerts(referral),
-        can_document=current_user.role == "clinician",
+        can_document=current_user.role == Role.CLINICIAN,
         enrolment_form=RemsEnrolmentForm(),
     )
 
@@ -181,7 +150,7 @@ def session(session_id: int):
         sign_form=SignForm(data={"version": referral.version}),
         addendum_form=AddendumForm(),
         enrolment_form=RemsEnrolmentForm(),
-        can_document=current_user.role == "clinician",
+        can_document=current_user.role == Role.CLINICIAN,
     )
 
 
@@ -254,6 +223,3 @@ def end_early(referral_id: int):
         ),
         "The course of referral {number} was ended early; the referral is cancelled.",
     )
-
-
-from portal.treatment import rems_views, scale_views  # noqa: E402, F401 - register their routes

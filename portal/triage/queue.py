@@ -32,6 +32,7 @@ from portal.referrals.models import (
 from portal.referrals.queries import QUEUE_STATES
 from portal.referrals.states import State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
+from portal.roles import Role
 from portal.scheduling.models import ClinicSchedule
 from portal.treatment.models import SafetyAlert
 from portal.triage.sla import due_on, latest_overdue_submission
@@ -240,7 +241,7 @@ def _providers_named(text: str):
         conditions.append(
             or_(name.startswith(word, autoescape=True), name.contains(" " + word, autoescape=True))
         )
-    return select(User.id).where(User.role == "referrer", *conditions)
+    return select(User.id).where(User.role == Role.REFERRER, *conditions)
 
 
 def _start_of_day_utc(day: date, tz: ZoneInfo) -> datetime:

@@ -9,9 +9,10 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.service import record
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.extensions import db
 from portal.referrals.service import StaleEdit, lock_for_edit
+from portal.roles import Role
 from portal.triage.forms import SCREENING_CHECKLIST
 from portal.triage.models import InternalNote, ScreeningReview
 

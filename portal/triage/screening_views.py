@@ -7,18 +7,17 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.forms import choices
+from portal.pages.referral import referral_page_context
 from portal.referrals import queries
 from portal.referrals.actions import refusal_message
-from portal.referrals.presenters import referral_page_context
 from portal.referrals.service import StaleEdit
-from portal.triage import screening
+from portal.triage import bp, screening
 from portal.triage.forms import (
     SCREENING_CHECKLIST,
     AssignForm,
     ChecklistForm,
     NoteForm,
 )
-from portal.triage.views import bp
 
 
 def _screening_page(referral, note_form=None, status=200):

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.extensions import db
 from portal.referrals.service import change_state
 from portal.referrals.states import State
 from portal.referrals.vocab import MODALITY_LABELS
+from portal.roles import Role
 from portal.scheduling.generation import parse_phases, session_count
 from portal.scheduling.models import ProtocolTemplate
 from portal.treatment.service import open_course

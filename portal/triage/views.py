@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     abort,
     flash,
     redirect,
@@ -16,14 +15,16 @@ from flask_login import current_user
 from portal.clock import clinic_zone
 from portal.extensions import db
 from portal.forms import choices
+from portal.guards import restrict_blueprint
 from portal.referrals import queries
 from portal.referrals.actions import apply_referral_form, apply_state_form, refusal_message
 from portal.referrals.service import StaleEdit, change_state
 from portal.referrals.states import InvalidTransition, State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
+from portal.roles import CLINIC_ROLES
 from portal.scheduling import queries as protocol_queries
 from portal.scheduling.settings import clinic_schedule_or_new
-from portal.triage import screening, search, service
+from portal.triage import bp, screening, search, service
 from portal.triage.forms import (
     AcceptForm,
     AssignForm,
@@ -34,18 +35,13 @@ from portal.triage.forms import (
 )
 from portal.triage.queue import PAGE_SIZES, QueueFilters, clean_text, queue_page
 
-bp = Blueprint("triage", __name__, url_prefix="/triage")
-
 DECISIONS = {
     "needs_info": (State.NEEDS_INFO, "Your question was sent to the referrer."),
     "declined": (State.DECLINED, "Referral {number} is declined; the referrer sees the reason."),
 }
 
 
-@bp.before_request
-def clinic_staff_only():
-    if not current_user.is_authenticated or not current_user.is_clinic_staff:
-        abort(404)
+restrict_blueprint(bp, *CLINIC_ROLES)
 
 
 @bp.get("/")
@@ -198,6 +194,3 @@ def assign(referral_id: int):
         f"Referral {{number}} is assigned to {name}.",
         back_url(referral),
     )
-
-
-from portal.triage import screening_views  # noqa: E402, F401 - its routes join this blueprint

@@ -7,19 +7,20 @@ import io
 import xml.etree.ElementTree as ET  # noqa: S405 - parsed only after the size check, no DTD
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from PIL import Image, UnidentifiedImageError
 
+from portal.admin import letterhead_bp as bp
 from portal.audit.service import record
-from portal.auth.models import Role
 from portal.extensions import db
+from portal.guards import require_roles
 from portal.letters.forms import LetterheadForm
+from portal.roles import Role
 
 if TYPE_CHECKING:
     from portal.clinics.models import Clinic
 
-bp = Blueprint("letterhead", __name__, url_prefix="/admin/letterhead")
 
 MAX_LOGO_BYTES = 512 * 1024
 SVG_FORBIDDEN = {"script", "foreignObject", "image", "use", "style", "iframe", "a", "feImage"}
@@ -97,8 +98,9 @@ def update_letterhead(clinic: Clinic, form: LetterheadForm, *, actor) -> None:
 
 
 @bp.route("/", methods=["GET", "POST"])
+@require_roles(Role.ADMIN)
 def settings():
-    if current_user.role != Role.ADMIN or current_user.clinic is None:
+    if current_user.clinic is None:
         abort(404)
     clinic = current_user.clinic
     form = LetterheadForm(obj=clinic)

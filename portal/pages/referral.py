@@ -27,7 +27,7 @@ def referral_page_context(referral: Referral, user: User) -> dict:
     from portal.messages.forms import MessageForm
     from portal.messages.service import thread
 
-    targets = set(allowed_targets(referral.state_enum, user.role))
+    targets = set(allowed_targets(referral.state, user.role))
     staff = user.is_clinic_staff
     return {
         "referral": referral,

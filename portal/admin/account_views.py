@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from portal.admin import bp
 from portal.admin.account_service import (
     ACTIONS,
     AccountActionRefused,
@@ -14,7 +15,6 @@ from portal.admin.account_service import (
     manageable_accounts,
 )
 from portal.admin.settings import REFERRER_MFA, get_flag, set_flag
-from portal.admin.views import bp
 from portal.auth import lockout
 from portal.auth.forms import ConfirmForm
 from portal.auth.reauth import reauth_required

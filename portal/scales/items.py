@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.treatment.scales import PHQ9_ANSWERS, PHQ9_ITEMS
+from portal.scales.scoring import PHQ9_ANSWERS, PHQ9_ITEMS
 
 FREQUENCY = PHQ9_ANSWERS  # PHQ-9 and GAD-7 share the anchors
 INTENSITY = [(0, "Not at all"), (1, "A little bit"), (2, "Moderately"), (3, "Quite a bit"),

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.errors import Invalid
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -90,7 +92,7 @@ PHQ9_ITEMS: list[str] = [
 ]
 
 
-class InvalidAnswers(ValueError):
+class InvalidAnswers(Invalid):
     """The answers do not fit the scale: wrong count or an item out of range."""
 
 

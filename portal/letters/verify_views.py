@@ -7,17 +7,16 @@ never the patient, the referrer or the letter's content. The lead applies the ra
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
 from portal.extensions import auth_rate_limit, db, limiter
+from portal.letters import verify_bp as bp
 from portal.letters.codes import normalise
 from portal.letters.models import DRAFT, Letter
 from portal.referrals.models import Referral
-
-bp = Blueprint("verify", __name__, url_prefix="/verify")
 
 
 def verification(code: str) -> dict | None:

@@ -1,0 +1,57 @@
+"""The pages that gather every feature around referrals: the referrer's dashboard and the
+referral page both sides share. Their routes stay on the referrals blueprint (/referrals/)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.guards import require_roles
+from portal.messages.service import mark_seen
+from portal.pages.dashboard import FILTERS, chosen_state, counts, dashboard_rows, state_counts
+from portal.pages.referral import referral_page_context
+from portal.referrals import bp, queries
+from portal.referrals.forms import SearchForm
+from portal.referrals.states import State
+from portal.roles import Role
+
+
+@bp.route("/", methods=["GET", "POST"])
+@require_roles(Role.REFERRER)
+def dashboard():
+    """GET filters by state (no PHI in the URL); a name search is POSTed, never put in a URL."""
+    form = SearchForm()
+    search = form.q.data if form.validate_on_submit() else ""
+    show = request.values.get("show", "all")
+    show = show if show in FILTERS else "all"
+    state = chosen_state(request.values.get("state"))
+    rows = dashboard_rows(current_user, show, search or "", state)
+    per_state = state_counts(current_user)
+    db.session.commit()
+    return render_template(
+        "referrals/dashboard.html",
+        rows=rows,
+        show="" if state else show,  # a single state is not one of the groups
+        state=state,
+        filters=FILTERS,
+        counts=counts(per_state),
+        state_counts=per_state,
+        form=form,
+        search=search,
+    )
+
+
+@bp.get("/<int:referral_id>")
+def detail(referral_id: int):
+    referral = queries.get_referral_or_404(referral_id, current_user)
+    if referral.state == State.DRAFT:
+        return redirect(url_for("referrals.edit", referral_id=referral.id))
+    if referral.patient is None:  # a draft discarded before it was ever sent
+        flash("That draft was discarded; it was never sent to the clinic.", "info")
+        return redirect(url_for("referrals.dashboard"))
+    context = referral_page_context(referral, current_user)
+    if current_user.is_referrer:
+        context["seen_before"] = mark_seen(current_user, referral)
+    db.session.commit()
+    return render_template("referrals/detail.html", **context)
