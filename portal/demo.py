@@ -17,7 +17,8 @@ from portal.db import utcnow
 from portal.demo_extras import INTAKE_VARIATIONS, add_referrer_side, attach_records
 from portal.extensions import db
 from portal.letters.demo import seed_letters
-from portal.referrals.service import NewReferral, change_state, submit_referral
+from portal.pages.submission import submit_referral
+from portal.referrals.service import NewReferral, change_state
 from portal.referrals.states import State
 from portal.roles import Role
 from portal.scheduling.demo import seed_schedule

@@ -19,8 +19,9 @@ from portal.extensions import db
 from portal.letters.codes import new_code
 from portal.letters.models import Letter
 from portal.letters.storage import seal_pdf
+from portal.pages.submission import submit_referral
 from portal.referrals.models import Referral
-from portal.referrals.service import NewReferral, submit_referral
+from portal.referrals.service import NewReferral
 from portal.roles import CLINIC_ROLES, Role
 from portal.treatment.service import SessionRecord, record_session
 from portal.triage.service import accept_referral, open_for_review

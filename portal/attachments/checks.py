@@ -12,6 +12,8 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
+from portal.errors import Invalid
+
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
 SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG))
@@ -59,7 +61,7 @@ SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named", "/Thread"})
 MAX_OBJECTS = 250_000
 
 
-class Refused(ValueError):
+class Refused(Invalid):
     """The file is not accepted; the message says why in plain words."""
 
 

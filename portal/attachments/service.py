@@ -12,9 +12,10 @@ from portal.attachments import storage
 from portal.attachments.checks import EXTENSIONS, Refused, check, too_large
 from portal.attachments.models import Attachment
 from portal.audit.service import record
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.referrals.service import add_event
-from portal.referrals.states import State
+from portal.referrals.states import CLOSED, State
 
 if TYPE_CHECKING:
     from werkzeug.datastructures import FileStorage
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
     from portal.auth.models import User
     from portal.referrals.models import Referral
 
-CLOSED = (State.DECLINED, State.COMPLETED, State.CANCELLED)
+
+class Unreadable(DomainError):
+    """The stored file is missing, or its bytes no longer match the checksum taken at upload."""
 
 
 def add_upload(referral: Referral, upload: FileStorage, *, actor: User) -> Attachment:
@@ -86,9 +89,13 @@ def attachments_of(referral: Referral) -> list[Attachment]:
 
 
 def read_attachment(attachment: Attachment, *, actor: User) -> bytes:
-    data = storage.read(attachment.storage_name)
+    """The file's bytes, checked against the checksum taken at upload; the download audited."""
+    try:
+        data = storage.read(attachment.storage_name)
+    except FileNotFoundError as error:
+        raise Unreadable("The stored file is missing.") from error
     if hashlib.sha256(data).hexdigest() != attachment.sha256:
-        raise Refused("The stored file does not match its checksum.")
+        raise Unreadable("The stored file does not match its checksum.")
     record("attachment.download", "attachment", attachment.id, actor=actor)
     return data
 
@@ -98,6 +105,6 @@ def remove_from_draft(attachment: Attachment, *, actor: User) -> str:
     the caller to delete the bytes once the removal is committed."""
     if attachment.referral.state != State.DRAFT:
         raise Refused("Files of a sent referral are part of its record and stay.")
-    record("attachment.delete", "attachment", attachment.id, actor=actor, detail="draft")
+    record("attachment.delete", "attachment", attachment.id, actor=actor, detail=State.DRAFT.value)
     db.session.delete(attachment)
     return attachment.storage_name

@@ -7,9 +7,14 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from portal.attachments import bp, storage
-from portal.attachments.checks import Refused
-from portal.attachments.models import Attachment
-from portal.attachments.service import add_uploads, read_attachment, remove_from_draft
+from portal.attachments.permissions import get_attachment_or_404
+from portal.attachments.service import (
+    Unreadable,
+    add_uploads,
+    read_attachment,
+    remove_from_draft,
+)
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.referrals.intake import save_draft
 from portal.referrals.queries import get_referral_or_404
@@ -36,16 +41,16 @@ def upload(referral_id: int):
 @bp.post("/referrals/<int:referral_id>/attachments/<int:attachment_id>/remove")
 def remove(referral_id: int, attachment_id: int):
     """From the draft's form: keep what was typed (the whole form is posted), then remove."""
-    referral = get_referral_or_404(referral_id, current_user, "act")
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.referral_id != referral.id or not current_user.is_referrer:
-        abort(404)
+    attachment = get_attachment_or_404(
+        attachment_id, current_user, "remove", referral_id=referral_id
+    )
+    referral = attachment.referral
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
         stored_as = remove_from_draft(attachment, actor=current_user)
         save_draft(referral, request.form, actor=current_user)
-    except (Refused, ValueError) as refusal:
+    except DomainError as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
     else:
@@ -57,13 +62,10 @@ def remove(referral_id: int, attachment_id: int):
 
 @bp.get("/attachments/<int:attachment_id>")
 def download(attachment_id: int):
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None:
-        abort(404)
-    get_referral_or_404(attachment.referral_id, current_user)  # 404 for anyone who may not see it
+    attachment = get_attachment_or_404(attachment_id, current_user)
     try:
         data = read_attachment(attachment, actor=current_user)
-    except (FileNotFoundError, Refused):
+    except Unreadable:
         abort(404)
     db.session.commit()
     response = Response(data, mimetype=attachment.content_type)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal.audit.service import record
 from portal.db import utcnow
+from portal.errors import Invalid
 from portal.extensions import db
 from portal.messages.models import Message, SeenMark
 from portal.referrals.models import ReferralEvent
@@ -21,9 +22,10 @@ if TYPE_CHECKING:
 
 
 def post_message(referral: Referral, body: str, *, actor: User) -> Message:
+    """Add a message to the referral's thread; both sides read it."""
     body = body.strip()
     if not body:
-        raise ValueError("Write a message before sending.")
+        raise Invalid("Write a message before sending.", field="body")
     message = Message(referral_id=referral.id, author_id=actor.id, body=body)
     db.session.add(message)
     db.session.flush()

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.messages.service import News, news_for
 from portal.referrals.models import Patient, Referral, ReferralEvent
 from portal.referrals.queries import visible_to_referrer
-from portal.referrals.states import State
+from portal.referrals.states import AWAITING_DECISION, CLOSED, IN_CARE, State
 from portal.scheduling.models import Appointment
 from portal.treatment.models import TreatmentCourse
 from portal.treatment.queries import Progress, scale_progress
@@ -23,15 +23,13 @@ from portal.treatment.queries import Progress, scale_progress
 if TYPE_CHECKING:
     from portal.auth.models import User
 
-CLOSED = (State.COMPLETED, State.DECLINED, State.CANCELLED)
-FILTERS: dict[str, tuple[str, list[str] | None]] = {
+# The dashboard's groups: key (in the URL) -> (label, states; None for every state).
+FILTERS: dict[str, tuple[str, list[State] | None]] = {
     "all": ("All", None),
     "answer": ("Needs your answer", [State.NEEDS_INFO]),
-    "active": (
-        "In progress",
-        [State.SUBMITTED, State.IN_REVIEW, State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT],
-    ),
-    "draft": ("Drafts", [State.DRAFT]),
+    # With the clinic: waiting for its decision, or in its care.
+    "active": ("In progress", [*AWAITING_DECISION, *IN_CARE]),
+    State.DRAFT.value: ("Drafts", [State.DRAFT]),
     "closed": ("Closed", list(CLOSED)),
 }
 EVENT_WORDS = {

@@ -4,69 +4,67 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from portal.attachments.service import CLOSED
+from sqlalchemy.orm import selectinload
+
+from portal.attachments import permissions as attachments
+from portal.attachments.service import attachments_of
+from portal.letters.models import Letter
 from portal.letters.service import startable_kinds
+from portal.messages import permissions as messages
+from portal.messages.forms import MessageForm
+from portal.messages.service import thread
+from portal.pages import permissions as page_permissions
+from portal.referrals import permissions as referrals
 from portal.referrals.intake_forms import TRIAL_OUTCOME_LABELS
-from portal.referrals.permissions import can_act, can_document
+from portal.referrals.models import Referral
 from portal.referrals.screening import (
     MED_CLASS_LABELS,
     SCREENING_QUESTIONS,
     failed_drugs,
 )
-from portal.referrals.states import State, allowed_targets
+from portal.referrals.states import State
+from portal.treatment.models import TreatmentCourse
 from portal.treatment.queries import scale_progress, session_scores
 from portal.triage.forms import DECLINE_REASONS
 
 if TYPE_CHECKING:
     from portal.auth.models import User
-    from portal.referrals.models import Referral
+
+# What the page shows beyond the referral's own rows (portal.referrals.queries.CORE_LOADS):
+# pass as `options` to get_referral_or_404, so the page costs a constant number of queries.
+PAGE_LOADS = (
+    selectinload(Referral.letters).selectinload(Letter.signed_by),
+    selectinload(Referral.course).selectinload(TreatmentCourse.sessions),
+    selectinload(Referral.course).selectinload(TreatmentCourse.clinician),
+)
+# The referral's own actions the page offers (portal.referrals.permissions).
+REFERRAL_ACTIONS = ("edit_intake", "open", "accept", "ask", "decline", "answer", "cancel")
+
+
+def offered_actions(user: User, referral: Referral) -> dict[str, bool]:
+    """The page's `can_<action>` flags, each answered by the feature that owns the action."""
+    return {
+        **{f"can_{a}": referrals.can(user, referral, a) for a in REFERRAL_ACTIONS},
+        "can_attach": attachments.can_attach(user, referral),
+        "can_message": messages.can(user, referral, "post"),
+        **{f"can_{a}": page_permissions.can(user, referral, a) for a in page_permissions.ACTIONS},
+    }
 
 
 def referral_page_context(referral: Referral, user: User) -> dict:
-    from portal.attachments.service import attachments_of
-    from portal.messages.forms import MessageForm
-    from portal.messages.service import thread
-
-    targets = set(allowed_targets(referral.state, user.role))
-    staff = user.is_clinic_staff
     return {
         "referral": referral,
         "baselines": [a for a in referral.assessments if a.is_baseline],
         "attachments": attachments_of(referral),
         "messages": thread(referral),
         "message_form": MessageForm(formdata=None),
-        "can_message": can_act(user, referral),
-        "can_attach": can_act(user, referral) and referral.state not in CLOSED,
-        "can_edit_intake": user.is_referrer
-        and can_act(user, referral)
-        and referral.state in (State.DRAFT, State.NEEDS_INFO),
         "progress": scale_progress(referral),
         "session_scores": session_scores(referral),
         "letters": sorted(referral.letters, key=lambda letter: (-letter.version, -letter.id)),
-        "can_open": staff and State.IN_REVIEW in targets and referral.state == State.SUBMITTED,
-        "can_accept": staff and State.ACCEPTED in targets,
-        "can_ask": staff and State.NEEDS_INFO in targets,
-        "can_decline": staff and State.DECLINED in targets,
-        "can_answer": user.is_referrer
-        and can_act(user, referral)
-        and referral.state == State.NEEDS_INFO,
-        "can_cancel": State.CANCELLED in targets and can_act(user, referral),
-        "can_document": can_document(user, referral)
-        and referral.course is not None
-        and referral.state in (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT),
-        "can_complete": State.COMPLETED in targets
-        and bool(referral.course and referral.course.sessions),
-        "can_write_letter": can_document(user, referral)
-        and referral.course is not None
-        and bool(referral.course.sessions),
         "open_question": _open_question(referral),
-        # Coordinators (issue 4): the screening page and the series' appointments.
-        "can_screen": staff,
-        "can_schedule": staff
-        and referral.course is not None
-        and referral.state in (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT),
         "decline_reasons": DECLINE_REASONS,
         "letter_kinds_to_start": startable_kinds(user, referral),
+        **offered_actions(user, referral),
     }
 
 

@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.guards import require_roles
 from portal.messages.service import mark_seen
 from portal.pages.dashboard import FILTERS, chosen_state, counts, dashboard_rows, state_counts
-from portal.pages.referral import referral_page_context
+from portal.pages.referral import PAGE_LOADS, referral_page_context
 from portal.referrals import bp, queries
 from portal.referrals.forms import SearchForm
 from portal.referrals.states import State
@@ -44,7 +44,7 @@ def dashboard():
 
 @bp.get("/<int:referral_id>")
 def detail(referral_id: int):
-    referral = queries.get_referral_or_404(referral_id, current_user)
+    referral = queries.get_referral_or_404(referral_id, current_user, options=PAGE_LOADS)
     if referral.state == State.DRAFT:
         return redirect(url_for("referrals.edit", referral_id=referral.id))
     if referral.patient is None:  # a draft discarded before it was ever sent

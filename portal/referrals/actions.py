@@ -9,16 +9,19 @@ from typing import TYPE_CHECKING
 from flask import flash, redirect, url_for
 from flask_login import current_user
 
+from portal.errors import DomainError
 from portal.extensions import db
-from portal.referrals.service import MissingReason, StaleEdit, change_state
-from portal.referrals.states import InvalidTransition, State
+from portal.referrals.service import StaleEdit, change_state
 
 if TYPE_CHECKING:
     from portal.forms import VersionedForm
     from portal.referrals.models import Referral
+    from portal.referrals.states import State
 
-# Domain errors a referral action may raise; each message is written for the user.
-REFUSALS = (StaleEdit, InvalidTransition, MissingReason, ValueError)
+# What refuses a referral action, each message written for the user: the domain errors
+# (StaleEdit, InvalidTransition, MissingReason, ...). ValueError stays only while services of
+# triage, treatment and scheduling still refuse with it; delete it once they raise DomainError.
+REFUSALS: tuple[type[Exception], ...] = (DomainError, ValueError)
 
 
 def refusal_message(error: Exception) -> str:

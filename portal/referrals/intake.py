@@ -1,5 +1,7 @@
 """The intake's rules: drafts that keep every keystroke, submit with everything worked out,
-and edits while the clinic waits for an answer."""
+and edits while the clinic waits for an answer. The intake document and the referral's state
+only: sending a referral with its baseline scales and acknowledgement is
+portal.pages.submission's."""
 
 from __future__ import annotations
 
@@ -12,39 +14,41 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from portal.audit.service import record
-from portal.clock import clinic_today
 from portal.db import utcnow
+from portal.errors import Conflict
 from portal.extensions import db
 from portal.referrals import screening
-from portal.referrals.intake_io import formdata_from_document
 from portal.referrals.models import Patient, Referral
 from portal.referrals.service import (
-    _receiving_clinic_id,
     add_event,
     change_state,
     flush_or_stale,
     mark_changed,
+    receiving_clinic_id,
     refuse_if_stale,
 )
-from portal.referrals.states import State
+from portal.referrals.states import EDITABLE, State
 from portal.scales.scoring import GAD7, PCL5, PHQ9
-from portal.treatment.assessments import add_assessment
 
 if TYPE_CHECKING:
     from portal.auth.models import User
     from portal.referrals.service import NewReferral
 
 NOT_SAVED = frozenset({"csrf_token", "action", "version", "form_key", "attachments"})
-EDITABLE_STATES = (State.DRAFT, State.NEEDS_INFO)
+# The intake's scales (form prefix -> scale code), each a baseline of the referral.
 SCALE_KEYS = {"phq9": PHQ9.code, "gad7": GAD7.code, "pcl5": PCL5.code}
 
 
-class AlreadySubmitted(Exception):
+class AlreadySubmitted(Conflict):
     """The form was sent twice (double click, back button): the first one counted."""
 
     def __init__(self, referral: Referral) -> None:
         self.referral = referral
         super().__init__(f"Referral {referral.number} was already sent; nothing was sent twice.")
+
+
+class NotEditable(Conflict):
+    """The referral left the states in which its referrer may change the intake."""
 
 
 def new_form_key() -> str:
@@ -67,7 +71,7 @@ def draft_for_key(form_key: str, actor: User) -> Referral:
         raise AlreadySubmitted(referral)
     if referral is None:
         referral = Referral(
-            clinic_id=_receiving_clinic_id(),
+            clinic_id=receiving_clinic_id(),
             referrer_id=actor.id,
             practice_id=actor.practice_id,
             state=State.DRAFT,
@@ -82,7 +86,7 @@ def draft_for_key(form_key: str, actor: User) -> Referral:
         except IntegrityError:  # a second click raced the first one with the same key
             db.session.rollback()  # nothing else is written yet in this request
             return _raced(form_key, actor)
-        record("referral.create", "referral", referral.id, actor=actor, detail="draft")
+        record("referral.create", "referral", referral.id, actor=actor, detail=State.DRAFT.value)
     return referral
 
 
@@ -98,8 +102,8 @@ def _raced(form_key: str, actor: User) -> Referral:
 
 def save_draft(referral: Referral, formdata: MultiDict, *, actor: User) -> None:
     """Keep what was typed, valid or not; only the referrer's drafts and questioned referrals."""
-    if referral.state not in EDITABLE_STATES:
-        raise ValueError("This referral can no longer be edited.")
+    if referral.state not in EDITABLE:
+        raise NotEditable("This referral can no longer be edited.")
     referral.form_data = snapshot(formdata)
     mark_changed(referral, actor=actor)
     flush_or_stale(referral)
@@ -187,9 +191,10 @@ def intake_document(form: Any) -> dict[str, Any]:
 def submit_intake(
     referral: Referral, doc: dict[str, Any], formdata: MultiDict, *, actor: User
 ) -> None:
-    """Validated intake in; the patient, the computed results and the baseline scales out.
-    A draft is submitted; a referral awaiting an answer is updated in place."""
-    if referral.state not in EDITABLE_STATES:
+    """Validated intake in; the patient and the computed results out. A draft is submitted; a
+    referral awaiting an answer is updated in place. The baseline scales are the caller's
+    (portal.pages.submission), through treatment's assessments."""
+    if referral.state not in EDITABLE:
         raise AlreadySubmitted(referral)
     was_draft = referral.state == State.DRAFT
     _apply(referral, doc, formdata, actor=actor)
@@ -224,24 +229,6 @@ def _apply(referral: Referral, doc: dict[str, Any], formdata: MultiDict, *, acto
     mark_changed(referral, actor=actor)
     flush_or_stale(referral)
     record("patient.create" if is_new else "patient.update", "patient", patient.id, actor=actor)
-    _baseline_scales(referral, doc["scales"], actor=actor)
-
-
-def _baseline_scales(referral: Referral, scales: dict[str, Any], *, actor: User) -> None:
-    """Store each baseline scale the referrer gave; a changed one replaces the old baseline."""
-    current = {a.scale: a for a in referral.assessments if a.is_baseline}
-    for key, code in SCALE_KEYS.items():
-        answers = scales.get(key)
-        old = current.get(code)
-        if answers is None or (old is not None and list(old.answers) == list(answers)):
-            continue
-        if old is not None:
-            record("assessment.replace", "assessment", old.id, actor=actor, detail="baseline")
-            referral.assessments.remove(old)
-            db.session.delete(old)
-        add_assessment(
-            referral, code, answers, taken_on=clinic_today(), actor=actor, is_baseline=True
-        )
 
 
 def document_from(data: NewReferral) -> dict[str, Any]:
@@ -292,14 +279,6 @@ def document_from(data: NewReferral) -> dict[str, Any]:
     for section, value in data.intake.items():
         doc[section] = {**doc[section], **value} if isinstance(value, dict) else value
     return doc
-
-
-def submit_document(data: NewReferral, *, actor: User) -> Referral:
-    """Submit a complete referral without the form (demo, imports, tests)."""
-    doc = document_from(data)
-    referral = draft_for_key("", actor)
-    submit_intake(referral, doc, MultiDict(formdata_from_document(doc)), actor=actor)
-    return referral
 
 
 def check_version(referral: Referral, version: str, *, actor: User) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, EnumText, UTCDateTime, utcnow
-from portal.referrals.states import State
+from portal.referrals.states import OPEN, State
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -121,11 +121,8 @@ URGENCY_ORDER = case((Referral.urgency == "urgent", 0), else_=1)
 # The same order read from the column: "urgent" sorts after "routine", the only other urgency
 # (portal.referrals.vocab.URGENCIES; tests/test_queue.py checks it).
 URGENT_FIRST = Referral.urgency.desc()
-# Still in the clinic's hands: what the queue shows by default.
-OPEN_STATES = [
-    s for s in State if s not in (State.DRAFT, State.COMPLETED, State.DECLINED, State.CANCELLED)
-]
-OPEN_STATE_CONDITION = Referral.state.in_([_inline(s.value) for s in OPEN_STATES])
+# Still in the clinic's hands (states.OPEN): what the queue shows by default.
+OPEN_STATE_CONDITION = Referral.state.in_([_inline(s.value) for s in OPEN])
 # The open queue in its default order (urgent first, then submitted_at, id) read in order, a
 # page at a time, instead of sorting every open referral of the clinic.
 Index(

@@ -1,10 +1,14 @@
-"""Who may see a referral. Pure functions over already-loaded objects."""
+"""Who may see a referral, and do what to it. Pure functions over already-loaded objects.
+
+`can(user, referral, action)` answers for the referral's own actions; each feature that acts
+on a referral (attachments, messages, ...) answers for its own in its permissions module."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from portal.referrals.states import State
+from portal.referrals.states import EDITABLE, State, allowed_targets
 from portal.roles import Role
 
 if TYPE_CHECKING:
@@ -44,3 +48,57 @@ def can_act(user: User, referral: Referral) -> bool:
 def can_document(user: User, referral: Referral) -> bool:
     """Document treatment and sign letters: clinicians of the referral's clinic only."""
     return user.role == Role.CLINICIAN and can_act_as_clinic(user, referral)
+
+
+def may_move(user: User, referral: Referral, target: State) -> bool:
+    """The state machine lets the user's role move the referral from its state to `target`."""
+    return target in allowed_targets(referral.state, user.role)
+
+
+def _clinic_moves_to(target: State) -> Callable[[User, Referral], bool]:
+    """A decision of the clinic: its staff, when the state machine allows the move."""
+
+    def rule(user: User, referral: Referral) -> bool:
+        return can_act_as_clinic(user, referral) and may_move(user, referral, target)
+
+    return rule
+
+
+def _edit_intake(user: User, referral: Referral) -> bool:
+    """The referrer changes the intake of a draft, or while the clinic waits for an answer."""
+    return user.is_referrer and can_act(user, referral) and referral.state in EDITABLE
+
+
+def _answer(user: User, referral: Referral) -> bool:
+    """The referrer answers the clinic's question (the answer returns it to review)."""
+    return user.is_referrer and can_act(user, referral) and referral.state == State.NEEDS_INFO
+
+
+def _cancel(user: User, referral: Referral) -> bool:
+    return can_act(user, referral) and may_move(user, referral, State.CANCELLED)
+
+
+def _open(user: User, referral: Referral) -> bool:
+    """Open a newly sent referral for review (reopening a closed one is not this)."""
+    return referral.state == State.SUBMITTED and _clinic_moves_to(State.IN_REVIEW)(user, referral)
+
+
+RULES: dict[str, Callable[[User, Referral], bool]] = {
+    "view": can_view_referral,
+    "act": can_act,
+    "document": can_document,
+    "edit_intake": _edit_intake,
+    "answer": _answer,
+    "cancel": _cancel,
+    "open": _open,
+    "accept": _clinic_moves_to(State.ACCEPTED),
+    "ask": _clinic_moves_to(State.NEEDS_INFO),
+    "decline": _clinic_moves_to(State.DECLINED),
+}
+ACTIONS = frozenset(RULES)
+
+
+def can(user: User, referral: Referral, action: str) -> bool:
+    """Whether `user` may `action` the referral (one of ACTIONS; any other is refused)."""
+    rule = RULES.get(action)
+    return rule is not None and rule(user, referral)

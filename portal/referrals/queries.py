@@ -2,46 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import abort
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from portal.audit.service import record
 from portal.auth.models import User
 from portal.clinics.models import Practice
 from portal.extensions import db
-from portal.letters.models import Letter
-from portal.referrals.models import (  # noqa: F401 - OPEN_STATES, URGENCY_ORDER: re-exported
-    OPEN_STATES,
+from portal.referrals.models import (  # noqa: F401 - URGENCY_ORDER: re-exported
     URGENCY_ORDER,
     Patient,
     Referral,
     ReferralEvent,
 )
-from portal.referrals.permissions import can_act, can_document, can_view_referral
+from portal.referrals.permissions import can, can_view_referral
+from portal.referrals.states import OPEN as OPEN_STATES  # noqa: F401 - the queue's name
+from portal.referrals.states import SENT as QUEUE_STATES  # noqa: F401 - the queue's name
 from portal.referrals.states import State
-from portal.treatment.models import TreatmentCourse
+
+# What every page of a referral shows (and the permission checks read): its own rows. A page
+# that shows what the features added (letters, the course) passes their loads as `options`.
+CORE_LOADS = (
+    selectinload(Referral.patient),
+    selectinload(Referral.referrer).selectinload(User.practice),
+    selectinload(Referral.practice),
+    selectinload(Referral.events).selectinload(ReferralEvent.actor),
+    selectinload(Referral.assessments),
+)
 
 
-def get_referral_or_404(referral_id: int, user: User, action: str = "view") -> Referral:
+def get_referral_or_404(
+    referral_id: int,
+    user: User,
+    action: str = "view",
+    *,
+    options: Sequence[LoaderOption] = (),
+) -> Referral:
     """The referral if `user` may see it (action 'view'), change it ('act'), or document its
-    treatment ('document'); otherwise 404, and the attempt is audited either way."""
+    treatment ('document'); otherwise 404, and the attempt is audited either way. `options`
+    eager-load more than the referral's own rows, for the page about to show them."""
     referral = db.session.scalar(
-        select(Referral)
-        .where(Referral.id == referral_id)
-        .options(
-            selectinload(Referral.patient),
-            selectinload(Referral.referrer).selectinload(User.practice),
-            selectinload(Referral.practice),
-            selectinload(Referral.events).selectinload(ReferralEvent.actor),
-            selectinload(Referral.assessments),
-            selectinload(Referral.letters).selectinload(Letter.signed_by),
-            selectinload(Referral.course).selectinload(TreatmentCourse.sessions),
-            selectinload(Referral.course).selectinload(TreatmentCourse.clinician),
-        )
+        select(Referral).where(Referral.id == referral_id).options(*CORE_LOADS, *options)
     )
-    check = {"view": can_view_referral, "act": can_act, "document": can_document}[action]
-    allowed = referral is not None and check(user, referral)
+    allowed = referral is not None and can(user, referral, action)
     if not allowed:
         record(f"referral.{action}", "referral", referral_id, actor=user, outcome="denied")
         abort(404)
@@ -60,9 +67,6 @@ def visible_to_referrer(user: User) -> Select:
             (Referral.practice_id.in_(shared_practice)) & (Referral.state != State.DRAFT),
         )
     )
-
-
-QUEUE_STATES = [s for s in State if s != State.DRAFT]
 
 
 def get_patient_or_404(patient_id: int, user: User) -> tuple[Patient, list[Referral]]:

@@ -16,11 +16,7 @@ from portal.db import utcnow
 from portal.errors import Conflict, Invalid
 from portal.extensions import db
 from portal.referrals.models import Referral, ReferralEvent
-from portal.referrals.states import REASON_REQUIRED, State, check_transition
-
-# The clinic's first answer to a referral: what the service levels to a decision measure.
-FIRST_DECISIONS = frozenset({State.NEEDS_INFO, State.ACCEPTED, State.DECLINED})
-
+from portal.referrals.states import FIRST_DECISIONS, REASON_REQUIRED, State, check_transition
 
 RACE_MESSAGE = (
     "Someone else changed this referral at the same moment; nothing was saved. "
@@ -73,7 +69,7 @@ class MissingReason(Invalid):
 class NewReferral:
     """The essentials of a referral, for the demo, imports and tests; the rest of the intake
     takes typical values (see portal.referrals.intake.document_from), or `intake` overrides
-    whole sections of the intake document."""
+    whole sections of the intake document. portal.pages.submission.submit_referral sends one."""
 
     first_name: str
     last_name: str
@@ -87,14 +83,7 @@ class NewReferral:
     intake: dict = field(default_factory=dict)
 
 
-def submit_referral(data: NewReferral, *, actor: User) -> Referral:
-    """Create and submit a complete referral through the same rules as the intake form."""
-    from portal.referrals.intake import submit_document  # the intake builds on this module
-
-    return submit_document(data, actor=actor)
-
-
-def _receiving_clinic_id() -> int:
+def receiving_clinic_id() -> int:
     """The clinic that receives referrals: the portal serves one clinic per deployment."""
     clinic_id = db.session.scalar(select(Clinic.id).order_by(Clinic.id).limit(1))
     if clinic_id is None:

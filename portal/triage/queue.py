@@ -22,14 +22,13 @@ from portal.auth.models import User
 from portal.extensions import db
 from portal.referrals.models import (
     OPEN_STATE_CONDITION,
-    OPEN_STATES,
     URGENCY_ORDER,
     URGENT_FIRST,
     Patient,
     Referral,
     referral_number,
 )
-from portal.referrals.queries import QUEUE_STATES
+from portal.referrals.queries import OPEN_STATES, QUEUE_STATES
 from portal.referrals.states import State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
 from portal.roles import Role

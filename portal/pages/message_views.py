@@ -1,24 +1,23 @@
-"""Posting to a referral's message thread."""
+"""Posting to a referral's message thread. The route stays on the messages blueprint; it lives
+with the pages because a refused message shows the referral page again, with the text kept."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.extensions import db
 from portal.messages import bp
 from portal.messages.forms import MessageForm
+from portal.messages.permissions import get_thread_referral_or_404
 from portal.messages.service import post_message
-from portal.pages.referral import referral_page_context
-from portal.referrals.queries import get_referral_or_404
-from portal.referrals.states import State
+from portal.pages.referral import PAGE_LOADS, referral_page_context
 
 
 @bp.post("/<int:referral_id>/messages")
 def post(referral_id: int):
-    referral = get_referral_or_404(referral_id, current_user, "act")
-    if referral.state == State.DRAFT or referral.patient is None:
-        abort(404)  # the clinic cannot see a referral that was never sent
+    # 404 too for a draft: the clinic cannot see a referral that was never sent.
+    referral = get_thread_referral_or_404(referral_id, current_user, options=PAGE_LOADS)
     form = MessageForm()
     if form.validate_on_submit():
         post_message(referral, form.body.data, actor=current_user)

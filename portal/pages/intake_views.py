@@ -1,4 +1,5 @@
 """The intake pages: a new referral, and editing a draft or a referral the clinic questioned.
+Their routes stay on the referrals blueprint (/referrals/new, /referrals/<id>/edit).
 
 Every POST keeps what was typed (and the files attached) before anything else happens; rows
 are added and removed on the server, so the form works without JavaScript.
@@ -12,28 +13,24 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from portal.attachments.service import add_uploads, attachments_of
+from portal.attachments.service import attachments_of
 from portal.audit.service import record
 from portal.auth import sessions
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.guards import require_roles
-from portal.letters.service import acknowledge_referral
+from portal.pages.submission import keep_typing, send_intake
 from portal.referrals import bp, queries
 from portal.referrals.actions import refusal_message
 from portal.referrals.intake import (
-    EDITABLE_STATES,
     AlreadySubmitted,
-    check_version,
     draft_for_key,
     intake_document,
     new_form_key,
-    save_draft,
-    submit_intake,
 )
 from portal.referrals.intake_forms import MAX_ROWS, IntakeForm
 from portal.referrals.intake_io import formdata_from_document
-from portal.referrals.service import StaleEdit
-from portal.referrals.states import State
+from portal.referrals.permissions import can
 from portal.roles import Role
 
 ROW_ACTION = re.compile(r"^(add|remove)_(trials|medications)(?:-(\d+))?$")
@@ -58,7 +55,7 @@ def new():
 @require_roles(Role.REFERRER)
 def edit(referral_id: int):
     referral = queries.get_referral_or_404(referral_id, current_user, "act")
-    if referral.state not in EDITABLE_STATES:
+    if not can(current_user, referral, "edit_intake"):
         flash("This referral has been sent and can no longer be edited.", "info")
         return redirect(url_for("referrals.detail", referral_id=referral.id))
     if request.method == "POST":
@@ -75,26 +72,27 @@ def _post(referral):
     form = IntakeForm(formdata=formdata)
     action = request.form.get("action", "save")
     try:
-        check_version(referral, form.version.data or "", actor=current_user)
-        save_draft(referral, formdata, actor=current_user)
-    except (StaleEdit, ValueError) as refusal:  # the referral moved on: keep what was typed
+        refusals = keep_typing(
+            referral,
+            formdata,
+            request.files.getlist("attachments"),
+            version=form.version.data or "",
+            actor=current_user,
+        )
+    except DomainError as refusal:  # the referral moved on: keep what was typed
         flash(f"{refusal_message(refusal)} What you typed is kept below.", "error")
         form.form_key.data = referral.form_key
         form.version.data = str(referral.version)
         return _render(form, referral, status=409)
-    _, refusals = add_uploads(referral, request.files.getlist("attachments"), actor=current_user)
     form.form_key.data = referral.form_key
     form.version.data = str(referral.version)
     if action == "submit":
         if form.validate() & _rows_within_limit(form, formdata) and not refusals:
-            was_draft = referral.state == State.DRAFT
-            submit_intake(referral, intake_document(form), formdata, actor=current_user)
-            if was_draft:
-                acknowledge_referral(referral)
+            first = send_intake(referral, intake_document(form), formdata, actor=current_user)
             db.session.commit()
             flash(
                 f"Referral {referral.number} was sent to the clinic."
-                if was_draft
+                if first
                 else f"Your changes to referral {referral.number} were sent to the clinic.",
                 "success",
             )
