@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.audit.service import record
 from portal.extensions import db
@@ -92,13 +93,16 @@ def get_session_or_404(session_id: int, user: User, action: str = "view") -> Tre
 
 
 def load_session_details(course: TreatmentCourse) -> None:
-    """Load what the course page shows of each session (addenda, signer) in one query, so the
-    page costs the same number of queries however many sessions there are."""
-    db.session.scalars(
+    """Load the course's sessions with what the course page shows of each (addenda, signer),
+    so the page costs the same number of queries however many sessions there are."""
+    sessions = db.session.scalars(
         select(TreatmentSession)
         .where(TreatmentSession.course_id == course.id)
+        .order_by(TreatmentSession.session_date, TreatmentSession.id)  # as course.sessions
         .options(
             selectinload(TreatmentSession.addenda),
             selectinload(TreatmentSession.signed_by),
         )
     ).all()
+    # Whoever loaded the course, its list is these sessions, details and all.
+    set_committed_value(course, "sessions", list(sessions))
