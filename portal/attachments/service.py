@@ -14,11 +14,12 @@ from portal.attachments.models import Attachment
 from portal.audit.service import record
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.referrals.intake import save_draft
 from portal.referrals.service import add_event
 from portal.referrals.states import CLOSED, State
 
 if TYPE_CHECKING:
-    from werkzeug.datastructures import FileStorage
+    from werkzeug.datastructures import FileStorage, MultiDict
 
     from portal.auth.models import User
     from portal.referrals.models import Referral
@@ -100,11 +101,13 @@ def read_attachment(attachment: Attachment, *, actor: User) -> bytes:
     return data
 
 
-def remove_from_draft(attachment: Attachment, *, actor: User) -> str:
-    """A file attached by mistake to a draft (never sent) goes; returns its storage name, for
-    the caller to delete the bytes once the removal is committed."""
+def remove_from_draft(attachment: Attachment, formdata: MultiDict, *, actor: User) -> str:
+    """A file attached by mistake to a draft (never sent) goes, and the form posted with the
+    removal is kept as the draft. Returns the file's storage name, for the caller to delete
+    the bytes once the removal is committed."""
     if attachment.referral.state != State.DRAFT:
         raise Refused("Files of a sent referral are part of its record and stay.")
     record("attachment.delete", "attachment", attachment.id, actor=actor, detail=State.DRAFT.value)
     db.session.delete(attachment)
+    save_draft(attachment.referral, formdata, actor=actor)
     return attachment.storage_name

@@ -16,7 +16,7 @@ from portal.attachments.service import (
 )
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.referrals.intake import save_draft
+from portal.referrals.actions import refusal_message
 from portal.referrals.queries import get_referral_or_404
 
 
@@ -44,20 +44,17 @@ def remove(referral_id: int, attachment_id: int):
     attachment = get_attachment_or_404(
         attachment_id, current_user, "remove", referral_id=referral_id
     )
-    referral = attachment.referral
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
-        stored_as = remove_from_draft(attachment, actor=current_user)
-        save_draft(referral, request.form, actor=current_user)
+        stored_as = remove_from_draft(attachment, request.form, actor=current_user)
     except DomainError as refusal:
-        db.session.rollback()
-        flash(str(refusal), "error")
+        flash(refusal_message(refusal), "error")
     else:
         db.session.commit()
         storage.delete(stored_as)
         flash("The file was removed from the draft; everything else was saved.", "success")
-    return redirect(url_for("referrals.edit", referral_id=referral.id, _anchor="attachments"))
+    return redirect(url_for("referrals.edit", referral_id=referral_id, _anchor="attachments"))
 
 
 @bp.get("/attachments/<int:attachment_id>")
