@@ -52,6 +52,8 @@ def offered_actions(user: User, referral: Referral) -> dict[str, bool]:
 
 
 def referral_page_context(referral: Referral, user: User) -> dict:
+    """Everything the referral page shows `user`: the referral (loaded with PAGE_LOADS), what
+    each feature added to it, and the actions offered."""
     return {
         "referral": referral,
         "baselines": [a for a in referral.assessments if a.is_baseline],
