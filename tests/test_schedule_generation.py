@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from portal.errors import Invalid
 from portal.scheduling.generation import (
     ClinicCalendar,
     Phase,
@@ -126,7 +127,7 @@ def test_every_shipped_protocol_validates():
     ],
 )
 def test_invalid_phases_are_refused_with_a_reason(phases, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(Invalid, match=message):
         parse_phases(phases)
 
 

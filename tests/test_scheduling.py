@@ -40,9 +40,9 @@ def test_propose_and_book_an_iv_series_moves_the_referral_to_scheduled(app, worl
     path = f"/scheduling/referrals/{referral.id}"
     induction = protocol("iv_induction")
     db.session.commit()
-    html = staff.get(path, query_string={"protocol_id": induction.id, "start": monday}).get_data(
-        as_text=True
-    )
+    html = staff.get(
+        f"{path}/propose", query_string={"protocol_id": induction.id, "start": monday}
+    ).get_data(as_text=True)
     days = DAY_INPUT.findall(html)
     assert len(days) == 6
     assert wednesday.isoformat() not in days
@@ -51,7 +51,7 @@ def test_propose_and_book_an_iv_series_moves_the_referral_to_scheduled(app, worl
         r'name="version"[^>]*value="(\d+)"', html.split("Book these")[0].split('id="propose-h"')[1]
     ).group(1)
     response = staff.post(
-        path,
+        f"{path}/book",
         data={
             "version": version,
             "protocol_id": induction.id,
@@ -79,7 +79,7 @@ def test_a_full_day_is_refused_and_nothing_is_booked(app, world):
     staff = _staff(app, world.coordinator)
     path = f"/scheduling/referrals/{second.id}"
     response = staff.post(
-        path,
+        f"{path}/book",
         data={
             "version": second.version,
             "protocol_id": protocol("iv_induction").id,
