@@ -14,7 +14,7 @@ from portal.scheduling.generation import (
     propose,
     session_count,
 )
-from portal.scheduling.protocols import SHIPPED_PROTOCOLS
+from portal.scheduling.protocols import SHIPPED_PROTOCOLS, default_protocol_code
 from portal.triage.sla import add_business_days, is_overdue, latest_overdue_submission
 
 MONDAY = date(2026, 11, 30)
@@ -108,6 +108,19 @@ def test_no_free_day_at_all_is_shown_not_invented():
     visits = propose([Phase(1, 1)], MONDAY, calendar(weekdays=frozenset()))
     assert visits[0].day is None
     assert "add this visit by hand" in visits[0].note
+
+
+@pytest.mark.parametrize(
+    ("modality", "code"),
+    [
+        ("spravato", "spravato_label"),
+        ("iv_ketamine", "iv_induction"),
+        ("clinic_choice", "iv_induction"),
+    ],
+)
+def test_the_default_protocol_of_each_treatment(modality, code):
+    assert default_protocol_code(modality) == code
+    assert code in {p["code"] for p in SHIPPED_PROTOCOLS}
 
 
 def test_every_shipped_protocol_validates():

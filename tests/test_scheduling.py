@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.referrals.models import Referral
+from portal.referrals.service import change_state
+from portal.referrals.states import State
 from portal.scheduling.models import Appointment, ClosedDate
 from portal.scheduling.settings import clinic_schedule
 from tests.conftest import csrf_token, force_login
@@ -95,6 +97,53 @@ def test_a_full_day_is_refused_and_nothing_is_booked(app, world):
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1
     assert db.session.get(Referral, second.id).state == "accepted"
+
+
+def test_a_stale_series_answers_409_and_keeps_the_days(app, world):
+    referral = _accepted(world)
+    monday = next_weekday(0)
+    staff = _staff(app, world.coordinator)
+    path = f"/scheduling/referrals/{referral.id}"
+    response = staff.post(
+        f"{path}/book",
+        data={
+            "version": referral.version - 1,
+            "protocol_id": protocol("iv_induction").id,
+            "day": [monday.isoformat()],
+            "csrf_token": csrf_token(staff, path),
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "was changed by" in html
+    assert DAY_INPUT.findall(html) == [monday.isoformat()]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+
+
+def test_a_closed_referral_cannot_be_scheduled(app, world):
+    referral = _accepted(world)
+    change_state(
+        referral,
+        State.CANCELLED,
+        actor=world.coordinator,
+        expected_version=referral.version,
+        reason="Moved away.",
+    )
+    db.session.commit()
+    staff = _staff(app, world.coordinator)
+    path = f"/scheduling/referrals/{referral.id}"
+    response = staff.post(
+        f"{path}/book",
+        data={
+            "version": referral.version,
+            "protocol_id": protocol("iv_induction").id,
+            "day": [next_weekday(0).isoformat()],
+            "csrf_token": csrf_token(staff, path),
+        },
+    )
+    assert response.status_code == 422
+    assert "A referral that is cancelled cannot be scheduled." in response.get_data(as_text=True)
 
 
 def test_move_cancel_no_show_and_add(app, world):
