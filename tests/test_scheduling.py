@@ -99,20 +99,26 @@ def test_a_full_day_is_refused_and_nothing_is_booked(app, world):
     assert db.session.get(Referral, second.id).state == "accepted"
 
 
-def test_a_stale_series_answers_409_and_keeps_the_days(app, world):
-    referral = _accepted(world)
-    monday = next_weekday(0)
+def _book(app, world, referral, version: int, days: list[date]):
+    """POST a series of `days` for `referral` as the coordinator, with the iv_induction
+    protocol, the referral `version` the page showed."""
     staff = _staff(app, world.coordinator)
     path = f"/scheduling/referrals/{referral.id}"
-    response = staff.post(
+    return staff.post(
         f"{path}/book",
         data={
-            "version": referral.version - 1,
+            "version": version,
             "protocol_id": protocol("iv_induction").id,
-            "day": [monday.isoformat()],
+            "day": [day.isoformat() for day in days],
             "csrf_token": csrf_token(staff, path),
         },
     )
+
+
+def test_a_stale_series_answers_409_and_keeps_the_days(app, world):
+    referral = _accepted(world)
+    monday = next_weekday(0)
+    response = _book(app, world, referral, referral.version - 1, [monday])
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "was changed by" in html
@@ -131,17 +137,7 @@ def test_a_closed_referral_cannot_be_scheduled(app, world):
         reason="Moved away.",
     )
     db.session.commit()
-    staff = _staff(app, world.coordinator)
-    path = f"/scheduling/referrals/{referral.id}"
-    response = staff.post(
-        f"{path}/book",
-        data={
-            "version": referral.version,
-            "protocol_id": protocol("iv_induction").id,
-            "day": [next_weekday(0).isoformat()],
-            "csrf_token": csrf_token(staff, path),
-        },
-    )
+    response = _book(app, world, referral, referral.version, [next_weekday(0)])
     assert response.status_code == 422
     assert "A referral that is cancelled cannot be scheduled." in response.get_data(as_text=True)
 
