@@ -54,6 +54,7 @@ VIEW_MODULES = (
     "portal.referrals.views",
     "portal.pages.intake_views",
     "portal.pages.views",
+    "portal.pages.screening_views",
     "portal.triage.views",
     "portal.triage.screening_views",
     "portal.treatment.views",

@@ -139,11 +139,13 @@ def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs):
     induction = str(protocol("iv_induction").id)
     db.session.commit()  # the protocols are seeded on first use: let the app see them
     start = (clinic_today() + timedelta(days=7)).isoformat()
-    proposal = staff.get(schedule, query_string={"protocol_id": induction, "start": start}).text
+    proposal = staff.get(
+        f"{schedule}/propose", query_string={"protocol_id": induction, "start": start}
+    ).text
     days = re.findall(r'name="day" value="(\d{4}-\d\d-\d\d)"', proposal)
     series = proposal.split('id="propose-h"')[1]
     booked = staff.post(
-        schedule,
+        f"{schedule}/book",
         {"version": _version(series), "protocol_id": induction, "day": days},
         schedule,
     )

@@ -182,10 +182,10 @@ MORE_PARAMETERS = [
     ("/triage/", "per_page", "coordinator"),
     ("/triage/", "sort", "coordinator"),
     ("/scheduling/day", "date", "coordinator"),
-    ("/scheduling/referrals/{id}", "start", "coordinator"),
-    ("/scheduling/referrals/{id}", "weeks", "coordinator"),
-    ("/scheduling/referrals/{id}", "per_week", "coordinator"),
-    ("/scheduling/referrals/{id}", "protocol_id", "coordinator"),
+    ("/scheduling/referrals/{id}/propose", "start", "coordinator"),
+    ("/scheduling/referrals/{id}/propose", "weeks", "coordinator"),
+    ("/scheduling/referrals/{id}/propose", "per_week", "coordinator"),
+    ("/scheduling/referrals/{id}/propose", "protocol_id", "coordinator"),
 ]
 
 
@@ -213,7 +213,8 @@ def test_far_off_days_are_refused_not_crashed(app, world, far):
     assert "within 5 years of today" in page
     assert f"{clinic_today():%d %B %Y}".lstrip("0") in page or clinic_today().isoformat() in page
     proposal = client.get(
-        f"/scheduling/referrals/{referral.id}", query_string={"protocol_id": 1, "start": far}
+        f"/scheduling/referrals/{referral.id}/propose",
+        query_string={"protocol_id": 1, "start": far},
     )
     assert proposal.status_code in (200, 422)
     assert "within 5 years of today" in proposal.get_data(as_text=True)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from portal.errors import Invalid
 from portal.scheduling.generation import (
     ClinicCalendar,
     Phase,
@@ -13,7 +14,7 @@ from portal.scheduling.generation import (
     propose,
     session_count,
 )
-from portal.scheduling.protocols import SHIPPED_PROTOCOLS
+from portal.scheduling.protocols import SHIPPED_PROTOCOLS, default_protocol_code
 from portal.triage.sla import add_business_days, is_overdue, latest_overdue_submission
 
 MONDAY = date(2026, 11, 30)
@@ -109,6 +110,19 @@ def test_no_free_day_at_all_is_shown_not_invented():
     assert "add this visit by hand" in visits[0].note
 
 
+@pytest.mark.parametrize(
+    ("modality", "code"),
+    [
+        ("spravato", "spravato_label"),
+        ("iv_ketamine", "iv_induction"),
+        ("clinic_choice", "iv_induction"),
+    ],
+)
+def test_the_default_protocol_of_each_treatment(modality, code):
+    assert default_protocol_code(modality) == code
+    assert code in {p["code"] for p in SHIPPED_PROTOCOLS}
+
+
 def test_every_shipped_protocol_validates():
     for protocol in SHIPPED_PROTOCOLS:
         assert session_count(parse_phases(protocol["phases"])) >= 4
@@ -126,7 +140,7 @@ def test_every_shipped_protocol_validates():
     ],
 )
 def test_invalid_phases_are_refused_with_a_reason(phases, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(Invalid, match=message):
         parse_phases(phases)
 
 

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.referrals.models import Referral
+from portal.referrals.service import change_state
+from portal.referrals.states import State
 from portal.scheduling.models import Appointment, ClosedDate
 from portal.scheduling.settings import clinic_schedule
 from tests.conftest import csrf_token, force_login
@@ -40,9 +42,9 @@ def test_propose_and_book_an_iv_series_moves_the_referral_to_scheduled(app, worl
     path = f"/scheduling/referrals/{referral.id}"
     induction = protocol("iv_induction")
     db.session.commit()
-    html = staff.get(path, query_string={"protocol_id": induction.id, "start": monday}).get_data(
-        as_text=True
-    )
+    html = staff.get(
+        f"{path}/propose", query_string={"protocol_id": induction.id, "start": monday}
+    ).get_data(as_text=True)
     days = DAY_INPUT.findall(html)
     assert len(days) == 6
     assert wednesday.isoformat() not in days
@@ -51,7 +53,7 @@ def test_propose_and_book_an_iv_series_moves_the_referral_to_scheduled(app, worl
         r'name="version"[^>]*value="(\d+)"', html.split("Book these")[0].split('id="propose-h"')[1]
     ).group(1)
     response = staff.post(
-        path,
+        f"{path}/book",
         data={
             "version": version,
             "protocol_id": induction.id,
@@ -79,7 +81,7 @@ def test_a_full_day_is_refused_and_nothing_is_booked(app, world):
     staff = _staff(app, world.coordinator)
     path = f"/scheduling/referrals/{second.id}"
     response = staff.post(
-        path,
+        f"{path}/book",
         data={
             "version": second.version,
             "protocol_id": protocol("iv_induction").id,
@@ -95,6 +97,49 @@ def test_a_full_day_is_refused_and_nothing_is_booked(app, world):
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1
     assert db.session.get(Referral, second.id).state == "accepted"
+
+
+def _book(app, world, referral, version: int, days: list[date]):
+    """POST a series of `days` for `referral` as the coordinator, with the iv_induction
+    protocol, the referral `version` the page showed."""
+    staff = _staff(app, world.coordinator)
+    path = f"/scheduling/referrals/{referral.id}"
+    return staff.post(
+        f"{path}/book",
+        data={
+            "version": version,
+            "protocol_id": protocol("iv_induction").id,
+            "day": [day.isoformat() for day in days],
+            "csrf_token": csrf_token(staff, path),
+        },
+    )
+
+
+def test_a_stale_series_answers_409_and_keeps_the_days(app, world):
+    referral = _accepted(world)
+    monday = next_weekday(0)
+    response = _book(app, world, referral, referral.version - 1, [monday])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "was changed by" in html
+    assert DAY_INPUT.findall(html) == [monday.isoformat()]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+
+
+def test_a_closed_referral_cannot_be_scheduled(app, world):
+    referral = _accepted(world)
+    change_state(
+        referral,
+        State.CANCELLED,
+        actor=world.coordinator,
+        expected_version=referral.version,
+        reason="Moved away.",
+    )
+    db.session.commit()
+    response = _book(app, world, referral, referral.version, [next_weekday(0)])
+    assert response.status_code == 422
+    assert "A referral that is cancelled cannot be scheduled." in response.get_data(as_text=True)
 
 
 def test_move_cancel_no_show_and_add(app, world):

@@ -13,15 +13,8 @@ from portal.audit.service import record
 from portal.auth.models import User
 from portal.clinics.models import Practice
 from portal.extensions import db
-from portal.referrals.models import (  # noqa: F401 - URGENCY_ORDER: re-exported
-    URGENCY_ORDER,
-    Patient,
-    Referral,
-    ReferralEvent,
-)
+from portal.referrals.models import Patient, Referral, ReferralEvent
 from portal.referrals.permissions import can, can_view_referral
-from portal.referrals.states import OPEN as OPEN_STATES  # noqa: F401 - the queue's name
-from portal.referrals.states import SENT as QUEUE_STATES  # noqa: F401 - the queue's name
 from portal.referrals.states import State
 
 # What every page of a referral shows (and the permission checks read): its own rows. A page

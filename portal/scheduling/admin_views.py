@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from portal.audit.service import record
 from portal.clock import clinic_today
+from portal.errors import Invalid
 from portal.extensions import db
 from portal.guards import require_roles
 from portal.roles import Role
-from portal.scheduling import bp, feed, queries
+from portal.scheduling import bp, feed, queries, settings_service
 from portal.scheduling.forms import ClinicSettingsForm, ClosedDateForm, ProtocolForm
-from portal.scheduling.generation import parse_phases
-from portal.scheduling.models import ClosedDate
-from portal.scheduling.settings import clinic_schedule
+from portal.scheduling.permissions import get_closed_date_or_404, get_protocol_or_404
+from portal.scheduling.settings import clinic_schedule, upcoming_closed_dates
 
 
 def _settings_page(form=None, closed_form=None, new_link: str | None = None, status=200):
@@ -29,17 +27,12 @@ def _settings_page(form=None, closed_form=None, new_link: str | None = None, sta
             "sla_routine_days": settings.sla_routine_days,
         },
     )
-    closed = db.session.scalars(
-        select(ClosedDate)
-        .where(ClosedDate.clinic_id == current_user.clinic_id, ClosedDate.day >= clinic_today())
-        .order_by(ClosedDate.day)
-    ).all()
     page = render_template(
         "scheduling/settings.html",
         settings=settings,
         form=form,
         closed_form=closed_form or ClosedDateForm(formdata=None),
-        closed=closed,
+        closed=upcoming_closed_dates(current_user.clinic_id, clinic_today()),
         new_link=new_link,
     )
     db.session.commit()
@@ -56,19 +49,16 @@ def settings():
 @require_roles(Role.ADMIN)
 def save_settings():
     form = ClinicSettingsForm()
-    if not form.validate_on_submit() or not form.treatment_weekdays.data:
-        if not form.treatment_weekdays.data:
-            form.treatment_weekdays.errors = [
-                *form.treatment_weekdays.errors,
-                "Tick at least one day.",
-            ]
+    if not form.validate_on_submit():
         return _settings_page(form=form, status=422)
-    settings = clinic_schedule(current_user.clinic_id)
-    settings.treatment_weekdays = sorted(set(form.treatment_weekdays.data))
-    settings.chairs_per_day = form.chairs_per_day.data
-    settings.sla_urgent_days = form.sla_urgent_days.data
-    settings.sla_routine_days = form.sla_routine_days.data
-    record("clinic.schedule_settings", "clinic", current_user.clinic_id, actor=current_user)
+    settings_service.update_settings(
+        clinic_schedule(current_user.clinic_id),
+        treatment_weekdays=form.treatment_weekdays.data,
+        chairs_per_day=form.chairs_per_day.data,
+        sla_urgent_days=form.sla_urgent_days.data,
+        sla_routine_days=form.sla_routine_days.data,
+        actor=current_user,
+    )
     db.session.commit()
     flash("Scheduling settings saved.", "success")
     return redirect(url_for("scheduling.settings"))
@@ -80,20 +70,13 @@ def add_closed_date():
     form = ClosedDateForm()
     if not form.validate_on_submit():
         return _settings_page(closed_form=form, status=422)
-    exists = db.session.scalar(
-        select(ClosedDate).where(
-            ClosedDate.clinic_id == current_user.clinic_id, ClosedDate.day == form.day.data
+    try:
+        settings_service.close_day(
+            current_user.clinic_id, form.day.data, form.reason.data, actor=current_user
         )
-    )
-    if exists:
-        flash(f"{form.day.data:%a %d %b %Y} is already closed.", "info")
+    except settings_service.DayAlreadyClosed as already:
+        flash(str(already), "info")
         return redirect(url_for("scheduling.settings"))
-    db.session.add(
-        ClosedDate(
-            clinic_id=current_user.clinic_id, day=form.day.data, reason=form.reason.data.strip()
-        )
-    )
-    record("clinic.closed_date_add", "clinic", current_user.clinic_id, actor=current_user)
     db.session.commit()
     flash(
         f"The clinic is closed on {form.day.data:%a %d %b %Y}. Appointments already booked that "
@@ -106,11 +89,8 @@ def add_closed_date():
 @bp.post("/settings/closed/<int:closed_id>/delete")
 @require_roles(Role.ADMIN)
 def delete_closed_date(closed_id: int):
-    closed = db.session.get(ClosedDate, closed_id)
-    if closed is None or closed.clinic_id != current_user.clinic_id:
-        abort(404)
-    db.session.delete(closed)
-    record("clinic.closed_date_delete", "clinic", current_user.clinic_id, actor=current_user)
+    closed = get_closed_date_or_404(closed_id, current_user, "delete")
+    settings_service.reopen_day(closed, actor=current_user)
     db.session.commit()
     flash("The day is open again.", "success")
     return redirect(url_for("scheduling.settings"))
@@ -141,7 +121,7 @@ def protocols():
 @bp.route("/protocols/<int:protocol_id>", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
 def edit_protocol(protocol_id: int):
-    protocol = queries.get_protocol_or_404(protocol_id)
+    protocol = get_protocol_or_404(protocol_id, current_user, "edit")
     if request.method == "GET":
         rows = protocol.phases + [{}] * (5 - len(protocol.phases))
         form = ProtocolForm(
@@ -156,17 +136,18 @@ def edit_protocol(protocol_id: int):
     else:
         form = ProtocolForm()
     if form.validate_on_submit():
-        typed = [p for p in form.phases.data if p["weeks"] and p["per_week"]]
         try:
-            phases = parse_phases([{**p, "every": p["every"] or 1} for p in typed])
-        except ValueError as invalid:
+            settings_service.update_protocol(
+                protocol,
+                name=form.name.data,
+                description=form.description.data or "",
+                preferred_weekdays=form.preferred_weekdays.data or [],
+                phases=form.typed_phases(),
+                actor=current_user,
+            )
+        except Invalid as invalid:
             form.phases.errors.append(str(invalid))
         else:
-            protocol.name = form.name.data.strip()
-            protocol.description = (form.description.data or "").strip()
-            protocol.preferred_weekdays = sorted(set(form.preferred_weekdays.data or []))
-            protocol.phases = [p.as_dict() for p in phases]
-            record("protocol.edit", "protocol_template", protocol.id, actor=current_user)
             db.session.commit()
             flash(f"Protocol “{protocol.name}” saved.", "success")
             return redirect(url_for("scheduling.protocols"))

@@ -18,7 +18,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.vocab import MODALITY_SHORT
-from portal.scheduling.models import Appointment, ClinicSchedule
+from portal.scheduling.models import Appointment, AppointmentStatus, ClinicSchedule
 
 FEED_PAST_DAYS = 30
 FEED_FUTURE_DAYS = 366
@@ -67,7 +67,7 @@ def calendar_text(settings: ClinicSchedule, host: str, today: date) -> str:
         select(Appointment)
         .where(
             Appointment.clinic_id == settings.clinic_id,
-            Appointment.status == "booked",
+            Appointment.status == AppointmentStatus.BOOKED,
             Appointment.day.between(
                 today - timedelta(days=FEED_PAST_DAYS), today + timedelta(days=FEED_FUTURE_DAYS)
             ),

@@ -46,13 +46,19 @@ def near_today(form, field) -> None:
         raise ValidationError(f"Choose a day within {SCHEDULE_YEARS} years of today.")
 
 
-def _weekdays_field(label: str) -> SelectMultipleField:
+def at_least_one_day(form, field) -> None:
+    if not field.data:
+        raise ValidationError("Tick at least one day.")
+
+
+def _weekdays_field(label: str, validators=()) -> SelectMultipleField:
     return SelectMultipleField(
         label,
         choices=choices(WEEKDAY_CHOICES),
         coerce=int,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
+        validators=list(validators),
     )
 
 
@@ -105,7 +111,7 @@ class PreparationForm(VersionedForm):
 
 
 class ClinicSettingsForm(FlaskForm):
-    treatment_weekdays = _weekdays_field("Treatment days")
+    treatment_weekdays = _weekdays_field("Treatment days", [at_least_one_day])
     chairs_per_day = IntegerField(
         "Chairs per day", validators=[InputRequired(), NumberRange(1, 200)]
     )
@@ -135,3 +141,11 @@ class ProtocolForm(FlaskForm):
     description = TextAreaField("Description", validators=[Length(max=2000)])
     preferred_weekdays = _weekdays_field("Preferred days (none: spread evenly)")
     phases = FieldList(FormField(PhaseForm), min_entries=5, max_entries=5)
+
+    def typed_phases(self) -> list[dict]:
+        """The rows filled in (weeks and sessions a week), `every` 1 where left empty."""
+        return [
+            {**p, "every": p["every"] or 1}
+            for p in self.phases.data
+            if p["weeks"] and p["per_week"]
+        ]

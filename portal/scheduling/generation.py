@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from portal.errors import Invalid
+
 MAX_SESSIONS = 60
 SEARCH_DAYS = 28  # how far past its week a session that found no room may go
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -68,24 +70,26 @@ class ProposedVisit:
 
 
 def parse_phases(raw: Iterable[Mapping[str, Any]]) -> list[Phase]:
-    """Validate stored or typed phases; ValueError says what is wrong."""
+    """Validate stored or typed phases; Invalid (field "phases") says what is wrong."""
     phases = []
     for number, item in enumerate(raw, start=1):
         try:
             phase = Phase(int(item["weeks"]), int(item["per_week"]), int(item.get("every", 1)))
         except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"Phase {number}: weeks and sessions per week are numbers.") from error
+            raise Invalid(
+                f"Phase {number}: weeks and sessions per week are numbers.", field="phases"
+            ) from error
         if not 1 <= phase.weeks <= 52:
-            raise ValueError(f"Phase {number}: between 1 and 52 weeks.")
+            raise Invalid(f"Phase {number}: between 1 and 52 weeks.", field="phases")
         if not 1 <= phase.per_week <= 7:
-            raise ValueError(f"Phase {number}: between 1 and 7 sessions a week.")
+            raise Invalid(f"Phase {number}: between 1 and 7 sessions a week.", field="phases")
         if not 1 <= phase.every <= 12:
-            raise ValueError(f"Phase {number}: 'every' is between 1 and 12 weeks.")
+            raise Invalid(f"Phase {number}: 'every' is between 1 and 12 weeks.", field="phases")
         phases.append(phase)
     if not phases:
-        raise ValueError("A protocol needs at least one phase.")
+        raise Invalid("A protocol needs at least one phase.", field="phases")
     if session_count(phases) > MAX_SESSIONS:
-        raise ValueError(f"At most {MAX_SESSIONS} sessions in one series.")
+        raise Invalid(f"At most {MAX_SESSIONS} sessions in one series.", field="phases")
     return phases
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -18,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, UTCDateTime, utcnow
+from portal.db import Base, EnumText, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from portal.referrals.models import Referral
@@ -69,7 +70,24 @@ class ProtocolTemplate(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-APPOINTMENT_STATUSES = ("booked", "cancelled", "no_show")
+class AppointmentStatus(StrEnum):
+    """Where one appointment stands. Not a referral state (those are in referrals/states.py):
+    a cancelled visit leaves its referral as it was."""
+
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+    @property
+    def label(self) -> str:
+        return APPOINTMENT_STATUS_LABELS[self]
+
+
+APPOINTMENT_STATUS_LABELS = {
+    AppointmentStatus.BOOKED: "Booked",
+    AppointmentStatus.CANCELLED: "Cancelled",
+    AppointmentStatus.NO_SHOW: "No-show",
+}
 
 
 class Appointment(Base):
@@ -84,7 +102,9 @@ class Appointment(Base):
     protocol_id: Mapped[int | None] = mapped_column(ForeignKey("protocol_template.id"))
     day: Mapped[date] = mapped_column(Date)
     modality: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(12), default="booked")
+    status: Mapped[AppointmentStatus] = mapped_column(
+        EnumText(AppointmentStatus, 12), default=AppointmentStatus.BOOKED
+    )
     escort_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     instructions_given: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(String(500), default="")
@@ -100,4 +120,4 @@ class Appointment(Base):
 
     @property
     def is_booked(self) -> bool:
-        return self.status == "booked"
+        return self.status == AppointmentStatus.BOOKED

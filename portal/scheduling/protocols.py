@@ -1,4 +1,5 @@
-"""The protocol templates the portal ships with (DOMAIN.md "Treatment protocols").
+"""The protocol templates the portal ships with (DOMAIN.md "Treatment protocols"), and which
+one is proposed by default for a treatment.
 
 Pure data, used by seed_protocols() for the demo and the tests (migration 5434dd5bed29 keeps
 its own copy as shipped then)."""
@@ -7,10 +8,19 @@ from __future__ import annotations
 
 MON_WED_FRI = [0, 2, 4]
 MON_THU = [0, 3]
+IV_INDUCTION = "iv_induction"
+SPRAVATO_LABEL = "spravato_label"
+
+
+def default_protocol_code(modality: str) -> str:
+    """The code of the protocol proposed for a treatment: SPRAVATO's label schedule for
+    SPRAVATO, the IV induction for anything else (IV ketamine, or the clinic's choice)."""
+    return SPRAVATO_LABEL if modality == "spravato" else IV_INDUCTION
+
 
 SHIPPED_PROTOCOLS: list[dict] = [
     {
-        "code": "iv_induction",
+        "code": IV_INDUCTION,
         "name": "IV ketamine induction",
         "modality": "iv_ketamine",
         "description": "6 infusions over 2-3 weeks, Monday/Wednesday/Friday; 0.5 mg/kg over "
@@ -35,7 +45,7 @@ SHIPPED_PROTOCOLS: list[dict] = [
         "is_custom": False,
     },
     {
-        "code": "spravato_label",
+        "code": SPRAVATO_LABEL,
         "name": "SPRAVATO per the label",
         "modality": "spravato",
         "description": "Weeks 1-4 twice a week, weeks 5-8 once a week, then every 2 weeks "

@@ -1,11 +1,11 @@
-"""Reads for scheduling pages: one appointment (access checked), a day, protocols, a proposal."""
+"""Reads for scheduling pages: a day, protocols and the default one, a proposed series."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -13,35 +13,27 @@ from portal.audit.service import record
 from portal.auth.models import User
 from portal.extensions import db
 from portal.referrals.models import Referral
-from portal.referrals.permissions import can_act_as_clinic
 from portal.scheduling.generation import Phase, ProposedVisit, parse_phases, propose
-from portal.scheduling.models import Appointment, ClinicSchedule, ProtocolTemplate
-from portal.scheduling.settings import clinic_calendar
-
-
-def get_appointment_or_404(appointment_id: int, user: User) -> Appointment:
-    """The appointment if `user` is staff of its clinic; otherwise 404 (audited either way)."""
-    appointment = db.session.scalar(
-        select(Appointment)
-        .where(Appointment.id == appointment_id)
-        .options(joinedload(Appointment.referral).joinedload(Referral.patient))
-    )
-    if appointment is None or not can_act_as_clinic(user, appointment.referral):
-        record("appointment.act", "appointment", appointment_id, actor=user, outcome="denied")
-        abort(404)
-    record("appointment.act", "appointment", appointment.id, actor=user)
-    return appointment
+from portal.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    ClinicSchedule,
+    ProtocolTemplate,
+)
+from portal.scheduling.protocols import default_protocol_code
+from portal.scheduling.settings import clinic_calendar, clinic_schedule
 
 
 def protocols() -> list[ProtocolTemplate]:
     return list(db.session.scalars(select(ProtocolTemplate).order_by(ProtocolTemplate.id)))
 
 
-def get_protocol_or_404(protocol_id: int) -> ProtocolTemplate:
-    protocol = db.session.get(ProtocolTemplate, protocol_id)
-    if protocol is None:
-        abort(404)
-    return protocol
+def default_protocol_for(
+    modality: str, protocols: Iterable[ProtocolTemplate]
+) -> ProtocolTemplate | None:
+    """The protocol proposed for `modality` among `protocols`, or None if it is not there."""
+    code = default_protocol_code(modality)
+    return next((p for p in protocols if p.code == code), None)
 
 
 @dataclass
@@ -67,7 +59,9 @@ def day_schedule(user: User, day: date) -> list[DayRow]:
     if ids:
         for referral_id, booked_day in db.session.execute(
             select(Appointment.referral_id, Appointment.day)
-            .where(Appointment.referral_id.in_(ids), Appointment.status != "cancelled")
+            .where(
+                Appointment.referral_id.in_(ids), Appointment.status != AppointmentStatus.CANCELLED
+            )
             .order_by(Appointment.day)
         ):
             series.setdefault(referral_id, []).append(booked_day)
@@ -107,3 +101,17 @@ def proposal(
     span = sum(p.weeks for p in phases) * 7 + 60
     calendar = clinic_calendar(settings, start, start + timedelta(days=span))
     return propose(phases, start, calendar, protocol.preferred_weekdays)
+
+
+def propose_series(
+    referral: Referral,
+    protocol: ProtocolTemplate,
+    start: date,
+    *,
+    weeks: int | None = None,
+    per_week: int | None = None,
+) -> list[ProposedVisit]:
+    """The series `protocol` proposes for `referral` from `start` (a custom plan takes the
+    weeks and sessions a week typed in); Invalid if those phases cannot make a series."""
+    phases = protocol_phases(protocol, weeks, per_week)
+    return proposal(clinic_schedule(referral.clinic_id), protocol, phases, start)

@@ -15,28 +15,33 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.service import record
 from portal.clock import clinic_today
+from portal.errors import Conflict, Invalid, NotAllowed
 from portal.extensions import db
 from portal.referrals.service import StaleEdit, add_event, change_state, lock_for_edit
-from portal.referrals.states import State
-from portal.scheduling.models import Appointment, ProtocolTemplate
+from portal.referrals.states import IN_CARE, State
+from portal.scheduling.models import Appointment, AppointmentStatus, ProtocolTemplate
 from portal.scheduling.settings import clinic_calendar, clinic_schedule
 
 if TYPE_CHECKING:
     from portal.auth.models import User
     from portal.referrals.models import Referral
 
-BOOKABLE_STATES = (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT)
 
-
-class BookingConflict(ValueError):
+class BookingConflict(Conflict):
     """One or more days cannot be booked; each message names the day and why."""
+
+    # The days typed are refused and shown again to be changed: the form's problem (422),
+    # not a page gone stale (409).
+    status = 422
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("Nothing was booked: " + "; ".join(problems) + ".")
 
 
-class StaleAppointment(Exception):
+class StaleAppointment(Conflict):
+    """Someone else changed the appointment after this user loaded it."""
+
     def __init__(self) -> None:
         super().__init__(
             "Someone else changed this appointment while you were looking at it; nothing was "
@@ -78,8 +83,8 @@ def _check_days(referral: Referral, days: list[date], *, moving: Appointment | N
 
 def _start_or_lock(referral: Referral, *, actor: User, expected_version: int, reason: str):
     """The first booking moves an accepted referral to scheduled; later ones lock it."""
-    if referral.state not in BOOKABLE_STATES:
-        raise ValueError(f"A referral that is {referral.state.label.lower()} cannot be scheduled.")
+    if referral.state not in IN_CARE:
+        raise NotAllowed(f"A referral that is {referral.state.label.lower()} cannot be scheduled.")
     if referral.state == State.ACCEPTED:
         change_state(
             referral, State.SCHEDULED, actor=actor, expected_version=expected_version, reason=reason
@@ -128,7 +133,7 @@ def _versioned(appointment: Appointment, expected_version: int, *, actor: User, 
         record(action, "appointment", appointment.id, actor=actor, outcome="conflict")
         raise StaleAppointment()
     if not appointment.is_booked:
-        raise ValueError("Only a booked appointment can be changed.")
+        raise NotAllowed("Only a booked appointment can be changed.")
 
 
 def _flush_appointment() -> None:
@@ -144,7 +149,7 @@ def move_appointment(
     """Move a booked appointment to another free day."""
     _versioned(appointment, expected_version, actor=actor, action="appointment.move")
     if new_day == appointment.day:
-        raise ValueError("Choose a different day to move the appointment to.")
+        raise Invalid("Choose a different day to move the appointment to.", field="day")
     _check_days(appointment.referral, [new_day], moving=appointment)
     old = appointment.day
     appointment.day = new_day
@@ -165,8 +170,8 @@ def cancel_appointment(
     _versioned(appointment, expected_version, actor=actor, action="appointment.cancel")
     reason = reason.strip()
     if not reason:
-        raise ValueError("Write why the appointment is cancelled.")
-    appointment.status, appointment.note = "cancelled", reason[:500]
+        raise Invalid("Write why the appointment is cancelled.", field="reason")
+    appointment.status, appointment.note = AppointmentStatus.CANCELLED, reason[:500]
     add_event(
         appointment.referral,
         "appointment_changed",
@@ -181,8 +186,8 @@ def mark_no_show(appointment: Appointment, *, actor: User, expected_version: int
     """The patient did not come: a no-show event on the timeline, not a referral state."""
     _versioned(appointment, expected_version, actor=actor, action="appointment.no_show")
     if appointment.day > clinic_today():
-        raise ValueError("An appointment in the future cannot be a no-show yet.")
-    appointment.status = "no_show"
+        raise NotAllowed("An appointment in the future cannot be a no-show yet.")
+    appointment.status = AppointmentStatus.NO_SHOW
     add_event(
         appointment.referral,
         "no_show",

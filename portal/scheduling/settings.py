@@ -8,7 +8,14 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.scheduling.generation import ClinicCalendar
-from portal.scheduling.models import Appointment, ClinicSchedule, ClosedDate
+from portal.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    ClinicSchedule,
+    ClosedDate,
+    ProtocolTemplate,
+)
+from portal.scheduling.protocols import SHIPPED_PROTOCOLS
 
 
 def clinic_schedule(clinic_id: int, *, for_update: bool = False) -> ClinicSchedule:
@@ -50,12 +57,32 @@ def closed_dates(clinic_id: int, start: date, end: date) -> dict[date, str]:
     return {key: value for key, value in rows}  # noqa: C416 - dict() refuses Row
 
 
+def upcoming_closed_dates(clinic_id: int, today: date) -> list[ClosedDate]:
+    """The clinic's closed dates from `today` on, in order (the settings page lists them)."""
+    return list(
+        db.session.scalars(
+            select(ClosedDate)
+            .where(ClosedDate.clinic_id == clinic_id, ClosedDate.day >= today)
+            .order_by(ClosedDate.day)
+        )
+    )
+
+
+def closed_reason(settings: ClinicSchedule, day: date) -> str | None:
+    """Why the clinic does not treat on `day` (a closed date's reason, or not a treatment
+    day of the week), or None when it is open."""
+    closed = closed_dates(settings.clinic_id, day, day).get(day)
+    if closed is None and day.weekday() not in settings.treatment_weekdays:
+        return "not a treatment day"
+    return closed
+
+
 def booked_counts(clinic_id: int, start: date, end: date) -> dict[date, int]:
     rows = db.session.execute(
         select(Appointment.day, func.count())
         .where(
             Appointment.clinic_id == clinic_id,
-            Appointment.status == "booked",
+            Appointment.status == AppointmentStatus.BOOKED,
             Appointment.day.between(start, end),
         )
         .group_by(Appointment.day)
@@ -80,9 +107,6 @@ def clinic_calendar(
 
 def seed_protocols() -> int:
     """Add any shipped protocol template that is missing (by code); returns how many."""
-    from portal.scheduling.models import ProtocolTemplate
-    from portal.scheduling.protocols import SHIPPED_PROTOCOLS
-
     present = set(db.session.scalars(select(ProtocolTemplate.code)))
     missing = [p for p in SHIPPED_PROTOCOLS if p["code"] not in present]
     db.session.add_all(ProtocolTemplate(**p) for p in missing)

@@ -1,18 +1,20 @@
-"""Scheduling pages for clinic staff: a referral's series, its appointments, the day view."""
+"""Scheduling pages for clinic staff: a referral's series (its appointments, a proposed series,
+booking it), changes to one appointment, the day view."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.clock import clinic_today
+from portal.errors import DomainError, Invalid
 from portal.extensions import db
 from portal.forms import choices
 from portal.guards import restrict_blueprint
-from portal.referrals import queries as referral_queries
-from portal.referrals.actions import REFUSALS, refusal_message
+from portal.referrals.actions import refusal_message
+from portal.referrals.queries import get_referral_or_404
 from portal.roles import CLINIC_ROLES
 from portal.scheduling import bp, queries, service
 from portal.scheduling.forms import (
@@ -26,93 +28,140 @@ from portal.scheduling.forms import (
     SeriesForm,
     within_schedule,
 )
-from portal.scheduling.settings import clinic_schedule, closed_dates
-
-SCHEDULING_REFUSALS = (*REFUSALS, service.StaleAppointment)
-
+from portal.scheduling.permissions import (
+    get_appointment_or_404,
+    get_referral_for_schedule_or_404,
+)
+from portal.scheduling.settings import clinic_schedule, closed_reason
 
 restrict_blueprint(bp, *CLINIC_ROLES)
 
 
-def _propose_form(referral, protocols) -> ProposeForm:
-    form = ProposeForm(request.args, meta={"csrf": False})
-    form.protocol_id.choices = choices([(p.id, p.name) for p in protocols])
-    if not request.args:
-        wanted = "spravato_label" if referral.course.modality == "spravato" else "iv_induction"
-        form.protocol_id.data = referral.protocol_id or next(
-            (p.id for p in protocols if p.code == wanted), None
+def _propose_form(referral, protocols, asked=None) -> ProposeForm:
+    """The proposal form as asked (?protocol_id=...&start=...), or else the referral's protocol
+    (the default one for its treatment) from tomorrow."""
+    if asked:
+        form = ProposeForm(asked)
+    else:
+        default = queries.default_protocol_for(referral.course.modality, protocols)
+        form = ProposeForm(
+            formdata=None,
+            data={
+                "protocol_id": referral.protocol_id or (default.id if default else None),
+                "start": clinic_today() + timedelta(days=1),
+            },
         )
-        form.start.data = clinic_today() + timedelta(days=1)
+    form.protocol_id.choices = choices([(p.id, p.name) for p in protocols])
     return form
 
 
-@bp.route("/referrals/<int:referral_id>", methods=["GET", "POST"])
-def referral_schedule(referral_id: int):
-    """The referral's appointments; a proposed series (GET with a protocol); booking (POST)."""
-    referral = referral_queries.get_referral_or_404(referral_id, current_user, "act")
-    if referral.course is None:
-        abort(404)
-    protocols = queries.protocols()
-    form = _propose_form(referral, protocols)
-    visits, protocol, error, status = None, None, None, 200
-    series = SeriesForm(data={"version": referral.version})
-    if request.method == "POST":
-        series = SeriesForm()
-        protocol = next((p for p in protocols if p.id == series.protocol_id.data), None)
-        days = _posted_days()
-        if series.validate_on_submit() and days:
-            try:
-                booked = service.book_series(
-                    referral,
-                    days,
-                    protocol=protocol,
-                    actor=current_user,
-                    expected_version=series.expected_version(),
-                )
-            except SCHEDULING_REFUSALS as refusal:
-                error = refusal_message(refusal)
-            else:
-                db.session.commit()
-                flash(
-                    f"{len(booked)} appointments booked for referral {referral.number}.", "success"
-                )
-                return redirect(url_for("scheduling.referral_schedule", referral_id=referral.id))
-        else:
-            error = (
-                f"Nothing was booked: every proposed visit needs a day within "
-                f"{SCHEDULE_YEARS} years of today."
-            )
-        notes = request.form.getlist("note")
-        visits = [(day, notes[i] if i < len(notes) else "") for i, day in enumerate(_raw_days())]
-        status = 409 if error and "changed by" in error else 422
-    elif request.args and form.validate():
-        protocol = next((p for p in protocols if p.id == form.protocol_id.data), None)
-        try:
-            phases = queries.protocol_phases(protocol, form.weeks.data, form.per_week.data)
-        except ValueError as invalid:
-            error = str(invalid)
-        else:
-            settings = clinic_schedule(referral.clinic_id)
-            proposed = queries.proposal(settings, protocol, phases, form.start.data)
-            visits = [(v.day.isoformat() if v.day else "", v.note) for v in proposed]
-            series = SeriesForm(data={"version": referral.version, "protocol_id": protocol.id})
-    appointments = service.referral_appointments(referral)
-    visits = [(day, note, _weekday(day)) for day, note in visits or []]
+def _schedule_page(
+    referral,
+    protocols,
+    *,
+    form=None,
+    protocol=None,
+    visits=(),
+    series=None,
+    error: str | None = None,
+    status: int = 200,
+):
+    """The referral's appointments with the proposal form, and a proposed or refused series
+    (`visits` as (day, note) pairs, from `protocol`) or an `error` if there is one."""
     page = render_template(
         "scheduling/referral.html",
         referral=referral,
-        form=form,
+        form=form or _propose_form(referral, protocols),
         protocols=protocols,
         protocol=protocol,
-        visits=visits,
-        series=series,
+        visits=[(day, note, _weekday(day)) for day, note in visits],
+        series=series or SeriesForm(formdata=None, data={"version": referral.version}),
         error=error,
-        appointments=appointments,
+        appointments=service.referral_appointments(referral),
         add_form=AddVisitForm(formdata=None, data={"version": referral.version}),
         today=clinic_today(),
     )
     db.session.commit()
     return page, status
+
+
+@bp.get("/referrals/<int:referral_id>")
+def referral_schedule(referral_id: int):
+    """The referral's appointments, and the form that proposes a series."""
+    referral = get_referral_for_schedule_or_404(referral_id, current_user)
+    return _schedule_page(referral, queries.protocols())
+
+
+@bp.get("/referrals/<int:referral_id>/propose")
+def propose(referral_id: int):
+    """A series proposed from a protocol and a start day; nothing is booked until confirmed."""
+    referral = get_referral_for_schedule_or_404(referral_id, current_user)
+    protocols = queries.protocols()
+    form = _propose_form(referral, protocols, request.args)
+    if not (request.args and form.validate()):
+        return _schedule_page(referral, protocols, form=form)
+    protocol = next(p for p in protocols if p.id == form.protocol_id.data)
+    try:
+        proposed = queries.propose_series(
+            referral, protocol, form.start.data, weeks=form.weeks.data, per_week=form.per_week.data
+        )
+    except Invalid as invalid:
+        return _schedule_page(referral, protocols, form=form, error=str(invalid))
+    return _schedule_page(
+        referral,
+        protocols,
+        form=form,
+        protocol=protocol,
+        visits=[(v.day.isoformat() if v.day else "", v.note) for v in proposed],
+        series=SeriesForm(
+            formdata=None, data={"version": referral.version, "protocol_id": protocol.id}
+        ),
+    )
+
+
+@bp.post("/referrals/<int:referral_id>/book")
+def book(referral_id: int):
+    """Book the proposed days as confirmed (each may have been changed); a refusal shows the
+    series again as typed, with why."""
+    referral = get_referral_for_schedule_or_404(referral_id, current_user)
+    protocols = queries.protocols()
+    series = SeriesForm()
+    protocol = next((p for p in protocols if p.id == series.protocol_id.data), None)
+    days = _posted_days()
+    if series.validate_on_submit() and days:
+        try:
+            booked = service.book_series(
+                referral,
+                days,
+                protocol=protocol,
+                actor=current_user,
+                expected_version=series.expected_version(),
+            )
+        except DomainError as refusal:
+            error = refusal_message(refusal)
+            # A page gone stale answers 409; any other refusal 422, with the days kept.
+            status = 409 if refusal.status == 409 else 422
+        else:
+            db.session.commit()
+            flash(f"{len(booked)} appointments booked for referral {referral.number}.", "success")
+            return redirect(url_for("scheduling.referral_schedule", referral_id=referral.id))
+    else:
+        error = (
+            f"Nothing was booked: every proposed visit needs a day within "
+            f"{SCHEDULE_YEARS} years of today."
+        )
+        status = 422
+    notes = request.form.getlist("note")
+    typed = [(day, notes[i] if i < len(notes) else "") for i, day in enumerate(_raw_days())]
+    return _schedule_page(
+        referral,
+        protocols,
+        protocol=protocol,
+        visits=typed,
+        series=series,
+        error=error,
+        status=status,
+    )
 
 
 def _weekday(raw: str) -> str:
@@ -141,7 +190,7 @@ def _posted_days() -> list[date] | None:
 
 @bp.post("/referrals/<int:referral_id>/add")
 def add_visit(referral_id: int):
-    referral = referral_queries.get_referral_or_404(referral_id, current_user, "act")
+    referral = get_referral_or_404(referral_id, current_user, "act")
     form = AddVisitForm()
     back = redirect(url_for("scheduling.referral_schedule", referral_id=referral.id))
     if not form.validate_on_submit():
@@ -156,7 +205,7 @@ def add_visit(referral_id: int):
             actor=current_user,
             expected_version=form.expected_version(),
         )
-    except SCHEDULING_REFUSALS as refusal:
+    except DomainError as refusal:
         flash(refusal_message(refusal), "error")
         return back
     db.session.commit()
@@ -166,12 +215,11 @@ def add_visit(referral_id: int):
 
 def _appointment_action(appointment_id: int, form, act, success: str):
     """Validate, change one appointment, commit; go back where the user came from."""
-    appointment = queries.get_appointment_or_404(appointment_id, current_user)
-    referral_id = appointment.referral_id
+    appointment = get_appointment_or_404(appointment_id, current_user, "act")
     if request.form.get("back") == "day":
         back = url_for("scheduling.day", date=appointment.day.isoformat())
     else:
-        back = url_for("scheduling.referral_schedule", referral_id=referral_id)
+        back = url_for("scheduling.referral_schedule", referral_id=appointment.referral_id)
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
@@ -179,7 +227,7 @@ def _appointment_action(appointment_id: int, form, act, success: str):
         return redirect(back)
     try:
         act(appointment, form)
-    except SCHEDULING_REFUSALS as refusal:
+    except DomainError as refusal:
         flash(refusal_message(refusal), "error")
         return redirect(back)
     db.session.commit()
@@ -260,9 +308,6 @@ def _day_asked(value: str) -> date:
 def day():
     shown = _day_asked(request.args.get("date", ""))
     settings = clinic_schedule(current_user.clinic_id)
-    closed = closed_dates(current_user.clinic_id, shown, shown).get(shown)
-    if closed is None and shown.weekday() not in settings.treatment_weekdays:
-        closed = "not a treatment day"
     rows = queries.day_schedule(current_user, shown)
     page = render_template(
         "scheduling/day.html",
@@ -271,7 +316,7 @@ def day():
         today=clinic_today(),
         settings=settings,
         booked=sum(1 for r in rows if r.appointment.is_booked),
-        closed=closed,
+        closed=closed_reason(settings, shown),
         timedelta=timedelta,
     )
     db.session.commit()

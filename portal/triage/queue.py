@@ -1,7 +1,8 @@
-"""The coordinators' work queue: allow-listed filters, search and sorting, one page at a time.
+"""The coordinators' work queue: one page of the clinic's referrals and its counts per state.
 
-The search term itself never travels in a URL: links carry the id of a search kept in the
-session (portal.triage.search), and QueueFilters.q is filled in from it.
+The filters come from portal.triage.filters; the search term itself never travels in a URL:
+links carry the id of a search kept in the session (portal.triage.search), and
+QueueFilters.q is filled in from it.
 
 A page costs a constant number of queries whatever its size: the state counts and the page's
 rows (patient, referrer and coordinator joined in)."""
@@ -9,9 +10,9 @@ rows (patient, referrer and coordinator joined in)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -22,139 +23,21 @@ from portal.auth.models import User
 from portal.extensions import db
 from portal.referrals.models import (
     OPEN_STATE_CONDITION,
-    URGENCY_ORDER,
     URGENT_FIRST,
     Patient,
     Referral,
     referral_number,
 )
-from portal.referrals.queries import OPEN_STATES, QUEUE_STATES
-from portal.referrals.states import State
-from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
+from portal.referrals.states import AWAITING_DECISION, State
 from portal.roles import Role
 from portal.scheduling.models import ClinicSchedule
 from portal.treatment.models import SafetyAlert
+from portal.triage.filters import DEFAULT_SORT, SORTS, QueueFilters
 from portal.triage.sla import due_on, latest_overdue_submission
 
-PAGE_SIZES = (25, 50, 100)
-MAX_PAGE = 100_000
-# Awaiting the clinic's first decision: what the service levels measure.
-AWAITING = (State.SUBMITTED, State.IN_REVIEW)
-# sort key -> column; anything else falls back to the default order.
-SORTS = {
-    "number": Referral.id,
-    "patient": Patient.last_name,
-    "dob": Patient.date_of_birth,
-    "state": Referral.state,
-    "urgency": URGENCY_ORDER,
-    "submitted": Referral.submitted_at,
-    "updated": Referral.updated_at,
-}
-DEFAULT_SORT = "priority"  # urgent first, then oldest first
 PATIENT_SORTS = frozenset({"patient", "dob"})
 NUMBER_RE = re.compile(r"^(?:KR-?)?0*(\d{1,9})$", re.IGNORECASE)
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-SEARCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-
-
-@dataclass(frozen=True)
-class QueueFilters:
-    state: str = "open"
-    urgency: str = ""
-    modality: str = ""
-    referrer: int | None = None
-    provider: str = ""
-    overdue: bool = False
-    search: str = ""  # the id of a search kept in the session: what links carry
-    q: str = ""  # the search term it stands for: never in a link
-    sort: str = DEFAULT_SORT
-    desc: bool = False
-    page: int = 1
-    per_page: int = PAGE_SIZES[0]
-
-    @classmethod
-    def from_args(cls, args) -> QueueFilters:
-        """Read the query string (or a posted form); whatever is not on an allow-list is
-        ignored. A search term typed as `q` is not read: search ids only."""
-        state = args.get("state", "open")
-        if state not in {"open", "all"} | {s.value for s in QUEUE_STATES}:
-            state = "open"
-        sort = args.get("sort", DEFAULT_SORT)
-        return cls(
-            state=state,
-            urgency=_allowed(args.get("urgency", ""), dict(URGENCIES)),
-            modality=_allowed(args.get("modality", ""), dict(REQUESTED_MODALITIES)),
-            referrer=_int(args.get("referrer"), 1, 2**31 - 1),
-            provider=clean_text(args.get("provider", "")),
-            overdue=args.get("overdue") == "1",
-            search=_search_id(args.get("search", "")),
-            sort=sort if sort in SORTS else DEFAULT_SORT,
-            desc=args.get("dir") == "desc",
-            page=_int(args.get("page"), 1, MAX_PAGE) or 1,
-            per_page=_int(args.get("per_page"), 1, 1000) if args.get("per_page") else 25,
-        )
-
-    def __post_init__(self) -> None:
-        if self.per_page not in PAGE_SIZES:
-            object.__setattr__(self, "per_page", PAGE_SIZES[0])
-
-    def states(self) -> list[str]:
-        if self.state == "open":
-            return [s.value for s in OPEN_STATES]
-        if self.state == "all":
-            return [s.value for s in QUEUE_STATES]
-        return [self.state]
-
-    def args(self, **changes) -> dict:
-        """Query-string arguments for a link to this view with `changes` applied."""
-        merged = replace(self, **changes)
-        values = {
-            "state": merged.state,
-            "urgency": merged.urgency,
-            "modality": merged.modality,
-            "referrer": merged.referrer,
-            "provider": merged.provider,
-            "overdue": "1" if merged.overdue else "",
-            "search": merged.search,
-            "sort": merged.sort if merged.sort != DEFAULT_SORT else "",
-            "dir": "desc" if merged.desc else "",
-            "page": merged.page if merged.page > 1 else "",
-            "per_page": merged.per_page if merged.per_page != PAGE_SIZES[0] else "",
-        }
-        return {k: v for k, v in values.items() if v not in ("", None)}
-
-    def link(self, **changes) -> str:
-        """The query string of a link to this view with `changes` applied ("?..." or "")."""
-        query = urlencode(self.args(**changes))
-        return f"?{query}" if query else ""
-
-    def sort_link(self, key: str) -> str:
-        """Link for a column header: sort by it, or flip the direction if already sorted."""
-        return self.link(sort=key, desc=not self.desc if self.sort == key else False, page=1)
-
-
-def clean_text(value: str) -> str:
-    """Typed search text without control characters (PostgreSQL refuses NUL), at most 100."""
-    return CONTROL_RE.sub("", value).strip()[:100]
-
-
-def _search_id(value: str) -> str:
-    """A search id as made by portal.triage.search (anything else is kept as unknown: "?")."""
-    if not value:
-        return ""
-    return value if SEARCH_ID_RE.match(value) else "?"
-
-
-def _allowed(value: str, allowed: dict) -> str:
-    return value if value in allowed else ""
-
-
-def _int(value, low: int, high: int) -> int | None:
-    if value is None or not str(value).isdigit():
-        return None
-    number = int(value)
-    return number if low <= number <= high else None
 
 
 @dataclass
@@ -169,7 +52,7 @@ class QueueReferral:
     track and expire: the queue is the busiest page)."""
 
     id: int
-    state: str
+    state: State
     urgency: str
     requested_modality: str
     submitted_at: datetime | None
@@ -204,7 +87,7 @@ class QueuePage:
     def __post_init__(self) -> None:
         self.pages = max(1, -(-self.total // self.filters.per_page))
 
-    def count_of(self, states: list[str]) -> int:
+    def count_of(self, states: Iterable[str]) -> int:
         return sum(self.counts.get(state, 0) for state in states)
 
 
@@ -254,7 +137,7 @@ def _overdue(settings: ClinicSchedule, today: date, tz: ZoneInfo) -> ColumnEleme
     next_day = timedelta(days=1)
     return and_(
         Referral.first_decided_at.is_(None),
-        Referral.state.in_([s.value for s in AWAITING]),
+        Referral.state.in_(AWAITING_DECISION),
         or_(
             and_(
                 Referral.urgency == "urgent",
@@ -396,5 +279,5 @@ def _row(referral: QueueReferral, settings: ClinicSchedule, today: date, tz: Zon
     days = settings.sla_urgent_days if referral.urgency == "urgent" else settings.sla_routine_days
     submitted_on = referral.submitted_at.astimezone(tz).date()
     due = due_on(submitted_on, days)
-    awaiting = referral.first_decided_at is None and referral.state in AWAITING
+    awaiting = referral.first_decided_at is None and referral.state in AWAITING_DECISION
     return QueueRow(referral, due if awaiting else None, awaiting and today > due, submitted_on)

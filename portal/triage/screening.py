@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.service import record
 from portal.auth.models import User
+from portal.errors import Conflict, Invalid
 from portal.extensions import db
 from portal.referrals.service import StaleEdit, lock_for_edit
 from portal.roles import Role
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 CHECKLIST_CODES = frozenset(code for code, _ in SCREENING_CHECKLIST)
 
 
-class StaleChecklist(Exception):
+class StaleChecklist(Conflict):
     """Someone else saved the checklist after this user loaded it."""
 
     def __init__(self, review: ScreeningReview) -> None:
@@ -50,7 +51,7 @@ def save_checklist(
         review = ScreeningReview(referral_id=referral.id, checked=[])
         db.session.add(review)
         if expected_version != 0:
-            raise ValueError("Reload the page: the checklist could not be matched.")
+            raise Conflict("Reload the page: the checklist could not be matched.")
     elif review.version != expected_version:
         record("screening.checklist", "referral", referral.id, actor=actor, outcome="conflict")
         raise StaleChecklist(review)
@@ -103,7 +104,7 @@ def assign_coordinator(
 ) -> None:
     """Reassign the referral to another coordinator of the clinic."""
     if coordinator is None or coordinator.clinic_id != referral.clinic_id:
-        raise ValueError("Choose a coordinator of this clinic.")
+        raise Invalid("Choose a coordinator of this clinic.", field="coordinator_id")
     lock_for_edit(referral, actor=actor, expected_version=expected_version)
     referral.assigned_coordinator_id = coordinator.id
     db.session.flush()

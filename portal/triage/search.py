@@ -13,7 +13,7 @@ from dataclasses import replace
 from flask import session
 
 from portal.crypto import DecryptionError, decrypt, encrypt
-from portal.triage.queue import QueueFilters, clean_text
+from portal.triage.filters import QueueFilters, clean_text
 
 SESSION_KEY = "queue_searches"
 KEPT = 5

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from portal.auth.models import User
+from portal.errors import Invalid
 from portal.extensions import db
 from portal.referrals.service import change_state
 from portal.referrals.states import State
@@ -53,13 +54,14 @@ def accept_referral(
     """Accept into a course with the assigned clinician and protocol; without a number of
     planned sessions, the protocol's count (6 when there is no protocol)."""
     if clinician is None or clinician.clinic_id != referral.clinic_id:
-        raise ValueError("Choose a clinician of this clinic.")
+        raise Invalid("Choose a clinician of this clinic.", field="clinician_id")
     if clinician.role != Role.CLINICIAN:
-        raise ValueError("Choose a clinician of this clinic.")
+        raise Invalid("Choose a clinician of this clinic.", field="clinician_id")
     if protocol is not None and protocol.modality not in ("any", modality):
-        raise ValueError(
+        raise Invalid(
             f"The protocol “{protocol.name}” is not for this treatment: choose one for "
-            f"{MODALITY_LABELS.get(modality, modality)}, or a custom plan."
+            f"{MODALITY_LABELS.get(modality, modality)}, or a custom plan.",
+            field="protocol_id",
         )
     if protocol is not None:
         referral.protocol_id = protocol.id

@@ -13,18 +13,20 @@ from flask import (
 from flask_login import current_user
 
 from portal.clock import clinic_zone
+from portal.errors import DomainError, Invalid
 from portal.extensions import db
 from portal.forms import choices
 from portal.guards import restrict_blueprint
 from portal.referrals import queries
 from portal.referrals.actions import apply_referral_form, apply_state_form, refusal_message
-from portal.referrals.service import StaleEdit, change_state
-from portal.referrals.states import InvalidTransition, State
+from portal.referrals.service import change_state
+from portal.referrals.states import State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
 from portal.roles import CLINIC_ROLES
 from portal.scheduling import queries as protocol_queries
 from portal.scheduling.settings import clinic_schedule_or_new
 from portal.triage import bp, screening, search, service
+from portal.triage.filters import PAGE_SIZES, QueueFilters, clean_text
 from portal.triage.forms import (
     AcceptForm,
     AssignForm,
@@ -33,11 +35,12 @@ from portal.triage.forms import (
     OpenForm,
     QueueSearchForm,
 )
-from portal.triage.queue import PAGE_SIZES, QueueFilters, clean_text, queue_page
+from portal.triage.queue import queue_page
 
+# The decisions taken with a reason the referrer reads (/decide/<state>), and what is said.
 DECISIONS = {
-    "needs_info": (State.NEEDS_INFO, "Your question was sent to the referrer."),
-    "declined": (State.DECLINED, "Referral {number} is declined; the referrer sees the reason."),
+    State.NEEDS_INFO: "Your question was sent to the referrer.",
+    State.DECLINED: "Referral {number} is declined; the referrer sees the reason.",
 }
 
 
@@ -63,8 +66,6 @@ def queue():
         page=page,
         f=filters,
         form=QueueSearchForm(formdata=None, data={"q": filters.q}),
-        states=queries.QUEUE_STATES,
-        open_states=[s.value for s in queries.OPEN_STATES],
         urgencies=URGENCIES,
         modalities=REQUESTED_MODALITIES,
         page_sizes=PAGE_SIZES,
@@ -120,8 +121,8 @@ def accept(referral_id: int):
         [(0, "Choose when scheduling")] + [(p.id, p.name) for p in protocols]
     )
     if request.method == "GET":
-        wanted = "spravato_label" if referral.requested_modality == "spravato" else "iv_induction"
-        form.protocol_id.data = next((p.id for p in protocols if p.code == wanted), 0)
+        default = protocol_queries.default_protocol_for(referral.requested_modality, protocols)
+        form.protocol_id.data = default.id if default else 0
     if request.method == "GET" and referral.requested_modality != "clinic_choice":
         form.modality.data = referral.requested_modality
     if form.validate_on_submit():
@@ -137,13 +138,14 @@ def accept(referral_id: int):
                 note=form.reason.data or "",
                 protocol=next((p for p in protocols if p.id == form.protocol_id.data), None),
             )
-        except ValueError as error:
+        except Invalid as invalid:
             db.session.rollback()
-            form.protocol_id.errors = [*form.protocol_id.errors, str(error)]
+            field = form[invalid.field if invalid.field in form else "protocol_id"]
+            field.errors = [*field.errors, str(invalid)]
             referral = queries.get_referral_or_404(referral_id, current_user, "act")
             return render_template("triage/accept.html", referral=referral, form=form), 422
-        except (StaleEdit, InvalidTransition) as error:
-            flash(refusal_message(error), "error")
+        except DomainError as refusal:
+            flash(refusal_message(refusal), "error")
             return _back(referral)
         db.session.commit()
         flash(f"Referral {referral.number} is accepted. Now schedule the series.", "success")
@@ -158,8 +160,9 @@ def decide(referral_id: int, decision: str):
     referral = queries.get_referral_or_404(referral_id, current_user, "act")
     if decision not in DECISIONS:
         abort(404)
-    target, success = DECISIONS[decision]
-    if decision != "declined":
+    target = State(decision)
+    success = DECISIONS[target]
+    if target != State.DECLINED:
         return apply_state_form(referral, target, DecisionForm(), success, back_url(referral))
     form = DeclineForm()
     return apply_referral_form(
