@@ -10,9 +10,7 @@ from portal.auth.reauth import needs_reauth, reauth_redirect
 from portal.clock import clinic_today
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.guards import restrict_blueprint
 from portal.referrals.actions import apply_referral_form, refusal_message
-from portal.roles import CLINIC_ROLES
 from portal.treatment import alerts, bp, outcomes, queries, service, signing
 from portal.treatment.forms import (
     AddendumForm,
@@ -30,8 +28,6 @@ from portal.treatment.permissions import (
 )
 from portal.treatment.safety import bp_prompt
 from portal.treatment.session_values import session_form_data
-
-restrict_blueprint(bp, *CLINIC_ROLES)
 
 
 @bp.get("/")
