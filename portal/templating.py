@@ -34,6 +34,7 @@ def _num(value) -> str:
 
 def register_templating(app: Flask) -> None:
     from portal.accounts.service import pending_request_count
+    from portal.letters.permissions import can_correct as can_correct_letter
     from portal.pages.referral import intake_view
     from portal.referrals.screening import SHORT_LABELS
     from portal.treatment import alerts, outcomes
@@ -64,6 +65,7 @@ def register_templating(app: Flask) -> None:
     app.add_template_global(intake_view, "intake_view")
     app.add_template_global(outcomes.course_outcome, "treatment_outcome")
     app.add_template_global(alerts.open_alerts, "treatment_open_alerts")
+    app.add_template_global(can_correct_letter, "can_correct_letter")
 
     @app.context_processor
     def pending_account_requests():

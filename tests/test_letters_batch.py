@@ -129,3 +129,27 @@ def test_the_database_refuses_a_second_copy_of_a_letter(app, world):
     with pytest.raises(IntegrityError):
         _db.session.flush()
     _db.session.rollback()
+
+
+def test_a_due_letter_made_meanwhile_is_skipped_and_the_rest_kept(app, world, monkeypatch):
+    from portal.letters import due
+
+    treating, finished, declined = _world_with_due_letters(world)
+    rule = due.due_letters
+    # Each due letter asked for twice, as when another run inserts it first: the second
+    # insert breaks the unique constraint and is skipped, the first stays.
+    monkeypatch.setattr(
+        due, "due_letters", lambda *a, **k: [x for x in rule(*a, **k) for _ in "ab"]
+    )
+    created = due.create_due_drafts()
+    _db.session.commit()
+    assert len(created) == 3
+    _db.session.expire_all()
+    kinds = _db.session.execute(select(Letter.referral_id, Letter.kind)).all()
+    assert sorted(kinds) == sorted(
+        [
+            (treating.id, "interim_progress"),
+            (finished.id, "treatment_summary"),
+            (declined.id, "decline"),
+        ]
+    )

@@ -50,18 +50,29 @@ def reauth_required(view):
     return wrapper
 
 
-def confirm_identity(user: User, row: UserSession, *, password: str, code: str | None) -> bool:
-    """Check the password, and a code where an authenticator is set up; on success the
-    session counts as freshly authenticated. Failures count toward the lockout."""
+def confirm_identity(
+    user: User, row: UserSession | None = None, *, password: str, code: str | None = None
+) -> bool:
+    """Check it is `user`. A locked account is refused; a wrong password or code counts
+    toward the lockout, a right one clears the count.
+
+    With `row`, the session is being renewed (the confirmation page): a code is needed too
+    where an authenticator is set up, success marks the session freshly authenticated, and the
+    attempt is audited as auth.reauth. Without it (the password typed with a letter's
+    signature, in a session renewed already), only the password is checked and the caller
+    audits the outcome."""
+    renewing = row is not None
     ok = not lockout.is_locked(user) and verify_password(user.password_hash, password)
-    if ok and user.has_mfa:
+    if ok and renewing and user.has_mfa:
         ok = mfa.verify_totp(user, code or "") or mfa.use_recovery_code(user, code or "")
     if ok:
         lockout.register_success(user)
-        sessions.mark_authenticated(row)
-        record("auth.reauth", "user", user.id, actor=user)
+        if renewing:
+            sessions.mark_authenticated(row)
+            record("auth.reauth", "user", user.id, actor=user)
         return True
     if not lockout.is_locked(user):
         lockout.register_failure(user)
-    record("auth.reauth", "user", user.id, outcome="failed", actor=user)
+    if renewing:
+        record("auth.reauth", "user", user.id, outcome="failed", actor=user)
     return False

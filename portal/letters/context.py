@@ -16,13 +16,7 @@ from markupsafe import Markup
 
 from portal.clock import clinic_zone
 from portal.letters import clinical
-from portal.letters.models import (
-    ACCEPTANCE,
-    ACKNOWLEDGEMENT,
-    INTERIM,
-    LETTER_KINDS,
-    SUMMARY,
-)
+from portal.letters.models import ACCEPTANCE, ACKNOWLEDGEMENT, CLINICAL_KINDS, INTERIM, LETTER_KINDS
 from portal.referrals.vocab import DIAGNOSIS_LABELS, MODALITY_LABELS, SEX_LABELS, URGENCY_LABELS
 
 if TYPE_CHECKING:
@@ -31,7 +25,6 @@ if TYPE_CHECKING:
 
 # Where the letter's verification QR code points; the portal's public address.
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
-CLINICAL_KINDS = (INTERIM, SUMMARY)
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
-from portal.db import utcnow
 from portal.extensions import db
 from portal.letters.models import ACCEPTANCE, DECLINE, DRAFT, INTERIM, SUMMARY, Letter
-from portal.letters.service import prefill
+from portal.letters.service import new_letter
 from portal.referrals.models import Referral
-from portal.referrals.states import State
+from portal.referrals.states import ACCEPTED_NOT_STARTED, State
 from portal.treatment.models import TreatmentCourse
 
-DECIDED = (State.ACCEPTED, State.SCHEDULED)
-CANDIDATE_STATES = (*DECIDED, State.DECLINED, State.IN_TREATMENT, State.COMPLETED)
+# The states in which each kind falls due by itself; an interim letter also waits for the
+# sessions to reach a multiple of the clinic's interval.
+DUE_IN = {
+    ACCEPTANCE: ACCEPTED_NOT_STARTED,
+    DECLINE: (State.DECLINED,),
+    SUMMARY: (State.COMPLETED,),
+    INTERIM: (State.IN_TREATMENT,),
+}
+# A referral in one of these states may have a letter due.
+CANDIDATE_STATES = tuple(s for s in State if any(s in states for states in DUE_IN.values()))
 
 
 @dataclass(frozen=True)
@@ -40,15 +47,13 @@ def due_letters(
     """(kind, sequence) of each letter due now. An interim letter is due once the sessions
     reach a multiple of `interim_every` and no interim letter was started since that session."""
     kinds = {letter.kind for letter in letters}
-    due = []
-    if state in DECIDED and ACCEPTANCE not in kinds:
-        due.append((ACCEPTANCE, 1))
-    if state == State.DECLINED and DECLINE not in kinds:
-        due.append((DECLINE, 1))
-    if state == State.COMPLETED and SUMMARY not in kinds:
-        due.append((SUMMARY, 1))
+    due = [
+        (kind, 1)
+        for kind in (ACCEPTANCE, DECLINE, SUMMARY)
+        if state in DUE_IN[kind] and kind not in kinds
+    ]
     blocks = len(session_times) // interim_every if interim_every > 0 else 0
-    if state == State.IN_TREATMENT and blocks:
+    if state in DUE_IN[INTERIM] and blocks:
         reached = session_times[blocks * interim_every - 1]
         interims = [letter for letter in letters if letter.kind == INTERIM]
         if not any(letter.created_at >= reached for letter in interims):
@@ -85,20 +90,9 @@ def create_due_drafts() -> list[int]:
             seen,
             interim_every=referral.clinic.interim_every,
         ):
-            narrative, recommendations = prefill(referral, kind)
             try:
                 with db.session.begin_nested():
-                    letter = Letter(
-                        referral_id=referral.id,
-                        kind=kind,
-                        sequence=sequence,
-                        version=1,
-                        status=DRAFT,
-                        narrative=narrative,
-                        recommendations=recommendations,
-                        created_at=utcnow(),
-                    )
-                    db.session.add(letter)
+                    letter = new_letter(referral, kind, sequence=sequence)
                     db.session.flush()
             except IntegrityError:
                 continue  # another run made it first

@@ -34,6 +34,11 @@ LETTER_KINDS = {
     SUMMARY: "Treatment summary",
 }
 
+# Progress and summary letters carry the session table, the scales and the adverse events.
+CLINICAL_KINDS = (INTERIM, SUMMARY)
+
+# A letter's status (not a referral's state): a draft, the current signed version, or a signed
+# version a correction replaced.
 DRAFT, FINAL, SUPERSEDED = "draft", "final", "superseded"
 
 
@@ -81,6 +86,20 @@ class Letter(Base):
     @property
     def is_draft(self) -> bool:
         return self.status == DRAFT
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.status == SUPERSEDED
+
+    @property
+    def is_clinical(self) -> bool:
+        return self.kind in CLINICAL_KINDS
+
+    @property
+    def correctable(self) -> bool:
+        """The current signed version, of a letter a clinician wrote (the acknowledgement is
+        issued by the portal and never corrected)."""
+        return self.status == FINAL and self.kind != ACKNOWLEDGEMENT
 
     @property
     def filename(self) -> str:

@@ -79,7 +79,7 @@ def stamp_superseded(pdf: bytes, note: str) -> bytes:
     """A copy of a stored PDF with a SUPERSEDED band on every page; the stored bytes (whose
     sha256 the verification page shows) are never changed."""
     stamp = render_html(
-        render_template("letters/superseded_stamp.html", note=note), tagged=False
+        render_template("letters/pdf/superseded_stamp.html", note=note), tagged=False
     ).data
     band = PdfReader(io.BytesIO(stamp)).pages[0]
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))

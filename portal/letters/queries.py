@@ -1,4 +1,5 @@
-"""Reads of letters shared by the pages: versions of one letter, letters not yet opened."""
+"""Reads of letters shared by the pages: versions of one letter, letters not yet opened, and
+what the public verification page may say about a letter."""
 
 from __future__ import annotations
 
@@ -58,3 +59,31 @@ def unopened_letters(user: User, days: int) -> list[Letter]:
     )
     record("letter.list", "letter", None, actor=user, detail=f"unopened after {days} days")
     return letters
+
+
+def verification(code: str) -> dict | None:
+    """What the public page may say about the letter with this code; None if there is none."""
+    letter = db.session.scalar(
+        select(Letter)
+        .where(Letter.verify_code == code, Letter.status != DRAFT)
+        .options(selectinload(Letter.referral).selectinload(Referral.clinic))
+    )
+    if letter is None:
+        return None
+    newer = [
+        other.version
+        for other in letter.referral.letters
+        if other.kind == letter.kind and other.sequence == letter.sequence and other.status == FINAL
+    ]
+    return {
+        "code": code,
+        "clinic": letter.referral.clinic.name,
+        "kind": letter.kind_label,
+        "version": letter.version,
+        "issued": letter.created_at,
+        "sha256": letter.sha256,
+        "current": letter.status == FINAL,
+        "superseded_at": letter.superseded_at,
+        "current_version": newer[0] if newer else None,
+        "letter_id": letter.id,
+    }

@@ -11,13 +11,16 @@ from sqlalchemy import func, select
 
 from portal.audit.service import record
 from portal.auth import lockout
+from portal.auth.reauth import confirm_identity
 from portal.db import utcnow
 from portal.extensions import db
 from portal.letters.codes import new_code
 from portal.letters.context import LetterInput, letter_context
+from portal.letters.errors import LetterNotAllowed, SignerNotConfirmed
 from portal.letters.models import (
     ACCEPTANCE,
     ACKNOWLEDGEMENT,
+    CLINICAL_KINDS,
     DECLINE,
     DRAFT,
     FINAL,
@@ -28,27 +31,28 @@ from portal.letters.models import (
     Letter,
 )
 from portal.letters.pdf import MEMORY_BASE, RenderedPdf, render_pdf, stamp_superseded
-from portal.letters.signing import confirm_identity
 from portal.letters.storage import open_pdf, seal_pdf
 from portal.referrals.models import ReferralEvent
 from portal.referrals.permissions import can_document
 from portal.referrals.service import add_event
-from portal.referrals.states import State
+from portal.referrals.states import IN_CARE, State
+from portal.scheduling.models import Appointment
 
 if TYPE_CHECKING:
     from portal.auth.models import User
     from portal.referrals.models import Referral
 
+# The PDF template of each kind (templates/letters/pdf/; the pages are in templates/letters/).
 TEMPLATES = {
-    ACKNOWLEDGEMENT: "letters/acknowledgement.html",
-    ACCEPTANCE: "letters/acceptance.html",
-    DECLINE: "letters/decline.html",
-    INTERIM: "letters/interim_progress.html",
-    SUMMARY: "letters/treatment_summary.html",
+    ACKNOWLEDGEMENT: "letters/pdf/acknowledgement.html",
+    ACCEPTANCE: "letters/pdf/acceptance.html",
+    DECLINE: "letters/pdf/decline.html",
+    INTERIM: "letters/pdf/interim_progress.html",
+    SUMMARY: "letters/pdf/treatment_summary.html",
 }
 # The states in which a clinician may start each kind by hand.
 STARTABLE = {
-    ACCEPTANCE: (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT),
+    ACCEPTANCE: IN_CARE,
     DECLINE: (State.DECLINED,),
     INTERIM: (State.IN_TREATMENT,),
     SUMMARY: (State.COMPLETED, State.CANCELLED),
@@ -65,19 +69,10 @@ def startable_kinds(user: User, referral: Referral) -> list[tuple[str, str]]:
     for kind, states in STARTABLE.items():
         if referral.state not in states or (kind != INTERIM and kind in existing):
             continue
-        if kind in (INTERIM, SUMMARY) and not sessions:
+        if kind in CLINICAL_KINDS and not sessions:
             continue
         kinds.append((kind, LETTER_KINDS[kind]))
     return kinds
-
-
-class LetterNotAllowed(ValueError):
-    """The letter cannot be drafted, signed or corrected now, or by this user."""
-
-
-class SignerNotConfirmed(LetterNotAllowed):
-    """The password typed with the signature was wrong (or the account is locked). Raised
-    before anything changes, so the failed attempt itself can be kept."""
 
 
 def _logo(referral: Referral) -> tuple[str, dict[str, tuple[bytes, str]]]:
@@ -90,8 +85,6 @@ def _logo(referral: Referral) -> tuple[str, dict[str, tuple[bytes, str]]]:
 
 def appointment_dates(referral: Referral) -> list[date]:
     """The booked appointment dates an acceptance letter lists, in order."""
-    from portal.scheduling.models import Appointment
-
     return list(
         db.session.scalars(
             select(Appointment.day)
@@ -139,6 +132,37 @@ def _freeze(letter: Letter, rendered: RenderedPdf) -> None:
     letter.page_count = rendered.pages
 
 
+def new_letter(
+    referral: Referral,
+    kind: str,
+    *,
+    sequence: int = 1,
+    version: int = 1,
+    status: str = DRAFT,
+    text: tuple[str, str] | None = None,
+    drafted_by: User | None = None,
+    at: datetime | None = None,
+) -> Letter:
+    """The one way a letter is made (added to the session, not flushed): a new letter starts
+    from the prefilled text, a correction from the `text` (narrative, recommendations) it
+    corrects; one issued final at once gets its verification code."""
+    narrative, recommendations = text if text is not None else prefill(referral, kind)
+    letter = Letter(
+        referral=referral,
+        kind=kind,
+        sequence=sequence,
+        version=version,
+        status=status,
+        narrative=narrative,
+        recommendations=recommendations,
+        drafted_by_id=drafted_by.id if drafted_by else None,
+        created_at=at or utcnow(),
+        verify_code=new_code() if status == FINAL else None,
+    )
+    db.session.add(letter)
+    return letter
+
+
 def acknowledge_referral(referral: Referral, *, at: datetime | None = None) -> Letter | None:
     """The acknowledgement of receipt, issued by the clinic when a referral is submitted
     (once per referral); no clinician signs it."""
@@ -147,18 +171,7 @@ def acknowledge_referral(referral: Referral, *, at: datetime | None = None) -> L
     )
     if exists is not None:
         return None
-    letter = Letter(
-        referral=referral,
-        kind=ACKNOWLEDGEMENT,
-        sequence=1,
-        version=1,
-        status=FINAL,
-        narrative="",
-        recommendations="",
-        created_at=at or utcnow(),
-        verify_code=new_code(),
-    )
-    db.session.add(letter)
+    letter = new_letter(referral, ACKNOWLEDGEMENT, status=FINAL, at=at)
     _freeze(letter, render_letter(letter))
     db.session.flush()
     record("letter.create", "letter", letter.id, detail="acknowledgement")
@@ -196,30 +209,20 @@ def next_sequence(referral: Referral, kind: str) -> int:
 
 def start_draft(referral: Referral, kind: str, *, actor: User | None) -> Letter:
     """A new draft of `kind` (an interim letter on demand takes the next number)."""
+    if kind not in LETTER_KINDS:
+        raise LetterNotAllowed("Choose which letter to write.")
     if actor is not None and not can_document(actor, referral):
         raise LetterNotAllowed("Only a clinician of the clinic can write letters.")
     if kind not in STARTABLE or referral.state not in STARTABLE[kind]:
         raise LetterNotAllowed("This letter cannot be written at this stage of the referral.")
-    if kind in (INTERIM, SUMMARY) and not (referral.course and referral.course.sessions):
+    if kind in CLINICAL_KINDS and not (referral.course and referral.course.sessions):
         raise LetterNotAllowed("Document a session before writing this letter.")
     sequence = next_sequence(referral, kind)
     if kind != INTERIM and any(
         letter.kind == kind for letter in referral.letters if letter.sequence == sequence
     ):
         raise LetterNotAllowed("This letter exists already: open it, or correct the signed one.")
-    narrative, recommendations = prefill(referral, kind)
-    letter = Letter(
-        referral=referral,
-        kind=kind,
-        sequence=sequence,
-        version=1,
-        status=DRAFT,
-        narrative=narrative,
-        recommendations=recommendations,
-        drafted_by_id=actor.id if actor else None,
-        created_at=utcnow(),
-    )
-    db.session.add(letter)
+    letter = new_letter(referral, kind, sequence=sequence, drafted_by=actor)
     db.session.flush()
     record("letter.draft", "letter", letter.id, actor=actor, detail=kind)
     return letter
@@ -260,7 +263,7 @@ def sign_letter(letter: Letter, *, actor: User, password: str) -> Letter:
             "Your account is locked after too many wrong passwords, so the letter is not "
             "signed. Try again later, or ask an administrator to unlock it."
         )
-    if not confirm_identity(actor, password):
+    if not confirm_identity(actor, password=password):
         record("letter.sign", "letter", letter.id, actor=actor, outcome="denied")
         raise SignerNotConfirmed("That password is not right: the letter is not signed.")
     moment = utcnow()
@@ -302,18 +305,14 @@ def start_correction(letter: Letter, *, actor: User) -> Letter:
     ]
     if pending:
         return pending[0]
-    draft = Letter(
-        referral=letter.referral,
-        kind=letter.kind,
+    draft = new_letter(
+        letter.referral,
+        letter.kind,
         sequence=letter.sequence,
         version=letter.version + 1,
-        status=DRAFT,
-        narrative=letter.narrative,
-        recommendations=letter.recommendations,
-        drafted_by_id=actor.id,
-        created_at=utcnow(),
+        text=(letter.narrative, letter.recommendations),
+        drafted_by=actor,
     )
-    db.session.add(draft)
     db.session.flush()
     record("letter.draft", "letter", draft.id, actor=actor, detail=f"correction of {letter.id}")
     return draft

@@ -8,45 +8,12 @@ never the patient, the referrer or the letter's content. The lead applies the ra
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
 from portal.extensions import auth_rate_limit, db, limiter
 from portal.letters import verify_bp as bp
 from portal.letters.codes import normalise
-from portal.letters.models import DRAFT, Letter
-from portal.referrals.models import Referral
-
-
-def verification(code: str) -> dict | None:
-    """What the public page may say about the letter with this code; None if there is none."""
-    letter = db.session.scalar(
-        select(Letter)
-        .where(Letter.verify_code == code, Letter.status != DRAFT)
-        .options(selectinload(Letter.referral).selectinload(Referral.clinic))
-    )
-    if letter is None:
-        return None
-    newer = [
-        other.version
-        for other in letter.referral.letters
-        if other.kind == letter.kind
-        and other.sequence == letter.sequence
-        and other.status == "final"
-    ]
-    return {
-        "code": code,
-        "clinic": letter.referral.clinic.name,
-        "kind": letter.kind_label,
-        "version": letter.version,
-        "issued": letter.created_at,
-        "sha256": letter.sha256,
-        "current": letter.status == "final",
-        "superseded_at": letter.superseded_at,
-        "current_version": newer[0] if newer else None,
-        "letter_id": letter.id,
-    }
+from portal.letters.queries import verification
 
 
 @bp.get("/")

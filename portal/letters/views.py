@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload, undefer
 
-from portal.audit.service import record
 from portal.auth.reauth import needs_reauth, reauth_redirect
 from portal.db import utcnow
+from portal.errors import DomainError
 from portal.extensions import db
+from portal.guards import require_roles
 from portal.letters import bp, queries
+from portal.letters.errors import SignerNotConfirmed
 from portal.letters.forms import DraftForm, SignForm
-from portal.letters.models import LETTER_KINDS, Letter
+from portal.letters.permissions import get_letter_or_404
 from portal.letters.service import (
-    LetterNotAllowed,
-    SignerNotConfirmed,
     mark_downloaded,
     pdf_for_download,
     preview,
@@ -26,8 +24,7 @@ from portal.letters.service import (
     start_draft,
 )
 from portal.referrals import queries as referral_queries
-from portal.referrals.models import Referral
-from portal.referrals.permissions import can_document, can_view_referral
+from portal.roles import CLINIC_ROLES
 
 
 def _pdf(data: bytes, filename: str, *, inline: bool = False) -> Response:
@@ -42,35 +39,12 @@ def _pdf(data: bytes, filename: str, *, inline: bool = False) -> Response:
     )
 
 
-def get_letter_or_404(letter_id: int, action: str = "download") -> Letter:
-    """A letter its user may see: drafts only to the clinic's clinicians."""
-    letter = db.session.scalar(
-        select(Letter)
-        .where(Letter.id == letter_id)
-        .options(undefer(Letter.pdf), selectinload(Letter.referral).selectinload(Referral.practice))
-    )
-    allowed = letter is not None and can_view_referral(current_user, letter.referral)
-    if allowed and (letter.is_draft or action != "download"):
-        allowed = can_document(current_user, letter.referral)
-    if not allowed:
-        record(f"letter.{action}", "letter", letter_id, actor=current_user, outcome="denied")
-        abort(404)
-    if request.method == "GET" and action == "update":
-        # Opening the draft is a read; saving, previewing, signing and correcting (and a
-        # download, with its first receipt) record their own events in the service.
-        record("letter.view", "letter", letter.id, actor=current_user)
-    return letter
-
-
 @bp.post("/referrals/<int:referral_id>/new")
 def new(referral_id: int):
     referral = referral_queries.get_referral_or_404(referral_id, current_user, "document")
-    kind = request.form.get("kind", "")
     try:
-        if kind not in LETTER_KINDS:
-            raise LetterNotAllowed("Choose which letter to write.")
-        letter = start_draft(referral, kind, actor=current_user)
-    except LetterNotAllowed as error:
+        letter = start_draft(referral, request.form.get("kind", ""), actor=current_user)
+    except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("referrals.detail", referral_id=referral.id) + "#letters-h")
@@ -80,7 +54,7 @@ def new(referral_id: int):
 
 @bp.route("/<int:letter_id>/edit", methods=["GET", "POST"])
 def edit(letter_id: int):
-    letter = get_letter_or_404(letter_id, "update")
+    letter = get_letter_or_404(letter_id, current_user, "update")
     if not letter.is_draft:
         flash("This letter is signed: make a correction to change it.", "info")
         return redirect(url_for("referrals.detail", referral_id=letter.referral_id) + "#letters-h")
@@ -110,7 +84,7 @@ def edit(letter_id: int):
 
 @bp.get("/<int:letter_id>/preview")
 def preview_pdf(letter_id: int):
-    letter = get_letter_or_404(letter_id, "preview")
+    letter = get_letter_or_404(letter_id, current_user, "preview")
     if not letter.is_draft:
         abort(404)
     rendered = preview(letter, actor=current_user)
@@ -120,7 +94,7 @@ def preview_pdf(letter_id: int):
 
 @bp.post("/<int:letter_id>/sign")
 def sign(letter_id: int):
-    letter = get_letter_or_404(letter_id, "sign")
+    letter = get_letter_or_404(letter_id, current_user, "sign")
     form = SignForm()
     text = DraftForm()
     if letter.is_draft and "narrative" in request.form and text.validate():
@@ -143,7 +117,7 @@ def sign(letter_id: int):
         db.session.commit()  # nothing changed but the failure count, kept toward the lockout
         flash(str(error), "error")
         return redirect(url_for("letters.edit", letter_id=letter.id))
-    except LetterNotAllowed as error:
+    except DomainError as error:
         db.session.rollback()
         db.session.commit()  # the refused attempt is audited
         flash(str(error), "error")
@@ -159,10 +133,10 @@ def sign(letter_id: int):
 
 @bp.post("/<int:letter_id>/correct")
 def correct(letter_id: int):
-    letter = get_letter_or_404(letter_id, "correct")
+    letter = get_letter_or_404(letter_id, current_user, "correct")
     try:
         draft = start_correction(letter, actor=current_user)
-    except LetterNotAllowed as error:
+    except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("referrals.detail", referral_id=letter.referral_id) + "#letters-h")
@@ -177,7 +151,7 @@ def correct(letter_id: int):
 
 @bp.get("/<int:letter_id>/download")
 def download(letter_id: int):
-    letter = get_letter_or_404(letter_id)
+    letter = get_letter_or_404(letter_id, current_user)
     if letter.is_draft:
         return redirect(url_for("letters.preview_pdf", letter_id=letter.id))
     mark_downloaded(letter, actor=current_user)
@@ -187,9 +161,8 @@ def download(letter_id: int):
 
 
 @bp.get("/unopened")
+@require_roles(*CLINIC_ROLES)
 def unopened():
-    if not current_user.is_clinic_staff:
-        abort(404)
     days = request.args.get("days", type=int) or current_user.clinic.unopened_days
     days = max(1, min(days, 365))
     letters = queries.unopened_letters(current_user, days)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from portal.clinical_limits import BP_LIMIT
+
 ADEQUATE_TRIAL_WEEKS = 6  # DOMAIN.md: adequate dose and duration, about 6+ weeks
 FAILED_OUTCOMES = frozenset({"no_response", "partial_response"})
-BP_LIMIT = (140, 90)  # DOMAIN.md: office BP above 140/90
 
 # Screening questions of the intake: (key, question, flag label).
 SCREENING_QUESTIONS: list[tuple[str, str, str]] = [

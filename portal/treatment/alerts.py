@@ -14,9 +14,11 @@ from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
 from portal.db import utcnow
+from portal.errors import Invalid
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.scales.scoring import PHQ9, phq9_item9_positive
+from portal.treatment.errors import AlertAlreadyReviewed
 from portal.treatment.models import Assessment, SafetyAlert, TreatmentCourse
 
 if TYPE_CHECKING:
@@ -78,17 +80,15 @@ def alerts_for_clinician(user: User) -> list[SafetyAlert]:
     return alerts
 
 
-def get_alert(alert_id: int) -> SafetyAlert | None:
-    return db.session.get(SafetyAlert, alert_id)
-
-
 def review_alert(alert: SafetyAlert, note: str, *, actor: User) -> None:
     """A clinician records that the alert was reviewed, and what was done."""
     if alert.reviewed_at is not None:
-        raise ValueError("This alert was already reviewed.")
+        raise AlertAlreadyReviewed("This alert was already reviewed.")
     note = note.strip()
     if not note:
-        raise ValueError("Write what was done (for example: called the patient, safety plan).")
+        raise Invalid(
+            "Write what was done (for example: called the patient, safety plan).", field="note"
+        )
     alert.reviewed_at = utcnow()
     alert.reviewed_by_id = actor.id
     alert.review_note = note

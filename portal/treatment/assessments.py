@@ -9,6 +9,7 @@ from portal.audit.service import record
 from portal.extensions import db
 from portal.scales.scoring import score
 from portal.treatment.alerts import raise_if_item9
+from portal.treatment.errors import AlreadyRecorded
 from portal.treatment.models import Assessment, TreatmentSession
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def add_assessment(
     """Score a scale answered item by item and store it with its total and band. A signed
     session takes no scale: it changes only by addenda."""
     if session is not None and session.is_signed:
-        raise ValueError(SIGNED_SESSION)
+        raise AlreadyRecorded(SIGNED_SESSION)
     result = score(scale, list(answers))
     assessment = Assessment(
         referral=referral,

@@ -21,11 +21,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.clinical_limits import DOSE_RANGE_TEXT, dose_outside_range
 from portal.clock import clinic_today
 from portal.forms import VersionedForm, bp_field, choices, phq9_form
 from portal.scales.items import ANCHORS, ITEMS
 from portal.scales.scoring import CADSS6
-from portal.treatment.safety import dose_mg, dose_outside_range, dose_prompt
+from portal.treatment.safety import dose_mg, dose_prompt
 from portal.treatment.service import SessionRecord
 from portal.treatment.vocab import (
     ADVERSE_EVENTS,
@@ -87,7 +88,7 @@ class _SessionForm(VersionedForm):
         places=3,
         validators=[Optional(), NumberRange(Decimal("0.01"), 3, "Between 0.01 and 3 mg/kg.")],
     )
-    dose_confirmed = BooleanField("I confirm this dose outside 0.1-0.75 mg/kg is intended")
+    dose_confirmed = BooleanField(f"I confirm this dose outside {DOSE_RANGE_TEXT} is intended")
     infusion_minutes = _int("Infusion (minutes)", 1, 300)
     vitals = FieldList(FormField(VitalRow), min_entries=VITAL_ROWS, max_entries=60)
     # SPRAVATO

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -13,7 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.audit.service import record
 from portal.extensions import db
 from portal.referrals.models import Referral
-from portal.referrals.states import State
+from portal.referrals.states import IN_CARE
 from portal.scales.scoring import PHQ9, Change, change
 from portal.treatment.models import TreatmentCourse, TreatmentSession
 
@@ -21,15 +20,13 @@ if TYPE_CHECKING:
     from portal.auth.models import User
     from portal.treatment.models import Assessment
 
-ACTIVE = (State.ACCEPTED, State.SCHEDULED, State.IN_TREATMENT)
-
 
 def active_courses(user: User) -> list[TreatmentCourse]:
     """The clinic's courses that are planned or running, urgent first."""
     stmt = (
         select(TreatmentCourse)
         .join(TreatmentCourse.referral)
-        .where(Referral.clinic_id == user.clinic_id, Referral.state.in_(ACTIVE))
+        .where(Referral.clinic_id == user.clinic_id, Referral.state.in_(IN_CARE))
         .options(
             selectinload(TreatmentCourse.referral).selectinload(Referral.patient),
             selectinload(TreatmentCourse.sessions),
@@ -73,23 +70,6 @@ def session_scores(referral: Referral, scale: str = PHQ9.code) -> dict[int, int]
         for a in referral.assessments
         if a.scale == scale and a.session_id is not None
     }
-
-
-def get_session_or_404(session_id: int, user: User, action: str = "view") -> TreatmentSession:
-    """A treatment session, loaded through its referral's permission check (404 otherwise):
-    'view' for the clinic's staff, 'document' for its clinicians."""
-    from portal.referrals.queries import get_referral_or_404
-
-    session = db.session.get(TreatmentSession, session_id)
-    if session is None:
-        record(f"session.{action}", "treatment_session", session_id, actor=user, outcome="denied")
-        abort(404)
-    referral_action = "act" if action == "view" else action
-    get_referral_or_404(session.course.referral_id, user, referral_action)
-    if not user.is_clinic_staff:  # referrers never see session documentation
-        abort(404)
-    record(f"session.{action}", "treatment_session", session.id, actor=user)
-    return session
 
 
 def load_session_details(course: TreatmentCourse) -> None:

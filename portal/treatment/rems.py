@@ -15,10 +15,12 @@ from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
 from portal.clock import clinic_today, local_time
+from portal.errors import Invalid
 from portal.extensions import db
 from portal.letters.pdf import RenderedPdf, render_pdf
 from portal.referrals.models import Referral
 from portal.referrals.vocab import SEX_LABELS
+from portal.treatment.errors import RemsRefused
 from portal.treatment.models import TreatmentCourse, TreatmentSession
 from portal.treatment.safety import days_left
 from portal.treatment.vocab import CONCOMITANT_MEDICATIONS
@@ -65,11 +67,13 @@ def pending_forms(user: User, today: date) -> list[PendingForm]:
 def record_submission(session: TreatmentSession, submitted_on: date, *, actor: User) -> None:
     """Staff record the date the form was submitted to the REMS."""
     if not session.is_signed:
-        raise ValueError("Sign the session before recording its REMS form as submitted.")
+        raise RemsRefused("Sign the session before recording its REMS form as submitted.")
     if submitted_on > clinic_today():
-        raise ValueError("The submission date cannot be in the future.")
+        raise Invalid("The submission date cannot be in the future.", field="submitted_on")
     if submitted_on < session.session_date:
-        raise ValueError("The form cannot be submitted before the treatment date.")
+        raise Invalid(
+            "The form cannot be submitted before the treatment date.", field="submitted_on"
+        )
     session.rems_submitted_on = submitted_on
     session.rems_submitted_by_id = actor.id
     db.session.flush()
@@ -151,7 +155,7 @@ def form_context(session: TreatmentSession) -> dict:
 def render_form(session: TreatmentSession, *, actor: User) -> RenderedPdf:
     """The monitoring form of a signed SPRAVATO session as PDF."""
     if session.modality != "spravato" or not session.is_signed:
-        raise ValueError("Only a signed SPRAVATO session has a REMS monitoring form.")
+        raise RemsRefused("Only a signed SPRAVATO session has a REMS monitoring form.")
     pdf = render_pdf("treatment/rems_form.html", form_context(session))
     record("rems.print", "treatment_session", session.id, actor=actor)
     return pdf

@@ -7,10 +7,12 @@ from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.clock import clinic_today
+from portal.errors import DomainError
 from portal.extensions import db
-from portal.referrals import queries as referral_queries
-from portal.treatment import bp, queries, rems, signing
+from portal.referrals.queries import get_referral_or_404
+from portal.treatment import bp, rems, signing
 from portal.treatment.forms import RemsEnrolmentForm, RemsSubmittedForm
+from portal.treatment.permissions import get_session_or_404
 
 
 @bp.get("/rems")
@@ -21,10 +23,10 @@ def rems_list():
 
 @bp.get("/sessions/<int:session_id>/rems-form.pdf")
 def rems_pdf(session_id: int):
-    session = queries.get_session_or_404(session_id, current_user)
+    session = get_session_or_404(session_id, current_user)
     try:
         pdf = rems.render_form(session, actor=current_user)
-    except ValueError as error:
+    except DomainError as error:
         flash(str(error), "error")
         return redirect(url_for("treatment.session", session_id=session.id))
     db.session.commit()
@@ -37,14 +39,14 @@ def rems_pdf(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/rems-submitted")
 def rems_submitted(session_id: int):
-    session = queries.get_session_or_404(session_id, current_user)
+    session = get_session_or_404(session_id, current_user)
     form = RemsSubmittedForm()
     if not form.validate_on_submit():
         flash("Enter the submission date as YYYY-MM-DD.", "error")
     else:
         try:
             rems.record_submission(session, form.submitted_on.data, actor=current_user)
-        except ValueError as error:
+        except DomainError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
@@ -59,7 +61,7 @@ def rems_submitted(session_id: int):
 
 @bp.post("/referrals/<int:referral_id>/rems-enrolment")
 def rems_enrolment(referral_id: int):
-    referral = referral_queries.get_referral_or_404(referral_id, current_user, "act")
+    referral = get_referral_or_404(referral_id, current_user, "act")
     form = RemsEnrolmentForm()
     if not form.validate_on_submit():
         flash("Enter the REMS enrolment date as YYYY-MM-DD.", "error")
@@ -68,7 +70,7 @@ def rems_enrolment(referral_id: int):
             signing.record_rems_enrolment(
                 referral.patient, form.enrolled_on.data, actor=current_user
             )
-        except ValueError as error:
+        except DomainError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:

@@ -1,4 +1,4 @@
-"""Safety prompts of a session, from DOMAIN.md's numbers. Pure module.
+"""Safety prompts of a session, from the clinical limits (portal.clinical_limits). Pure module.
 
 A prompt warns; the clinician answers it (a reason, a confirmation), and the answer is kept
 with the session. Only what the issue names as unsignable (a SPRAVATO session with under 120
@@ -11,10 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-BP_LIMIT = (140, 90)  # above 140/90 before dosing: a benefit-risk decision
-DOSE_RANGE_MG_PER_KG = (Decimal("0.1"), Decimal("0.75"))  # published IV range
-REMS_MIN_MONITORING_MINUTES = 120
-REMS_DEADLINE_DAYS = 7
+from portal.clinical_limits import (
+    BP_LIMIT_TEXT,
+    DOSE_RANGE_TEXT,
+    REMS_DEADLINE_DAYS,
+    REMS_MIN_MONITORING_MINUTES,
+    bp_above_limit,
+    dose_outside_range,
+)
 
 
 @dataclass(frozen=True)
@@ -24,18 +28,6 @@ class Prompt:
     blocks_signing: bool = False  # cannot be signed until the facts change
     needs_reason: bool = False  # signing needs a written reason
     needs_confirmation: bool = False  # saving needs a confirmation tick
-
-
-def bp_above_limit(systolic: int | None, diastolic: int | None) -> bool:
-    """Pre-dose blood pressure above 140/90 (either number above its limit)."""
-    return (systolic or 0) > BP_LIMIT[0] or (diastolic or 0) > BP_LIMIT[1]
-
-
-def dose_outside_range(mg_per_kg: Decimal | None) -> bool:
-    if mg_per_kg is None:
-        return False
-    low, high = DOSE_RANGE_MG_PER_KG
-    return not low <= mg_per_kg <= high
 
 
 def dose_mg(weight_kg: Decimal, mg_per_kg: Decimal) -> Decimal:
@@ -48,9 +40,9 @@ def bp_prompt(systolic: int | None, diastolic: int | None) -> Prompt | None:
         return None
     return Prompt(
         "bp_high",
-        f"Blood pressure before dosing was {systolic}/{diastolic} mmHg, above 140/90. "
-        "Dosing above 140/90 is a benefit-risk decision: record why the session went ahead "
-        "before signing.",
+        f"Blood pressure before dosing was {systolic}/{diastolic} mmHg, above {BP_LIMIT_TEXT}. "
+        f"Dosing above {BP_LIMIT_TEXT} is a benefit-risk decision: record why the session went "
+        "ahead before signing.",
         needs_reason=True,
     )
 
@@ -60,7 +52,7 @@ def dose_prompt(mg_per_kg: Decimal | None) -> Prompt | None:
         return None
     return Prompt(
         "dose_range",
-        f"{mg_per_kg.normalize():f} mg/kg is outside the published range of 0.1-0.75 mg/kg. "
+        f"{mg_per_kg.normalize():f} mg/kg is outside the published range of {DOSE_RANGE_TEXT}. "
         "Confirm that this dose is intended.",
         needs_confirmation=True,
     )
@@ -75,8 +67,8 @@ def spravato_prompts(monitoring_minutes: int | None, rems_enrolled_on: date | No
             Prompt(
                 "monitoring_short",
                 f"Total monitoring time is {shown}. The SPRAVATO REMS requires at least "
-                "120 minutes from the first device, and until sedation, dissociation and "
-                "respiratory depression have resolved.",
+                f"{REMS_MIN_MONITORING_MINUTES} minutes from the first device, and until "
+                "sedation, dissociation and respiratory depression have resolved.",
                 blocks_signing=True,
             )
         )

@@ -5,23 +5,21 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import choices
-from portal.referrals import queries as referral_queries
 from portal.referrals.actions import refusal_message
-from portal.referrals.service import lock_for_edit
-from portal.scales.scoring import SCALES, InvalidAnswers
-from portal.treatment import alerts
-from portal.treatment.assessments import add_assessment
+from portal.scales.scoring import SCALES
+from portal.treatment import alerts, bp, service
+from portal.treatment.permissions import get_course_or_404, get_safety_alert_or_404
 from portal.treatment.scale_forms import ReviewAlertForm, scale_form
-from portal.treatment.views import REFUSALS, _course_for, bp
 
 
 @bp.route("/referrals/<int:referral_id>/scales/<scale>", methods=["GET", "POST"])
 def new_scale(referral_id: int, scale: str):
     if scale not in SCALES:
         abort(404)
-    course = _course_for(referral_id)
+    course = get_course_or_404(referral_id, current_user)
     referral = course.referral
     form = scale_form(scale)(
         data={"version": referral.version} if request.method == "GET" else None
@@ -38,16 +36,16 @@ def new_scale(referral_id: int, scale: str):
     form.session_id.signed_ids = frozenset(s.id for s in course.sessions if s.is_signed)
     if form.validate_on_submit():
         try:
-            lock_for_edit(referral, actor=current_user, expected_version=form.expected_version())
-            assessment = add_assessment(
+            assessment = service.record_scale(
                 referral,
                 scale,
                 form.answers(),
                 taken_on=form.taken_on.data,
                 actor=current_user,
+                expected_version=form.expected_version(),
                 session=sessions.get(form.session_id.data),
             )
-        except (*REFUSALS, InvalidAnswers) as error:
+        except DomainError as error:
             flash(refusal_message(error), "error")
         else:
             db.session.commit()
@@ -62,17 +60,15 @@ def new_scale(referral_id: int, scale: str):
 
 @bp.post("/alerts/<int:alert_id>/review")
 def review_alert(alert_id: int):
-    alert = alerts.get_alert(alert_id)
-    if alert is None:
-        abort(404)
-    referral = referral_queries.get_referral_or_404(alert.referral_id, current_user, "document")
+    alert = get_safety_alert_or_404(alert_id, current_user)
+    referral = alert.referral
     form = ReviewAlertForm()
     if not form.validate_on_submit():
         flash("Write what was done before recording the review.", "error")
     else:
         try:
             alerts.review_alert(alert, form.note.data, actor=current_user)
-        except ValueError as error:
+        except DomainError as error:
             flash(refusal_message(error), "error")
         else:
             db.session.commit()

@@ -8,14 +8,20 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from portal.audit.service import record
+from portal.clinical_limits import DOSE_RANGE_TEXT, dose_outside_range
 from portal.extensions import db
 from portal.referrals.service import add_event, change_state, lock_for_edit
-from portal.referrals.states import State
+from portal.referrals.states import ACCEPTED_NOT_STARTED, State
 from portal.scales.scoring import CADSS6, PHQ9, score
 from portal.treatment.assessments import add_assessment
+from portal.treatment.errors import (
+    AlreadyRecorded,
+    CourseRefused,
+    DoseNeedsConfirmation,
+    NotInCare,
+)
 from portal.treatment.models import Assessment, TreatmentCourse, TreatmentSession
 from portal.treatment.safety import dose_mg as computed_dose
-from portal.treatment.safety import dose_outside_range
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -82,10 +88,6 @@ class SessionRecord:
     dose_outside_range_confirmed: bool = False
 
 
-class DoseNeedsConfirmation(ValueError):
-    """An IV dose outside 0.1-0.75 mg/kg was not confirmed by the clinician."""
-
-
 def record_session(
     course: TreatmentCourse, data: SessionRecord, *, actor: User, expected_version: int
 ) -> TreatmentSession:
@@ -96,16 +98,14 @@ def record_session(
     if data.cadss6_answers is not None:
         score(CADSS6.code, data.cadss6_answers)
     if dose_outside_range(data.dose_mg_per_kg) and not data.dose_outside_range_confirmed:
-        raise DoseNeedsConfirmation(
-            "The dose is outside 0.1-0.75 mg/kg and was not confirmed; nothing was saved."
-        )
-    if referral.state in (State.ACCEPTED, State.SCHEDULED):
+        raise DoseNeedsConfirmation()
+    if referral.state in ACCEPTED_NOT_STARTED:
         change_state(referral, State.IN_TREATMENT, actor=actor, expected_version=expected_version)
     elif referral.state == State.IN_TREATMENT:
         # Also catches a double-submitted form: the second post carries a spent version.
         lock_for_edit(referral, actor=actor, expected_version=expected_version)
     else:
-        raise ValueError(
+        raise NotInCare(
             f"Sessions can be recorded only for an accepted referral or one in treatment; "
             f"this one is {referral.state.label.lower()}."
         )
@@ -120,7 +120,7 @@ def record_session(
             "treatment_session",
             session.id,
             actor=actor,
-            detail="dose outside 0.1-0.75 mg/kg confirmed",
+            detail=f"dose outside {DOSE_RANGE_TEXT} confirmed",
         )
     _scales_with(session, CADSS6.code, data.cadss6_answers, actor=actor)
     _scales_with(session, PHQ9.code, data.phq9_answers, actor=actor)
@@ -180,7 +180,7 @@ def complete_course(
 ) -> None:
     """Finish the series: the referral becomes completed."""
     if not course.sessions:
-        raise ValueError("A course with no documented session cannot be completed.")
+        raise CourseRefused("A course with no documented session cannot be completed.")
     change_state(
         course.referral,
         State.COMPLETED,
@@ -220,17 +220,15 @@ def update_session(
     recorded with the session can be added; one already recorded stays as it is (and PHQ-9
     answers are not taken here)."""
     if session.is_signed:
-        raise ValueError("A signed session cannot be edited; add an addendum instead.")
+        raise AlreadyRecorded("A signed session cannot be edited; add an addendum instead.")
     if data.cadss6_answers is not None:
         if cadss6_of(session) is not None:
-            raise ValueError(
+            raise AlreadyRecorded(
                 "This session already has a CADSS-6; it is not changed by editing the session."
             )
         score(CADSS6.code, data.cadss6_answers)  # refuse bad answers before anything is written
     if dose_outside_range(data.dose_mg_per_kg) and not data.dose_outside_range_confirmed:
-        raise DoseNeedsConfirmation(
-            "The dose is outside 0.1-0.75 mg/kg and was not confirmed; nothing was saved."
-        )
+        raise DoseNeedsConfirmation()
     referral = session.course.referral
     lock_for_edit(referral, actor=actor, expected_version=expected_version)
     _apply(session, data)
@@ -239,6 +237,22 @@ def update_session(
     db.session.flush()
     record("session.edit", "treatment_session", session.id, actor=actor)
     _scales_with(session, CADSS6.code, data.cadss6_answers, actor=actor)
+
+
+def record_scale(
+    referral: Referral,
+    scale: str,
+    answers: list[int],
+    *,
+    taken_on: date,
+    actor: User,
+    expected_version: int,
+    session: TreatmentSession | None = None,
+) -> Assessment:
+    """A rating scale entered on its own page (on its own date, or with an unsigned session);
+    refused if the referral changed since the form was shown."""
+    lock_for_edit(referral, actor=actor, expected_version=expected_version)
+    return add_assessment(referral, scale, answers, taken_on=taken_on, actor=actor, session=session)
 
 
 def _scales_with(

@@ -6,20 +6,19 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from portal.audit.service import record
+from portal.clinical_limits import BP_LIMIT_TEXT
 from portal.clock import clinic_today
 from portal.db import utcnow
+from portal.errors import Invalid
 from portal.extensions import db
 from portal.referrals.service import lock_for_edit
+from portal.treatment.errors import SigningRefused
 from portal.treatment.models import SessionAddendum, TreatmentSession
 from portal.treatment.safety import Prompt, bp_prompt, dose_prompt, spravato_prompts
 
 if TYPE_CHECKING:
     from portal.auth.models import User
     from portal.referrals.models import Patient
-
-
-class SigningRefused(ValueError):
-    """The session cannot be signed as it stands; the message says what to do."""
 
 
 def session_prompts(session: TreatmentSession) -> list[Prompt]:
@@ -63,7 +62,7 @@ def sign_session(
             "treatment_session",
             session.id,
             actor=actor,
-            detail="pre-dose BP above 140/90 acknowledged with a reason",
+            detail=f"pre-dose BP above {BP_LIMIT_TEXT} acknowledged with a reason",
         )
     session.signed_at = utcnow()
     session.signed_by_id = actor.id
@@ -88,7 +87,7 @@ def add_addendum(session: TreatmentSession, text: str, *, actor: User) -> Sessio
 def record_rems_enrolment(patient: Patient, enrolled_on: date, *, actor: User) -> None:
     """The date the patient was enrolled in the SPRAVATO REMS."""
     if enrolled_on > clinic_today():
-        raise ValueError("The enrolment date cannot be in the future.")
+        raise Invalid("The enrolment date cannot be in the future.", field="enrolled_on")
     patient.rems_enrolled_on = enrolled_on
     db.session.flush()
     record("patient.rems_enrolment", "patient", patient.id, actor=actor)

@@ -3,16 +3,14 @@ completing or ending a course. REMS and scale pages are in rems_views and scale_
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.reauth import needs_reauth, reauth_redirect
 from portal.clock import clinic_today
+from portal.errors import DomainError
 from portal.extensions import db
-from portal.guards import restrict_blueprint
-from portal.referrals import queries as referral_queries
-from portal.referrals.actions import REFUSALS, apply_referral_form, refusal_message
-from portal.roles import CLINIC_ROLES, Role
+from portal.referrals.actions import apply_referral_form, refusal_message
 from portal.treatment import alerts, bp, outcomes, queries, service, signing
 from portal.treatment.forms import (
     AddendumForm,
@@ -22,30 +20,26 @@ from portal.treatment.forms import (
     SessionForm,
     SignForm,
 )
-from portal.treatment.models import TreatmentCourse
+from portal.treatment.permissions import (
+    can,
+    documents_treatment,
+    get_course_or_404,
+    get_session_or_404,
+)
 from portal.treatment.safety import bp_prompt
 from portal.treatment.session_values import session_form_data
-
-restrict_blueprint(bp, *CLINIC_ROLES)
 
 
 @bp.get("/")
 def courses():
     active = queries.active_courses(current_user)
-    mine = alerts.alerts_for_clinician(current_user) if current_user.role == Role.CLINICIAN else []
+    mine = alerts.alerts_for_clinician(current_user) if documents_treatment(current_user) else []
     return render_template("treatment/courses.html", courses=active, alerts=mine)
-
-
-def _course_for(referral_id: int, action: str = "document") -> TreatmentCourse:
-    referral = referral_queries.get_referral_or_404(referral_id, current_user, action)
-    if referral.course is None:
-        abort(404)
-    return referral.course
 
 
 @bp.get("/referrals/<int:referral_id>/course")
 def course(referral_id: int):
-    course = _course_for(referral_id, "act")
+    course = get_course_or_404(referral_id, current_user, "view")
     referral = course.referral
     queries.load_session_details(course)
     return render_template(
@@ -54,14 +48,14 @@ def course(referral_id: int):
         referral=referral,
         outcome=outcomes.course_outcome(referral),
         open_alerts=alerts.open_alerts(referral),
-        can_document=current_user.role == Role.CLINICIAN,
+        can_document=can(current_user, course, "document"),
         enrolment_form=RemsEnrolmentForm(),
     )
 
 
 @bp.route("/referrals/<int:referral_id>/sessions/new", methods=["GET", "POST"])
 def new_session(referral_id: int):
-    course = _course_for(referral_id)
+    course = get_course_or_404(referral_id, current_user)
     referral = course.referral
     form = SessionForm(
         data={"version": referral.version} if request.method == "GET" else None,
@@ -75,7 +69,7 @@ def new_session(referral_id: int):
                 actor=current_user,
                 expected_version=form.expected_version(),
             )
-        except REFUSALS as error:
+        except DomainError as error:
             flash(refusal_message(error), "error")
             return redirect(url_for("treatment.course", referral_id=referral.id))
         db.session.commit()
@@ -98,7 +92,7 @@ def new_session(referral_id: int):
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 def edit_session(session_id: int):
-    session = queries.get_session_or_404(session_id, current_user, "document")
+    session = get_session_or_404(session_id, current_user, "document")
     referral = session.course.referral
     if session.is_signed:
         flash("A signed session cannot be edited; add an addendum instead.", "error")
@@ -119,7 +113,7 @@ def edit_session(session_id: int):
                 actor=current_user,
                 expected_version=form.expected_version(),
             )
-        except REFUSALS as error:
+        except DomainError as error:
             flash(refusal_message(error), "error")
         else:
             db.session.commit()
@@ -139,7 +133,7 @@ def edit_session(session_id: int):
 
 @bp.get("/sessions/<int:session_id>")
 def session(session_id: int):
-    session = queries.get_session_or_404(session_id, current_user)
+    session = get_session_or_404(session_id, current_user)
     referral = session.course.referral
     return render_template(
         "treatment/session.html",
@@ -150,13 +144,13 @@ def session(session_id: int):
         sign_form=SignForm(data={"version": referral.version}),
         addendum_form=AddendumForm(),
         enrolment_form=RemsEnrolmentForm(),
-        can_document=current_user.role == Role.CLINICIAN,
+        can_document=can(current_user, session, "document"),
     )
 
 
 @bp.post("/sessions/<int:session_id>/sign")
 def sign(session_id: int):
-    session = queries.get_session_or_404(session_id, current_user, "document")
+    session = get_session_or_404(session_id, current_user, "document")
     if needs_reauth():  # signing needs a recent password (and code): confirm, then sign again
         return reauth_redirect(url_for("treatment.session", session_id=session.id))
     form = SignForm()
@@ -168,7 +162,7 @@ def sign(session_id: int):
                 expected_version=form.expected_version(),
                 bp_reason=form.bp_reason.data or "",
             )
-        except REFUSALS as error:
+        except DomainError as error:
             # the refusal stays in the audit log (persist_request_audit)
             flash(refusal_message(error), "error")
         else:
@@ -179,14 +173,14 @@ def sign(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/addenda")
 def addendum(session_id: int):
-    session = queries.get_session_or_404(session_id, current_user, "document")
+    session = get_session_or_404(session_id, current_user, "document")
     form = AddendumForm()
     if not form.validate_on_submit():
         flash("The addendum is empty: write it before saving.", "error")
     else:
         try:
             signing.add_addendum(session, form.text.data, actor=current_user)
-        except REFUSALS as error:
+        except DomainError as error:
             flash(refusal_message(error), "error")
         else:
             db.session.commit()
@@ -196,7 +190,7 @@ def addendum(session_id: int):
 
 @bp.post("/referrals/<int:referral_id>/complete")
 def complete(referral_id: int):
-    course = _course_for(referral_id)
+    course = get_course_or_404(referral_id, current_user)
     return apply_referral_form(
         course.referral,
         CompleteForm(),
@@ -209,7 +203,7 @@ def complete(referral_id: int):
 
 @bp.post("/referrals/<int:referral_id>/end-early")
 def end_early(referral_id: int):
-    course = _course_for(referral_id)
+    course = get_course_or_404(referral_id, current_user)
     form = EndEarlyForm()
     return apply_referral_form(
         course.referral,
