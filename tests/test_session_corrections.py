@@ -14,6 +14,7 @@ from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.scales.scoring import InvalidAnswers
 from portal.treatment.assessments import add_assessment
+from portal.treatment.errors import AlreadyRecorded
 from portal.treatment.models import Assessment
 from portal.treatment.service import SessionRecord, update_session
 from portal.treatment.signing import sign_session
@@ -175,7 +176,7 @@ def test_update_session_refuses_a_second_cadss6(world):
     update_session(session, first, actor=world.clinician, expected_version=referral.version)
     db.session.commit()
     second = replace(first, cadss6_answers=[3] * 6, notes="Again.")
-    with pytest.raises(ValueError, match="already has a CADSS-6"):
+    with pytest.raises(AlreadyRecorded, match="already has a CADSS-6"):
         update_session(session, second, actor=world.clinician, expected_version=referral.version)
     assert session.notes == "Changed."
     assert [a.total for a in _cadss6()] == [6]
@@ -255,7 +256,7 @@ def test_scale_with_an_unsigned_session_is_recorded_with_it(app, world):
 
 def test_add_assessment_refuses_a_signed_session(world):
     referral, signed, _unsigned = _course_with_signed_first_session(world)
-    with pytest.raises(ValueError, match="That session is signed"):
+    with pytest.raises(AlreadyRecorded, match="That session is signed"):
         add_assessment(
             referral,
             "GAD-7",

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # What refuses a referral action, each message written for the user: the domain errors
 # (StaleEdit, InvalidTransition, MissingReason, ...). ValueError stays only while services of
 # triage, treatment and scheduling still refuse with it; delete it once they raise DomainError.
-REFUSALS: tuple[type[Exception], ...] = (DomainError, ValueError)
+REFUSALS: tuple[type[Exception], ...] = (DomainError,)
 
 
 def refusal_message(error: Exception) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from portal.clinical_limits import BP_LIMIT
+from portal.clinical_limits import BP_LIMIT_TEXT, bp_above_limit
 
 ADEQUATE_TRIAL_WEEKS = 6  # DOMAIN.md: adequate dose and duration, about 6+ weeks
 FAILED_OUTCOMES = frozenset({"no_response", "partial_response"})
@@ -78,7 +78,7 @@ SHORT_LABELS = {
     "unstable_cv": "Unstable cardiovascular disease",
     "sud": "Substance use disorder",
     "pregnancy": "Pregnancy / breastfeeding",
-    "bp_high": "BP above 140/90",
+    "bp_high": f"BP above {BP_LIMIT_TEXT}",
     "suicidality": "Suicidality",
     "trd_not_met": "TRD not met",
     **{f"med_{code}": label for code, label in FLAGGED_MED_CLASSES},
@@ -105,11 +105,6 @@ def failed_drugs(trials: list[Mapping[str, Any]]) -> set[str]:
 def trd_met(trials: list[Mapping[str, Any]]) -> bool:
     """The common TRD definition: no adequate response to at least two antidepressants."""
     return len(failed_drugs(trials)) >= 2
-
-
-def bp_above_limit(systolic: int | None, diastolic: int | None) -> bool:
-    high_sys, high_dia = BP_LIMIT
-    return (systolic or 0) > high_sys or (diastolic or 0) > high_dia
 
 
 def suicidality_reasons(doc: Mapping[str, Any]) -> list[str]:
@@ -150,7 +145,7 @@ def screening_flags(doc: Mapping[str, Any]) -> list[dict[str, str]]:
         flags.append(
             {
                 "code": "bp_high",
-                "label": "Office blood pressure above 140/90",
+                "label": f"Office blood pressure above {BP_LIMIT_TEXT}",
                 "answer": f"Recent office blood pressure {sys_bp}/{dia_bp} mmHg",
             }
         )

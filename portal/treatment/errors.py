@@ -29,7 +29,7 @@ class CourseRefused(DomainError):
 
 # Also a ValueError: the callers of add_assessment and update_session (and their tests) have
 # always caught these refusals as one.
-class AlreadyRecorded(Conflict, ValueError):
+class AlreadyRecorded(Conflict):
     """A signed session, or a scale already recorded with a session, is not changed again."""
 
 
