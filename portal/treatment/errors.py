@@ -27,8 +27,6 @@ class CourseRefused(DomainError):
     """The course cannot be completed as it stands."""
 
 
-# Also a ValueError: the callers of add_assessment and update_session (and their tests) have
-# always caught these refusals as one.
 class AlreadyRecorded(Conflict):
     """A signed session, or a scale already recorded with a session, is not changed again."""
 
