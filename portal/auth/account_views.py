@@ -12,8 +12,7 @@ from portal.auth import lockout, mfa, sessions
 from portal.auth.forms import ConfirmForm, PasswordChangeForm, ReauthForm
 from portal.auth.reauth import confirm_identity, reauth_required
 from portal.auth.service import change_password
-from portal.auth.signin import mfa_required
-from portal.auth.views import safe_target
+from portal.auth.signin import mfa_required, safe_target
 from portal.extensions import auth_rate_limit, db, limiter
 
 
