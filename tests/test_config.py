@@ -1,3 +1,6 @@
+"""Configuration: production refuses to start without its secrets, development makes its own
+per install, and the settings read from the environment."""
+
 from __future__ import annotations
 
 import importlib
