@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Response, render_template, request
 
 from portal.admin import bp
-from portal.audit.queries import PAGE_SIZE, AuditFilterForm, actors_of, csv_lines, filtered
+from portal.audit.forms import AuditFilterForm
+from portal.audit.queries import PAGE_SIZE, actors_of, csv_lines, filtered
 from portal.audit.service import record
 from portal.db import utcnow
 from portal.extensions import db
