@@ -10,8 +10,9 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
-# Fernet key for development and tests only; production refuses to start without its own.
-DEV_DATA_KEY = "ZGV2LW9ubHkta2V5LW5vdC1zZWNyZXQtMDAwMDAwMDA="  # noqa: S105
+# Fernet key for the test suite only: it is public, so it protects nothing. Development makes
+# its own keys (portal/instance_secrets.py); production refuses to start without its own.
+TEST_DATA_KEY = "ZGV2LW9ubHkta2V5LW5vdC1zZWNyZXQtMDAwMDAwMDA="  # noqa: S105
 
 
 class Config:
@@ -61,9 +62,10 @@ class DevelopmentConfig(Config):
     """Local use: SQLite under instance/ unless DATABASE_URL says otherwise."""
 
     ENV_NAME = "development"
-    # A fixed key only ever serves a developer's machine; production refuses to start without one.
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")  # noqa: S105
-    PORTAL_DATA_KEYS = os.environ.get("PORTAL_DATA_KEYS", DEV_DATA_KEY)
+    # No fixed secrets: unless the environment sets them, create_app makes a random secret key
+    # and data key on the first run and keeps them in instance/ (portal/instance_secrets.py).
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    PORTAL_DATA_KEYS = os.environ.get("PORTAL_DATA_KEYS")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
     )
@@ -77,7 +79,7 @@ class TestingConfig(Config):
     SECRET_KEY = "test-only-not-secret"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
-    PORTAL_DATA_KEYS = DEV_DATA_KEY
+    PORTAL_DATA_KEYS = TEST_DATA_KEY
     # High enough that no test trips it by accident; tests of throttling set the real value,
     # and the limiter is reset between tests.
     AUTH_RATE_LIMIT = "1000 per minute"

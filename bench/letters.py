@@ -42,8 +42,9 @@ def _prepare(folder: Path, letters: int) -> tuple[Path, int]:
 
     from portal.demo import seed
     from portal.extensions import db
-    from portal.letters.models import SUMMARY, Letter
+    from portal.letters.models import DRAFT, FINAL, INTERIM, SUMMARY, Letter
     from portal.referrals.models import Referral
+    from portal.referrals.states import State
 
     path = folder / "bench.sqlite3"
     app = _app(f"sqlite:///{path}")
@@ -52,18 +53,20 @@ def _prepare(folder: Path, letters: int) -> tuple[Path, int]:
         seed()
         db.session.commit()
         summary = db.session.scalar(
-            select(Letter).where(Letter.kind == SUMMARY, Letter.status == "final")
+            select(Letter).where(Letter.kind == SUMMARY, Letter.status == FINAL)
         )
-        completed = list(db.session.scalars(select(Referral).where(Referral.state == "completed")))
+        completed = list(
+            db.session.scalars(select(Referral).where(Referral.state == State.COMPLETED))
+        )
         for n in range(letters):
             referral = completed[n % len(completed)]
             db.session.add(
                 Letter(
                     referral_id=referral.id,
-                    kind="interim_progress",
+                    kind=INTERIM,
                     sequence=1000 + n,
                     version=1,
-                    status="draft",
+                    status=DRAFT,
                     narrative="Progress so far: better sleep and energy.\n\nNo new concerns.",
                     recommendations="Continue the series as planned.",
                 )

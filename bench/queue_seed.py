@@ -7,6 +7,9 @@ import os
 import random
 from datetime import UTC, date, datetime, timedelta
 
+from portal.referrals.states import AWAITING_DECISION, State
+from portal.roles import Role
+
 CLINICS, PROVIDERS, REFERRALS, BIG_CLINIC_SHARE = 50, 1_000, 100_000, 10_000
 PASSWORD = "bench-password-not-secret"  # noqa: S105 - a throwaway benchmark account
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - throwaway authenticator
@@ -14,15 +17,15 @@ COOKIE = "__Host-portal_session"  # the production cookie name
 FIRST = ["Avery", "Jordan", "Riley", "Morgan", "Casey", "Quinn", "Taylor", "Jamie", "Rowan"]
 LAST = ["Whitfield", "Okafor", "Lindqvist", "Moreau", "Nakamura", "Brennan", "Kowalski", "Iwu"]
 STATES = (
-    ["submitted"] * 30
-    + ["in_review"] * 10
-    + ["needs_info"] * 5
-    + ["accepted"] * 10
-    + ["declined"] * 5
-    + ["scheduled"] * 10
-    + ["in_treatment"] * 15
-    + ["completed"] * 10
-    + ["cancelled"] * 5
+    [State.SUBMITTED] * 30
+    + [State.IN_REVIEW] * 10
+    + [State.NEEDS_INFO] * 5
+    + [State.ACCEPTED] * 10
+    + [State.DECLINED] * 5
+    + [State.SCHEDULED] * 10
+    + [State.IN_TREATMENT] * 15
+    + [State.COMPLETED] * 10
+    + [State.CANCELLED] * 5
 )
 
 
@@ -64,7 +67,7 @@ def seed(url: str) -> None:
                     hashed,
                     "Bench Coordinator",
                     "",
-                    "coordinator",
+                    Role.COORDINATOR.value,
                     1,
                     None,
                     "",
@@ -81,7 +84,7 @@ def seed(url: str) -> None:
                         hashed,
                         name,
                         "MD",
-                        "referrer",
+                        Role.REFERRER.value,
                         None,
                         1 + i % 200,
                         "",
@@ -106,12 +109,10 @@ def seed(url: str) -> None:
                 referrer = 2 + rng.randrange(PROVIDERS)
                 state = rng.choice(STATES)
                 submitted = now - timedelta(minutes=rng.randrange(120 * 24 * 60))
-                decided = (
-                    None if state in ("submitted", "in_review") else submitted + timedelta(days=1)
-                )
+                decided = None if state in AWAITING_DECISION else submitted + timedelta(days=1)
                 copy.write_row(
                     (
-                        i, clinic, referrer, 1 + referrer % 200, i, state, 1, "F33.2",
+                        i, clinic, referrer, 1 + referrer % 200, i, state.value, 1, "F33.2",
                         rng.choice(["iv_ketamine", "spravato", "clinic_choice"]),
                         "urgent" if rng.random() < 0.15 else "routine",
                         "Treatment-resistant depression.", submitted, submitted, submitted, decided,

@@ -23,6 +23,10 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
         instance_path=str(INSTANCE_DIR),
     )
     app.config.from_object(config)
+    if app.config["ENV_NAME"] == "development":
+        from portal.instance_secrets import use_instance_secrets
+
+        use_instance_secrets(app)  # a random key per install, never a public one
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
 

@@ -6,6 +6,7 @@ from flask import Flask, has_request_context, request
 from flask_login import current_user
 
 from portal.clock import local_time
+from portal.guards import has_role
 from portal.referrals import states
 from portal.referrals.states import LABELS, State
 from portal.referrals.vocab import (
@@ -72,6 +73,6 @@ def register_templating(app: Flask) -> None:
         """Admins see pending account requests in the navigation."""
         if not has_request_context() or not current_user.is_authenticated:
             return {}
-        if current_user.role == Role.ADMIN and request.endpoint:
+        if has_role(Role.ADMIN) and request.endpoint:
             return {"pending_account_requests": pending_request_count()}
         return {}

@@ -1,4 +1,4 @@
-"""Request-wide behaviour: blueprints, sign-in required by default, headers, errors, filters."""
+"""Request-wide behaviour: blueprints, sign-in required by default, headers, error pages."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ CSP = (
 
 
 # Every route module, each adding its routes to its package's blueprint (portal/<feature>/
-# __init__.py), and every blueprint: the one list the app is built from.
+# __init__.py): the one list the app is built from. The blueprints registered are those the
+# packages of these modules declare.
 VIEW_MODULES = (
     "portal.auth.views",
     "portal.auth.mfa_views",
@@ -74,45 +75,23 @@ VIEW_MODULES = (
 )
 
 
-def blueprints() -> tuple[Blueprint, ...]:
-    from portal import (
-        accounts,
-        admin,
-        attachments,
-        auth,
-        letters,
-        messages,
-        referrals,
-        scheduling,
-        treatment,
-        triage,
-    )
-
-    return (
-        auth.bp,
-        auth.mfa_bp,
-        auth.account_bp,
-        referrals.bp,
-        triage.bp,
-        treatment.bp,
-        letters.bp,
-        letters.verify_bp,
-        admin.bp,
-        admin.letterhead_bp,
-        attachments.bp,
-        messages.bp,
-        accounts.bp,
-        scheduling.bp,
-        scheduling.calendar_bp,
-    )
+def blueprints() -> list[Blueprint]:
+    """Every view module imported (adding its routes), and the blueprints their packages
+    declare, each once, in the order of VIEW_MODULES."""
+    found: list[Blueprint] = []
+    for name in VIEW_MODULES:
+        importlib.import_module(name)
+        package = importlib.import_module(name.rsplit(".", 1)[0])
+        for value in vars(package).values():
+            if isinstance(value, Blueprint) and value not in found:
+                found.append(value)
+    return found
 
 
 def init_app(app: Flask) -> None:
     from portal.attachments.limits import PortalRequest
     from portal.templating import register_templating
 
-    for module in VIEW_MODULES:
-        importlib.import_module(module)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
     register_templating(app)

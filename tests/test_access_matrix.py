@@ -83,7 +83,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("treatment.new_session", "POST"): (R, {"clinician"}),
     ("treatment.complete", "POST"): (R, {"clinician"}),
     ("letters.download", "GET"): ({"letter_id": "L"}, SEES_REFERRAL),
-    # Letters (issue 6): drafts are the clinic's clinicians' only; verification is public.
+    # Letters: drafts are the clinic's clinicians' only; verification is public.
     ("letters.new", "POST"): (R, {"clinician"}),
     ("letters.edit", "GET"): ({"letter_id": "LD"}, {"clinician"}),
     ("letters.edit", "POST"): ({"letter_id": "LD"}, {"clinician"}),
@@ -96,7 +96,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("letterhead.settings", "GET"): ({}, {"admin"}),
     ("letterhead.settings", "POST"): ({}, {"admin"}),
     ("admin.audit_log", "GET"): ({}, {"admin"}),
-    # Session documentation (issue 5): never for referrers.
+    # Session documentation: never for referrers.
     ("treatment.course", "GET"): (R, STAFF),
     ("treatment.end_early", "POST"): (R, {"clinician"}),
     ("treatment.new_scale", "GET"): ({**R, "scale": "GAD-7"}, {"clinician"}),
@@ -111,7 +111,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("treatment.rems_submitted", "POST"): ({"session_id": "S"}, STAFF),
     ("treatment.rems_enrolment", "POST"): (R, STAFF),
     ("treatment.review_alert", "POST"): ({"alert_id": "AL"}, {"clinician"}),
-    # Coordinators (issue 4): screening, scheduling, settings, the public .ics feed.
+    # Coordinators: screening, scheduling, settings, the public .ics feed.
     ("triage.screening", "GET"): (R, STAFF),
     ("triage.checklist", "POST"): (R, STAFF),
     ("triage.add_note", "POST"): (R, STAFF),
@@ -134,7 +134,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("scheduling.edit_protocol", "GET"): ({"protocol_id": "PT"}, {"admin"}),
     ("scheduling.edit_protocol", "POST"): ({"protocol_id": "PT"}, {"admin"}),
     ("calendar.feed", "GET"): ({"token": "K"}, set(USERS)),
-    # Account security (issue 7): the second step answers signed-in users with a redirect home.
+    # Account security: the second step answers signed-in users with a redirect home.
     ("mfa.verify", "GET"): ({}, SIGNED_IN),
     ("mfa.verify", "POST"): ({}, SIGNED_IN),
     ("mfa.enrol", "GET"): ({}, SIGNED_IN),

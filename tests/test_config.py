@@ -1,3 +1,6 @@
+"""Configuration: production refuses to start without its secrets, development makes its own
+per install, and the settings read from the environment."""
+
 from __future__ import annotations
 
 import importlib
@@ -133,3 +136,77 @@ def test_behind_a_proxy_each_client_is_counted_by_its_own_address(monkeypatch, t
         db.session.remove()
         db.engine.dispose()
     assert {"203.0.113.7", "198.51.100.9"} <= addresses
+
+
+def _development(monkeypatch, tmp_path):
+    """A development configuration as a fresh install without SECRET_KEY or PORTAL_DATA_KEYS
+    in the environment, its instance folder in tmp_path."""
+    import portal
+    from config import DevelopmentConfig
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PORTAL_DATA_KEYS", raising=False)
+    monkeypatch.setattr(portal, "INSTANCE_DIR", tmp_path / "instance")
+
+    class Development(DevelopmentConfig):
+        SECRET_KEY = None
+        PORTAL_DATA_KEYS = None
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'instance' / 'dev.sqlite3'}"
+
+    return Development
+
+
+def test_development_makes_its_own_secrets_on_the_first_run(monkeypatch, tmp_path):
+    import stat
+
+    from portal.crypto import decrypt, encrypt, parse_keys
+    from portal.instance_secrets import LEGACY_DEV_DATA_KEY
+
+    config = _development(monkeypatch, tmp_path)
+    instance = tmp_path / "instance"
+    app = create_app(config)
+    secret_key, keys = app.config["SECRET_KEY"], parse_keys(app.config["PORTAL_DATA_KEYS"])
+    assert len(secret_key) >= 40
+    assert secret_key != "dev-only-not-secret"
+    assert keys[0] != LEGACY_DEV_DATA_KEY
+    for name in ("secret_key", "data_key"):
+        assert stat.S_IMODE((instance / name).stat().st_mode) == 0o600
+    assert sorted(p.name for p in instance.iterdir()) == ["data_key", "secret_key"]
+    # The next start reads the same keys back.
+    again = create_app(config)
+    assert again.config["SECRET_KEY"] == secret_key
+    assert again.config["PORTAL_DATA_KEYS"] == app.config["PORTAL_DATA_KEYS"]
+    with app.app_context():
+        # New data is sealed with the install's own key; data sealed with the former public
+        # development key still opens.
+        assert Fernet(keys[0]).decrypt(encrypt(b"new")) == b"new"
+        assert decrypt(Fernet(LEGACY_DEV_DATA_KEY).encrypt(b"old")) == b"old"
+
+
+def test_development_keys_from_the_environment_win(monkeypatch, tmp_path):
+    key = Fernet.generate_key().decode()
+    base = _development(monkeypatch, tmp_path)
+
+    class Configured(base):
+        SECRET_KEY = "s" * 40
+        PORTAL_DATA_KEYS = key
+
+    app = create_app(Configured)
+    assert (app.config["SECRET_KEY"], app.config["PORTAL_DATA_KEYS"]) == ("s" * 40, key)
+    assert not (tmp_path / "instance" / "secret_key").exists()
+    assert not (tmp_path / "instance" / "data_key").exists()
+
+
+def test_no_configuration_holds_a_public_development_secret(monkeypatch):
+    import config
+
+    try:
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+        monkeypatch.delenv("PORTAL_DATA_KEYS", raising=False)
+        importlib.reload(config)
+        assert config.DevelopmentConfig.SECRET_KEY is None
+        assert config.DevelopmentConfig.PORTAL_DATA_KEYS is None
+        assert config.ProductionConfig.SECRET_KEY is None
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from portal.auth.passwords import hash_password
 from portal.auth.service import AccountError, create_user, find_by_email
 from portal.clinics.models import Practice
 from portal.db import utcnow
+from portal.errors import Conflict, DomainError
 from portal.extensions import db
 from portal.roles import Role
 
@@ -25,8 +27,37 @@ if TYPE_CHECKING:
     from portal.accounts.forms import AcceptInviteForm, RequestAccountForm
 
 
-class InvitationInvalid(ValueError):
+# The provider's own profile, printed on letters (address block) and referrals.
+PROFILE_FIELDS = (
+    "full_name",
+    "credentials",
+    "npi",
+    "phone",
+    "fax",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+)
+
+
+class InvitationInvalid(DomainError):
     """The link is unknown, used, revoked or expired; the message never says which account."""
+
+    status = 404
+
+
+class RequestAlreadyDecided(Conflict):
+    """An account request was approved or refused already (by another admin, or twice)."""
+
+
+def update_profile(user: User, values: Mapping[str, str | None], *, actor: User) -> None:
+    """Save the profile fields found in `values` (the rest of the form is ignored), trimmed."""
+    for name in PROFILE_FIELDS:
+        setattr(user, name, (values.get(name) or "").strip())
+    db.session.flush()
+    record("user.update", "user", user.id, actor=actor, detail="profile")
 
 
 def _digest(token: str) -> str:
@@ -39,9 +70,9 @@ def create_invitation(
     """A new invitation and its token (shown once, only its hash is kept)."""
     email = email.strip().lower()
     if find_by_email(email) is not None:
-        raise AccountError("That provider already has an account.")
+        raise AccountError("That provider already has an account.", field="email")
     if db.session.get(Practice, practice_id) is None:
-        raise AccountError("Choose the provider's practice.")
+        raise AccountError("Choose the provider's practice.", field="practice_id")
     token = secrets.token_urlsafe(32)
     days = current_app.config.get("INVITATION_DAYS", 7)
     invitation = Invitation(
@@ -59,6 +90,7 @@ def create_invitation(
 
 
 def open_invitation(token: str) -> Invitation:
+    """The invitation behind a link; raises InvitationInvalid."""
     invitation = db.session.scalar(
         select(Invitation).where(Invitation.token_hash == _digest(token or ""))
     )
@@ -70,6 +102,7 @@ def open_invitation(token: str) -> Invitation:
 
 
 def accept_invitation(token: str, form: AcceptInviteForm) -> User:
+    """The provider's account, made from the invitation and the password they chose."""
     invitation = open_invitation(token)
     user = create_user(
         email=invitation.email,
@@ -87,6 +120,7 @@ def accept_invitation(token: str, form: AcceptInviteForm) -> User:
 
 
 def revoke_invitation(invitation: Invitation, *, actor: User) -> None:
+    """The link stops working (a used invitation stays as it is)."""
     if invitation.used_at is None:
         invitation.revoked_at = utcnow()
         record("invitation.revoke", "invitation", invitation.id, actor=actor)
@@ -151,16 +185,16 @@ def pending_requests() -> list[AccountRequest]:
 def approve_request(request: AccountRequest, practice_id: int, *, actor: User) -> User:
     """Create the account with the password the provider chose; 0 makes a new practice."""
     if request.status != "pending":
-        raise AccountError("This request was already decided.")
+        raise RequestAlreadyDecided("This request was already decided.")
     if find_by_email(request.email) is not None:
-        raise AccountError("An account with that email already exists.")
+        raise AccountError("An account with that email already exists.", field="email")
     if practice_id == 0:
         practice = Practice(name=request.practice_name)
         db.session.add(practice)
         db.session.flush()
         practice_id = practice.id
     elif db.session.get(Practice, practice_id) is None:
-        raise AccountError("Choose a practice.")
+        raise AccountError("Choose a practice.", field="practice_id")
     user = User(
         email=request.email,
         password_hash=request.password_hash,
@@ -181,10 +215,21 @@ def approve_request(request: AccountRequest, practice_id: int, *, actor: User) -
 
 
 def refuse_request(request: AccountRequest, *, actor: User) -> None:
+    """No account is made; the request is kept, marked refused."""
     if request.status != "pending":
-        raise AccountError("This request was already decided.")
+        raise RequestAlreadyDecided("This request was already decided.")
     request.status, request.decided_by_id, request.decided_at = "refused", actor.id, utcnow()
     record("account_request.refuse", "account_request", request.id, actor=actor)
+
+
+def decide_request(request: AccountRequest, decision: str, *, practice_id: int, actor: User) -> str:
+    """Approve (into `practice_id`, 0 for a new practice) or refuse; returns what to tell the
+    admin."""
+    if decision == "approve":
+        user = approve_request(request, practice_id, actor=actor)
+        return f"{user.display_name} can now sign in."
+    refuse_request(request, actor=actor)
+    return "The request was refused; no account was created."
 
 
 def practices() -> list[Practice]:

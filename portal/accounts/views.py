@@ -3,14 +3,7 @@ approved by an admin), and the invitation link a provider opens."""
 
 from __future__ import annotations
 
-from flask import (
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    url_for,
-)
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -22,36 +15,24 @@ from portal.accounts.forms import (
     ProfileForm,
     RequestAccountForm,
 )
-from portal.accounts.models import AccountRequest, Invitation
-from portal.audit.service import record
+from portal.accounts.permissions import (
+    INVITERS,
+    get_account_request_or_404,
+    get_invitation_or_404,
+)
 from portal.auth.reauth import needs_reauth, reauth_redirect
-from portal.auth.service import AccountError
+from portal.errors import DomainError, Invalid
 from portal.extensions import auth_rate_limit, db, limiter
 from portal.forms import choices
-from portal.guards import require_roles
+from portal.guards import has_role, require_roles
 from portal.roles import Role
-
-PROFILE_FIELDS = (
-    "full_name",
-    "credentials",
-    "npi",
-    "phone",
-    "fax",
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postal_code",
-)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        for name in PROFILE_FIELDS:
-            setattr(current_user, name, (getattr(form, name).data or "").strip())
-        record("user.update", "user", current_user.id, detail="profile")
+        service.update_profile(current_user, form.data, actor=current_user)
         db.session.commit()
         flash("Your profile is saved. Letters use this name and address.", "success")
         return redirect(url_for("accounts.profile"))
@@ -69,7 +50,7 @@ def _invite_form(**kwargs) -> InviteForm:
 
 
 @bp.route("/invitations", methods=["GET", "POST"])
-@require_roles(Role.COORDINATOR, Role.ADMIN)
+@require_roles(*INVITERS)
 def invitations():
     form = _invite_form()
     link = None
@@ -81,8 +62,8 @@ def invitations():
                 form.practice_id.data,
                 actor=current_user,
             )
-        except AccountError as error:
-            target = form.practice_id if "practice" in str(error) else form.email
+        except Invalid as error:
+            target = form[error.field or "email"]
             target.errors = [*target.errors, str(error)]
         else:
             db.session.commit()
@@ -98,17 +79,15 @@ def invitations():
         form=form,
         link=link,
         pending=service.pending_invitations(current_user),
-        requests=service.pending_requests() if current_user.role == Role.ADMIN else [],
+        requests=service.pending_requests() if has_role(Role.ADMIN) else [],
         practices=service.practices(),
     ), 422 if form.errors else 200
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
-@require_roles(Role.COORDINATOR, Role.ADMIN)
+@require_roles(*INVITERS)
 def revoke_invitation(invitation_id: int):
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.created_by.clinic_id != current_user.clinic_id:
-        abort(404)
+    invitation = get_invitation_or_404(invitation_id, current_user, "revoke")
     if not FlaskForm().validate_on_submit():
         abort(404)
     service.revoke_invitation(invitation, actor=current_user)
@@ -132,7 +111,7 @@ def accept_invitation(token: str):
     if form.validate_on_submit():
         try:
             service.accept_invitation(token, form)
-        except (AccountError, service.InvitationInvalid) as error:
+        except DomainError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
@@ -165,9 +144,7 @@ def request_account():
 @bp.post("/account-requests/<int:request_id>/<any(approve, refuse):decision>")
 @require_roles(Role.ADMIN)
 def decide_request(request_id: int, decision: str):
-    account_request = db.session.get(AccountRequest, request_id)
-    if account_request is None:
-        abort(404)
+    account_request = get_account_request_or_404(request_id, current_user, "decide")
     if needs_reauth():  # an admin action on accounts: prove it is you first
         return reauth_redirect(url_for("accounts.invitations"))
     form = DecideRequestForm()
@@ -178,15 +155,10 @@ def decide_request(request_id: int, decision: str):
         flash("Choose a practice for the new account.", "error")
         return redirect(url_for("accounts.invitations"))
     try:
-        if decision == "approve":
-            user = service.approve_request(
-                account_request, form.practice_id.data, actor=current_user
-            )
-            message = f"{user.display_name} can now sign in."
-        else:
-            service.refuse_request(account_request, actor=current_user)
-            message = "The request was refused; no account was created."
-    except AccountError as error:
+        message = service.decide_request(
+            account_request, decision, practice_id=form.practice_id.data, actor=current_user
+        )
+    except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")
     else:

@@ -9,11 +9,12 @@ from sqlalchemy import or_, select
 from portal.audit.service import record
 from portal.auth import lockout, mfa, sessions
 from portal.auth.models import User
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.roles import Role
 
 
-class AccountActionRefused(ValueError):
+class AccountActionRefused(DomainError):
     """The action does not apply to this account."""
 
 
@@ -52,17 +53,10 @@ def manageable_accounts(admin: User) -> list[User]:
     return list(
         db.session.scalars(
             select(User)
-            .where(or_(User.clinic_id == admin.clinic_id, User.role == Role.REFERRER.value))
+            .where(or_(User.clinic_id == admin.clinic_id, User.role == Role.REFERRER))
             .order_by(User.role, User.full_name)
         )
     )
-
-
-def get_manageable(admin: User, user_id: int) -> User | None:
-    user = db.session.get(User, user_id)
-    if user is None or not (user.role == Role.REFERRER or user.clinic_id == admin.clinic_id):
-        return None
-    return user
 
 
 def apply(action: str, user: User, *, actor: User) -> str:

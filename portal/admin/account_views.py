@@ -3,21 +3,17 @@ Each action asks for confirmation and a fresh password check."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.account_service import (
-    ACTIONS,
-    AccountActionRefused,
-    apply,
-    get_manageable,
-    manageable_accounts,
-)
+from portal.admin.account_service import ACTIONS, apply, manageable_accounts
+from portal.admin.permissions import get_account_or_404
 from portal.admin.settings import REFERRER_MFA, get_flag, set_flag
 from portal.auth import lockout
 from portal.auth.forms import ConfirmForm
 from portal.auth.reauth import reauth_required
+from portal.errors import DomainError
 from portal.extensions import db
 
 
@@ -35,14 +31,12 @@ def accounts():
 @bp.route("/accounts/<int:user_id>/<action>", methods=["GET", "POST"])
 @reauth_required
 def account_action(user_id: int, action: str):
-    user = get_manageable(current_user, user_id)
-    if user is None or action not in ACTIONS:
-        abort(404)
+    user = get_account_or_404(user_id, current_user, action)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
             message = apply(action, user, actor=current_user)
-        except AccountActionRefused as error:
+        except DomainError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:

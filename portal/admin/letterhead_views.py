@@ -1,119 +1,33 @@
-"""The clinic's letterhead and letter settings, set by an admin; the logo checked so that a
-letter can never fetch anything through it."""
+"""The admin's letterhead and letter settings page (the rules: portal/admin/letterhead.py)."""
 
 from __future__ import annotations
 
-import io
-import xml.etree.ElementTree as ET  # noqa: S405 - parsed only after the size check, no DTD
-from typing import TYPE_CHECKING
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from PIL import Image, UnidentifiedImageError
 
 from portal.admin import letterhead_bp as bp
-from portal.audit.service import record
+from portal.admin.letterhead import update_letterhead
+from portal.errors import Invalid
 from portal.extensions import db
-from portal.guards import require_roles
 from portal.letters.forms import LetterheadForm
-from portal.roles import Role
-
-if TYPE_CHECKING:
-    from portal.clinics.models import Clinic
-
-
-MAX_LOGO_BYTES = 512 * 1024
-SVG_FORBIDDEN = {"script", "foreignObject", "image", "use", "style", "iframe", "a", "feImage"}
-TEXT_FIELDS = (
-    "name",
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postal_code",
-    "phone",
-    "fax",
-)
-
-
-class LogoRefused(ValueError):
-    """The file is not a logo the letters can show safely."""
-
-
-def check_logo(data: bytes, filename: str) -> str:
-    """The logo's MIME type if it is a plain PNG or a self-contained SVG; raises otherwise."""
-    if not data:
-        raise LogoRefused("The file is empty.")
-    if len(data) > MAX_LOGO_BYTES:
-        raise LogoRefused("The logo is larger than 512 KB.")
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError) as error:
-            raise LogoRefused("That PNG file is damaged.") from error
-        return "image/png"
-    if filename.lower().endswith(".svg"):
-        _check_svg(data)
-        return "image/svg+xml"
-    raise LogoRefused("Upload a PNG or an SVG file.")
-
-
-def _check_svg(data: bytes) -> None:
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise LogoRefused("SVG logos may not declare a DTD or entities.")
-    try:
-        root = ET.fromstring(data)  # noqa: S314 - no DTD or entities (refused above)
-    except ET.ParseError as error:
-        raise LogoRefused("That SVG file cannot be read.") from error
-    if root.tag.rsplit("}", 1)[-1] != "svg":
-        raise LogoRefused("That file is not an SVG image.")
-    for element in root.iter():
-        if element.tag.rsplit("}", 1)[-1] in SVG_FORBIDDEN:
-            raise LogoRefused(
-                "SVG logos may hold only shapes and text (no scripts, links, styles or "
-                "embedded images)."
-            )
-        for name, value in element.attrib.items():
-            local = name.rsplit("}", 1)[-1].lower()
-            if local.startswith("on") or local == "href" or "url(" in value:
-                raise LogoRefused("SVG logos may not refer to anything outside themselves.")
-
-
-def update_letterhead(clinic: Clinic, form: LetterheadForm, *, actor) -> None:
-    """Save the letterhead; a new logo replaces the old one only once it has been checked."""
-    upload = form.logo.data
-    if upload and getattr(upload, "filename", ""):
-        data = upload.read()
-        clinic.logo_mime = check_logo(data, upload.filename)
-        clinic.logo = data
-    elif form.remove_logo.data == "yes":
-        clinic.logo, clinic.logo_mime = None, ""
-    for name in TEXT_FIELDS:
-        setattr(clinic, name, (getattr(form, name).data or "").strip())
-    clinic.interim_every = form.interim_every.data
-    clinic.unopened_days = form.unopened_days.data
-    db.session.flush()
-    record("clinic.letterhead", "clinic", clinic.id, actor=actor)
 
 
 @bp.route("/", methods=["GET", "POST"])
-@require_roles(Role.ADMIN)
 def settings():
-    if current_user.clinic is None:
-        abort(404)
     clinic = current_user.clinic
+    if clinic is None:
+        abort(404)
     form = LetterheadForm(obj=clinic)
     if form.validate_on_submit():
         try:
-            update_letterhead(clinic, form, actor=current_user)
-        except LogoRefused as error:
+            update_letterhead(clinic, form.data, actor=current_user)
+        except Invalid as error:
             db.session.rollback()
-            form.logo.errors = [str(error)]
+            form[error.field or "logo"].errors = [str(error)]
         else:
             db.session.commit()
             flash("Letterhead saved. Letters signed from now on use it.", "success")
             return redirect(url_for("letterhead.settings"))
-    return render_template("letters/letterhead.html", form=form, clinic=clinic), (
+    return render_template("admin/letterhead.html", form=form, clinic=clinic), (
         422 if form.errors else 200
     )

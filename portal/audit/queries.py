@@ -6,18 +6,18 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
-from wtforms import DateField, IntegerField, SelectField, StringField
-from wtforms.validators import NumberRange, Optional
 
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.clock import clinic_zone
 from portal.extensions import db
-from portal.forms import choices
+
+if TYPE_CHECKING:
+    from portal.audit.forms import AuditFilterForm
 
 PAGE_SIZE = 200
 CSV_MAX_ROWS = 100_000
@@ -35,33 +35,6 @@ CSV_FIELDS = (
     "detail",
     "row_hash",
 )
-
-
-class AuditFilterForm(FlaskForm):
-    """Filters read from the query string (a GET form: no CSRF token needed)."""
-
-    class Meta:
-        csrf = False
-
-    user = StringField("User email", validators=[Optional()])
-    action = SelectField("Action", validators=[Optional()])
-    object_type = SelectField("Object", validators=[Optional()])
-    object_id = IntegerField("Object id", validators=[Optional(), NumberRange(1, 2**31 - 1)])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
-
-    def fill_choices(self) -> None:
-        actions = db.session.scalars(
-            select(AuditEvent.action).distinct().order_by(AuditEvent.action)
-        )
-        types = db.session.scalars(
-            select(AuditEvent.object_type)
-            .distinct()
-            .where(AuditEvent.object_type != "")
-            .order_by(AuditEvent.object_type)
-        )
-        self.action.choices = choices([("", "Any action"), *((a, a) for a in actions)])
-        self.object_type.choices = choices([("", "Any object"), *((t, t) for t in types)])
 
 
 def _day_start(day, tz: ZoneInfo) -> datetime:

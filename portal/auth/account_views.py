@@ -12,8 +12,8 @@ from portal.auth import lockout, mfa, sessions
 from portal.auth.forms import ConfirmForm, PasswordChangeForm, ReauthForm
 from portal.auth.reauth import confirm_identity, reauth_required
 from portal.auth.service import change_password
-from portal.auth.signin import mfa_required
-from portal.auth.views import safe_target
+from portal.auth.signin import mfa_required, safe_target
+from portal.errors import Invalid
 from portal.extensions import auth_rate_limit, db, limiter
 
 
@@ -32,12 +32,14 @@ def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        problems = change_password(user, current=form.current.data, new=form.new.data)
-        if not problems:
-            old = sessions.current()
-            others = sessions.revoke_all(user, "password change", keep=old)
-            sessions.revoke(old, "password change")
-            sessions.start(user, mfa=old.mfa_verified)  # a new identifier here too
+        try:
+            change_password(user, current=form.current.data, new=form.new.data)
+        except Invalid as error:
+            db.session.commit()  # a wrong current password counts toward the lockout
+            target = form[error.field or "new"]
+            target.errors = [*target.errors, str(error)]
+        else:
+            others = sessions.restart(user, "password change")
             db.session.commit()
             flash(
                 "Your password is changed."
@@ -45,9 +47,6 @@ def password():
                 "success",
             )
             return redirect(url_for("account.security"))
-        db.session.commit()  # a wrong current password counts toward the lockout
-        target = form.current if problems[0].startswith("The current") else form.new
-        target.errors = [*target.errors, *problems]
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
 
 

@@ -10,7 +10,7 @@ from portal.auth import lockout, mfa, signin
 from portal.auth import mfa_bp as bp
 from portal.auth.forms import CodeForm, EnrolForm
 from portal.auth.reauth import needs_reauth, reauth_redirect
-from portal.auth.views import SIGN_IN_FAILED, safe_target
+from portal.auth.signin import SIGN_IN_FAILED, safe_target
 from portal.crypto import decrypt, encrypt
 from portal.extensions import auth_rate_limit, db, limiter
 

@@ -10,12 +10,13 @@ from portal.auth.models import User
 from portal.auth.password_policy import password_problems
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.db import utcnow
+from portal.errors import Invalid
 from portal.extensions import db
 from portal.roles import Role
 
 
-class AccountError(ValueError):
-    """The account cannot be created as asked."""
+class AccountError(Invalid):
+    """The account cannot be created or changed as asked; `field` names the form field."""
 
 
 def find_by_email(email: str) -> User | None:
@@ -36,10 +37,10 @@ def create_user(
     """A new account with one role; referrers belong to a practice, staff to a clinic."""
     role = Role(role)
     if find_by_email(email) is not None:
-        raise AccountError("An account with that email already exists.")
+        raise AccountError("An account with that email already exists.", field="email")
     problems = password_problems(password, email=email, full_name=full_name)
     if problems:
-        raise AccountError(problems[0])
+        raise AccountError(problems[0], field="password")
     user = User(
         email=email.strip().lower(),
         password_hash=hash_password(password),
@@ -84,20 +85,20 @@ def complete_sign_in(user: User, *, method: str) -> None:
     record("auth.login", "user", user.id, actor=user, detail=method)
 
 
-def change_password(user: User, *, current: str, new: str) -> list[str]:
-    """Set a new password after checking the current one; returns problems, empty if done.
-    The caller revokes the account's other sessions."""
+def change_password(user: User, *, current: str, new: str) -> None:
+    """Set a new password after checking the current one; raises AccountError at the field
+    at fault. A wrong current password counts toward the lockout (the caller commits that
+    too); after a change the caller renews the sessions (sessions.restart)."""
     if lockout.is_locked(user) or not verify_password(user.password_hash, current):
         if not lockout.is_locked(user):
             lockout.register_failure(user)
         record("account.password_change", "user", user.id, outcome="failed", actor=user)
-        return ["The current password is not right."]
+        raise AccountError("The current password is not right.", field="current")
     problems = password_problems(new, email=user.email, full_name=user.full_name)
     if problems:
-        return problems
+        raise AccountError(problems[0], field="new")
     if verify_password(user.password_hash, new):
-        return ["The new password must differ from the current one."]
+        raise AccountError("The new password must differ from the current one.", field="new")
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     record("account.password_change", "user", user.id, actor=user)
-    return []

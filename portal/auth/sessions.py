@@ -138,6 +138,16 @@ def end_current(reason: str) -> None:
     session.clear()
 
 
+def restart(user: User, reason: str) -> int:
+    """After a password change: the user's other sessions end, and this one continues under
+    a fresh identifier; returns how many others ended."""
+    old = current()
+    others = revoke_all(user, reason, keep=old)
+    revoke(old, reason)
+    start(user, mfa=old.mfa_verified)
+    return others
+
+
 def revoke_all(user: User, reason: str, *, keep: UserSession | None = None) -> int:
     """Revoke every live session of the user except `keep`; returns how many."""
     stmt = (

@@ -4,6 +4,7 @@ authenticator app or a recovery code, then a fresh server-side session."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import session, url_for
 
@@ -13,9 +14,34 @@ from portal.auth.models import User
 from portal.auth.service import complete_sign_in
 from portal.db import utcnow
 from portal.extensions import db
+from portal.roles import Role
 
 PENDING_KEY = "pending_sign_in"
 PENDING_TTL = timedelta(minutes=5)
+HOME_BY_ROLE = {
+    Role.REFERRER: "referrals.dashboard",
+    Role.COORDINATOR: "triage.queue",
+    Role.CLINICIAN: "treatment.courses",
+    Role.ADMIN: "admin.audit_log",
+}
+# One message whatever went wrong, so it never tells whether an account exists or is locked.
+SIGN_IN_FAILED = (
+    "That email and password do not match an active account. After repeated failures, "
+    "sign-in is paused for a while; your clinic's administrator can help."
+)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and "\\" not in target
+
+
+def safe_target(target: str | None) -> str:
+    """Where to go after a sign-in step: `target` if it is a path on this site, else home."""
+    return target if is_safe_next(target) else url_for("auth.home")
 
 
 def mfa_required(user: User) -> bool:

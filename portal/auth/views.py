@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
@@ -11,32 +9,8 @@ from portal.audit.service import record
 from portal.auth import bp, sessions, signin
 from portal.auth.forms import LoginForm
 from portal.auth.service import authenticate
+from portal.auth.signin import HOME_BY_ROLE, SIGN_IN_FAILED, is_safe_next, safe_target
 from portal.extensions import auth_rate_limit, db, limiter
-from portal.roles import Role
-
-HOME_BY_ROLE = {
-    Role.REFERRER: "referrals.dashboard",
-    Role.COORDINATOR: "triage.queue",
-    Role.CLINICIAN: "treatment.courses",
-    Role.ADMIN: "admin.audit_log",
-}
-# One message whatever went wrong, so it never tells whether an account exists or is locked.
-SIGN_IN_FAILED = (
-    "That email and password do not match an active account. After repeated failures, "
-    "sign-in is paused for a while; your clinic's administrator can help."
-)
-
-
-def is_safe_next(target: str | None) -> bool:
-    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return False
-    parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and "\\" not in target
-
-
-def safe_target(target: str | None) -> str:
-    return target if is_safe_next(target) else url_for("auth.home")
 
 
 @bp.get("/")

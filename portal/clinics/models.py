@@ -33,7 +33,7 @@ class Clinic(AddressMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # Letterhead and letter settings, set by an admin (portal/letters/letterhead.py).
+    # Letterhead and letter settings, set by an admin (portal/admin/letterhead.py).
     logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     logo_mime: Mapped[str] = mapped_column(String(40), default="", server_default="")
     interim_every: Mapped[int] = mapped_column(Integer, default=3, server_default="3")

@@ -12,8 +12,10 @@ from portal.accounts.models import AccountRequest
 from portal.accounts.service import create_invitation
 from portal.attachments.service import add_upload
 from portal.auth.passwords import hash_password
+from portal.extensions import db
 from portal.messages.service import post_message
 from portal.referrals.intake import draft_for_key, save_draft
+from portal.referrals.states import State
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -87,7 +89,7 @@ def add_referrer_side(referrals: list[Referral], referrer: User, coordinator: Us
     referrer.npi, referrer.phone, referrer.fax = "1245319599", "(207) 555-0190", "(207) 555-0191"
     referrer.address_line1, referrer.city = "18 Elm Street", "Portland"
     referrer.region, referrer.postal_code = "ME", "04102"
-    questioned = next(r for r in referrals if r.state == "needs_info")
+    questioned = next(r for r in referrals if r.state == State.NEEDS_INFO)
     post_message(
         questioned,
         "The patient asks whether a family member may drive them home after each session.",
@@ -98,7 +100,7 @@ def add_referrer_side(referrals: list[Referral], referrer: User, coordinator: Us
         "Yes: any adult may drive, and the patient must not drive until the next day.",
         actor=coordinator,
     )
-    treated = next(r for r in referrals if r.state == "in_treatment")
+    treated = next(r for r in referrals if r.state == State.IN_TREATMENT)
     post_message(treated, "Session 3 went well; the next one is on Friday.", actor=coordinator)
     draft = draft_for_key("", referrer)
     save_draft(
@@ -109,8 +111,6 @@ def add_referrer_side(referrals: list[Referral], referrer: User, coordinator: Us
     create_invitation(
         "new.provider@demo.test", "Lena Ortiz", referrer.practice_id, actor=coordinator
     )
-    from portal.extensions import db
-
     db.session.add(
         AccountRequest(
             email="requested@demo.test",

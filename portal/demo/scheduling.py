@@ -13,6 +13,7 @@ from portal.referrals.models import Referral
 from portal.referrals.states import State
 from portal.scheduling.generation import parse_phases
 from portal.scheduling.models import ClosedDate, ProtocolTemplate
+from portal.scheduling.protocols import CUSTOM, default_protocol_code
 from portal.scheduling.queries import proposal
 from portal.scheduling.service import book_series
 from portal.scheduling.settings import clinic_schedule, seed_protocols
@@ -42,11 +43,10 @@ def seed_schedule(coordinator: User) -> None:
     accepted = [r for r in referrals if r.state == State.ACCEPTED][:-1]
     treated = [r for r in referrals if r.state == State.IN_TREATMENT]
     for referral in accepted + treated:
-        code = "spravato_label" if referral.course.modality == "spravato" else "iv_induction"
-        protocol = protocols[code]
+        protocol = protocols[default_protocol_code(referral.course.modality)]
         phases = parse_phases(protocol.phases)
         if referral.state == State.IN_TREATMENT:  # the rest of the series, from today
-            protocol = protocols["custom"]
+            protocol = protocols[CUSTOM]
             phases = parse_phases([{"weeks": 2, "per_week": 2}])
         visits = proposal(settings, protocol, phases, start)
         days = [v.day for v in visits if v.day is not None]

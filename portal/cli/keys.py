@@ -1,33 +1,13 @@
-"""`flask --app portal audit verify` and `flask --app portal keys rotate`."""
+"""`flask --app portal keys generate` and `keys rotate`: the keys of encryption at rest."""
 
 from __future__ import annotations
 
 import click
+from cryptography.fernet import Fernet
 
+from portal.audit.service import record
+from portal.crypto import DecryptionError, rotate_all
 from portal.extensions import db
-
-
-@click.group("audit")
-def audit_group() -> None:
-    """The audit trail."""
-
-
-@audit_group.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain of the whole audit trail; exit 1 at the first broken link."""
-    from portal.audit.chain import verify
-
-    report = verify(db.session)
-    if report.ok:
-        extra = f" ({report.legacy} from before the chain began)" if report.legacy else ""
-        click.echo(f"Audit trail intact: {report.checked} events checked{extra}.")
-        return
-    click.echo(
-        f"Audit trail BROKEN at event {report.broken_id}: {report.reason}. "
-        f"{report.checked - 1} events before it are intact.",
-        err=True,
-    )
-    raise SystemExit(1)
 
 
 @click.group("keys")
@@ -38,17 +18,12 @@ def keys_group() -> None:
 @keys_group.command("generate")
 def keys_generate() -> None:
     """Print a new key to put first in PORTAL_DATA_KEYS."""
-    from cryptography.fernet import Fernet
-
     click.echo(Fernet.generate_key().decode())
 
 
 @keys_group.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt everything stored encrypted with the first key in PORTAL_DATA_KEYS."""
-    from portal.audit.service import record
-    from portal.crypto import DecryptionError, rotate_all
-
     try:
         done = rotate_all()
     except DecryptionError as error:

@@ -1,5 +1,5 @@
-"""Demo data for `flask --app portal seed-demo`: built through the real services, so every
-referral has its timeline and audit trail exactly as if the users had clicked through."""
+"""The demo's clinic, practices, people and referrals, built through the real services, so
+every referral has its timeline and audit trail exactly as if the users had clicked through."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from portal.auth.service import create_user
 from portal.clinics.models import Clinic, Practice
 from portal.clock import clinic_today
 from portal.db import utcnow
-from portal.demo_extras import INTAKE_VARIATIONS, add_referrer_side, attach_records
+from portal.demo.letters import seed_letters
+from portal.demo.referrer_side import INTAKE_VARIATIONS, add_referrer_side, attach_records
+from portal.demo.scheduling import seed_schedule
 from portal.extensions import db
-from portal.letters.demo import seed_letters
 from portal.pages.submission import submit_referral
 from portal.referrals.service import NewReferral, change_state
 from portal.referrals.states import State
 from portal.roles import Role
-from portal.scheduling.demo import seed_schedule
 from portal.treatment.rems import record_submission
 from portal.treatment.service import SessionRecord, complete_course, record_session
 from portal.treatment.signing import record_rems_enrolment, sign_session
@@ -179,7 +179,7 @@ def seed() -> bool:
     seed_letters(referrals, clinician, DEMO_PASSWORD, _narrative)
     add_referrer_side(referrals, referrer, coordinator)
     db.session.flush()
-    seed_schedule(coordinator)  # issue 4: booked series for the day view and the .ics feed
+    seed_schedule(coordinator)  # booked series for the day view and the .ics feed
     return True
 
 

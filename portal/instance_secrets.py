@@ -1,0 +1,60 @@
+"""Development secrets of this install: a random SECRET_KEY and data-encryption key, made on
+the first run into instance/ (git-ignored, mode 0600) and read from there afterwards, so no
+development portal runs on a key anybody could read in the source.
+
+create_app calls this for the development configuration only, never at import time; the
+environment's SECRET_KEY and PORTAL_DATA_KEYS win. Production refuses to start without its
+own (config.ProductionConfig.validate); the tests use fixed test-only keys."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from flask import Flask
+
+from config import TEST_DATA_KEY
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - the name of the file, not a key
+DATA_KEY_FILE = "data_key"
+# Until each install made its own keys, development encrypted with this public key. It stays
+# as a second key, which only decrypts, in development only: databases made then still open,
+# and `flask --app portal keys rotate` re-encrypts their data with the install's own key.
+LEGACY_DEV_DATA_KEY = TEST_DATA_KEY
+
+
+def use_instance_secrets(app: Flask) -> None:
+    """Fill in SECRET_KEY and PORTAL_DATA_KEYS that the environment left unset."""
+    instance = Path(app.instance_path)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _read_or_make(
+            app, instance / SECRET_KEY_FILE, lambda: secrets.token_urlsafe(48)
+        )
+    if not app.config.get("PORTAL_DATA_KEYS"):
+        key = _read_or_make(app, instance / DATA_KEY_FILE, lambda: Fernet.generate_key().decode())
+        app.config["PORTAL_DATA_KEYS"] = f"{key},{LEGACY_DEV_DATA_KEY}"
+
+
+def _read_or_make(app: Flask, path: Path, make: Callable[[], str]) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a private name, then linked into place: a second process
+        # starting at the same moment either finds the complete file or keeps its own.
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(make() + "\n")
+        try:
+            os.link(draft, path)
+            app.logger.warning("Made %s: a random key for this development install.", path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    value = path.read_text().strip()
+    if not value:
+        raise RuntimeError(f"{path} is empty: put the key back, or remove the file.")
+    return value
