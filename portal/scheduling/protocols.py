@@ -10,6 +10,7 @@ MON_WED_FRI = [0, 2, 4]
 MON_THU = [0, 3]
 IV_INDUCTION = "iv_induction"
 SPRAVATO_LABEL = "spravato_label"
+CUSTOM = "custom"
 
 
 def default_protocol_code(modality: str) -> str:
@@ -59,7 +60,7 @@ SHIPPED_PROTOCOLS: list[dict] = [
         "is_custom": False,
     },
     {
-        "code": "custom",
+        "code": CUSTOM,
         "name": "Custom plan",
         "modality": "any",
         "description": "Choose the number of weeks and sessions a week when scheduling.",
