@@ -45,9 +45,9 @@ CSP = (
 )
 
 
-# Every route module, each adding its routes to its package's blueprint (portal/<feature>/
-# __init__.py): the one list the app is built from. The blueprints registered are those the
-# packages of these modules declare.
+# Every route module, each adding its routes to a blueprint declared in a feature package's
+# __init__.py (pages add theirs to the feature whose URLs they serve): the one list the app is
+# built from. The blueprints registered are those these modules add routes to.
 VIEW_MODULES = (
     "portal.auth.views",
     "portal.auth.mfa_views",
@@ -76,13 +76,12 @@ VIEW_MODULES = (
 
 
 def blueprints() -> list[Blueprint]:
-    """Every view module imported (adding its routes), and the blueprints their packages
-    declare, each once, in the order of VIEW_MODULES."""
+    """Every view module imported (adding its routes), and the blueprints they use, each
+    once, in the order of VIEW_MODULES."""
     found: list[Blueprint] = []
     for name in VIEW_MODULES:
-        importlib.import_module(name)
-        package = importlib.import_module(name.rsplit(".", 1)[0])
-        for value in vars(package).values():
+        module = importlib.import_module(name)
+        for value in vars(module).values():
             if isinstance(value, Blueprint) and value not in found:
                 found.append(value)
     return found
