@@ -8,6 +8,7 @@ import secrets
 from flask import (
     Blueprint,
     Flask,
+    g,
     render_template,
     request,
 )
@@ -15,7 +16,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal.audit.service import persist_request_audit
+from portal.audit.service import uncommitted
 from portal.auth.hooks import register_session_hooks, session_ended_redirect
 from portal.extensions import db, login_manager
 
@@ -100,6 +101,13 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
 
+    @app.before_request
+    def keep_loaded_rows_on_commit():
+        # The view commits its unit of work (the change and its audit rows, or the audit rows
+        # of what it read) before it renders: the rows it loaded stay loaded instead of being
+        # expired and read again one by one while the page renders.
+        db.session().expire_on_commit = False
+
     register_session_hooks(app)
 
     @app.before_request
@@ -110,7 +118,19 @@ def init_app(app: Flask) -> None:
             return session_ended_redirect() or login_manager.unauthorized()
         return None
 
-    app.after_request(persist_request_audit)
+    @app.after_request
+    def audit_rows_committed(response):
+        """Nothing is committed here: the view owns its transaction. A view that left audit
+        events uncommitted is a bug (they are lost when the request's session closes)."""
+        left = uncommitted(db.session())
+        if left and not g.get("error_page"):  # an error page shows nothing that was read
+            actions = ", ".join(sorted({e.action for e in left}))
+            if app.testing:
+                raise AssertionError(f"{request.endpoint} left audit events uncommitted: {actions}")
+            app.logger.error(
+                "endpoint %s left audit events uncommitted: %s", request.endpoint, actions
+            )
+        return response
 
     @app.after_request
     def security_headers(response):
@@ -134,6 +154,7 @@ def register_error_handlers(app: Flask) -> None:
 
     def page(code: int, message: str):
         error_id = secrets.token_hex(6)
+        g.error_page = True
         log = app.logger.error if code >= 500 else app.logger.info
         log("error %s: status %s on endpoint %s", error_id, code, request.endpoint)
         return render_template(
@@ -176,5 +197,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
-        db.session.rollback()
+        db.session.rollback()  # the change is undone; reads and refusals before it are kept
+        try:
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - the database itself may be what failed
+            db.session.rollback()
+            app.logger.error("audit events of a failed request could not be written")
         return page(500, "Something went wrong on our side.")

@@ -50,6 +50,7 @@ def remove(referral_id: int, attachment_id: int):
         stored_as = remove_from_draft(attachment, request.form, actor=current_user)
     except DomainError as refusal:
         flash(refusal_message(refusal), "error")
+        db.session.commit()  # the read and the refusal's audit rows
     else:
         db.session.commit()
         storage.delete(stored_as)

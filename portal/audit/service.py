@@ -1,10 +1,24 @@
-"""Writing audit events. Called by services and object loaders, never with PHI values."""
+"""Writing audit events. Called by services and object loaders, never with PHI values.
+
+An audit event belongs to the unit of work of what it records: `record()` adds it to the
+request's session, and the view (or the command) that owns the request commits it together
+with the change, or rolls it back together with the change. Nothing commits audit rows behind
+the view's back. Two kinds of event outlive a rollback of the change they came with, because
+what they record happened all the same:
+
+- a read (`read=True`, the object loaders) or a refusal (any outcome but "ok": a conflict, a
+  wrong code, a locked signature): kept in the session by the rollback, so that the view's
+  next commit writes them (a view that rolls back a refused change commits after it);
+- a denied access (`record_denied()`): the request's unit of work is rolled back and the
+  denial committed on its own, at once, before the loader answers 404.
+"""
 
 from __future__ import annotations
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import inspect
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.audit import chain  # noqa: F401 - installs the hash chain on every flush
 from portal.audit.models import AuditEvent
@@ -22,6 +36,8 @@ _FIELDS = (
     "outcome",
     "detail",
 )
+KEPT = "audit_kept_on_rollback"  # session.info key: events a rollback must not lose
+UNCOMMITTED = "audit_uncommitted"  # session.info key: events not committed yet
 
 
 def record(
@@ -32,11 +48,12 @@ def record(
     outcome: str = "ok",
     actor=None,
     detail: str = "",
+    read: bool = False,
 ) -> AuditEvent:
-    """Add an audit event to the session, in the same transaction as the change it records.
+    """Add an audit event to the session, in the same unit of work as what it records.
 
-    In a request, the event is also remembered so that it survives a rollback: see
-    persist_request_audit."""
+    A read (`read=True`) or a refusal (outcome other than "ok") survives a rollback of the
+    session's transaction: the rollback puts it back, pending, for the caller's next commit."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     event = AuditEvent(
@@ -50,33 +67,52 @@ def record(
         outcome=outcome,
         detail=detail[:200],
     )
-    db.session.add(event)
-    if has_request_context():
-        g.setdefault("audit_events", []).append(event)
+    session = db.session()
+    session.add(event)
+    session.info.setdefault(UNCOMMITTED, []).append(event)
+    if read or outcome != "ok":
+        session.info.setdefault(KEPT, []).append(event)
     return event
 
 
-def persist_request_audit(response):
-    """At the end of a request: drop whatever the view did not commit, then keep every audit
-    event of the request, including those a rollback threw away (a refused or failed change
-    is recorded all the same, marked failed when the request ended in an error)."""
-    events = g.pop("audit_events", [])
-    if not events:
-        return response
-    if request.method in ("GET", "HEAD") and response.status_code < 400:
-        # A read that went well: its audit rows are already flushed where the view recorded
-        # them; commit them as they are instead of undoing and writing them a second time.
-        for event in events:
-            if inspect(event).transient:  # the view rolled back after recording it
-                db.session.add(AuditEvent(**{name: getattr(event, name) for name in _FIELDS}))
-        db.session.commit()
-        return response
+def record_denied(
+    action: str,
+    object_type: str = "",
+    object_id: int | None = None,
+    *,
+    actor=None,
+    detail: str = "",
+) -> None:
+    """A denied access, committed on its own now: whatever the request had not committed is
+    rolled back first (the caller is about to refuse the request; reads and refusals recorded
+    before it are kept and committed with the denial)."""
     db.session.rollback()
-    for event in events:
-        if inspect(event).transient or inspect(event).pending:
-            copy = AuditEvent(**{name: getattr(event, name) for name in _FIELDS})
-            if response.status_code >= 500 and copy.outcome == "ok":
-                copy.outcome = "failed"
-            db.session.add(copy)
+    record(action, object_type, object_id, actor=actor, outcome="denied", detail=detail)
     db.session.commit()
-    return response
+
+
+def uncommitted(session: Session) -> list[AuditEvent]:
+    """The audit events added to `session` that no commit has written yet."""
+    return list(session.info.get(UNCOMMITTED, []))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _forget_kept(session: Session) -> None:
+    session.info.pop(KEPT, None)
+    session.info.pop(UNCOMMITTED, None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _keep_reads_and_refusals(session: Session, previous: SessionTransaction) -> None:
+    """After the outermost rollback, add back a copy of each read and refusal it threw away
+    (the copy is a new row: the rolled-back one may have been flushed and got an id)."""
+    if previous.parent is not None or not session.is_active:
+        return  # a savepoint's rollback, or a session being closed
+    kept = session.info.pop(KEPT, [])
+    session.info.pop(UNCOMMITTED, None)
+    copies = [AuditEvent(**{name: getattr(e, name) for name in _FIELDS}) for e in kept]
+    for copy in copies:
+        session.add(copy)
+    if copies:
+        session.info[KEPT] = copies
+        session.info[UNCOMMITTED] = list(copies)

@@ -12,7 +12,7 @@ from flask import abort, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 
-from portal.audit.service import record
+from portal.audit.service import record, record_denied
 from portal.extensions import db
 from portal.letters.models import Letter
 from portal.referrals.models import Referral
@@ -55,10 +55,10 @@ def get_letter_or_404(letter_id: int, user: User, action: str = "download") -> L
         .options(undefer(Letter.pdf), selectinload(Letter.referral).selectinload(Referral.practice))
     )
     if letter is None or not can(user, letter, action):
-        record(f"letter.{action}", "letter", letter_id, actor=user, outcome="denied")
+        record_denied(f"letter.{action}", "letter", letter_id, actor=user)
         abort(404)
     if request.method == "GET" and action == "update":
         # Opening the draft is a read; saving, previewing, signing and correcting (and a
         # download, with its first receipt) record their own events in the service.
-        record("letter.view", "letter", letter.id, actor=user)
+        record("letter.view", "letter", letter.id, actor=user, read=True)
     return letter

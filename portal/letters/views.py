@@ -47,6 +47,7 @@ def new(referral_id: int):
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")
+        db.session.commit()  # the read and the refusal's audit rows
         return redirect(url_for("referrals.detail", referral_id=referral.id) + "#letters-h")
     db.session.commit()
     return redirect(url_for("letters.edit", letter_id=letter.id))
@@ -72,6 +73,7 @@ def edit(letter_id: int):
             return redirect(url_for("letters.preview_pdf", letter_id=letter.id))
         flash("Draft saved.", "success")
         return redirect(url_for("letters.edit", letter_id=letter.id))
+    db.session.commit()  # the read's audit row
     return render_template(
         "letters/edit.html",
         letter=letter,
@@ -139,6 +141,7 @@ def correct(letter_id: int):
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")
+        db.session.commit()  # the refusal's audit row, if any
         return redirect(url_for("referrals.detail", referral_id=letter.referral_id) + "#letters-h")
     db.session.commit()
     flash(
@@ -166,4 +169,5 @@ def unopened():
     days = request.args.get("days", type=int) or current_user.clinic.unopened_days
     days = max(1, min(days, 365))
     letters = queries.unopened_letters(current_user, days)
+    db.session.commit()  # the list's audit row
     return render_template("letters/unopened.html", letters=letters, days=days, now=utcnow())

@@ -57,6 +57,7 @@ def edit(referral_id: int):
     referral = queries.get_referral_or_404(referral_id, current_user, "act")
     if not can(current_user, referral, "edit_intake"):
         flash("This referral has been sent and can no longer be edited.", "info")
+        db.session.commit()  # the read's audit row
         return redirect(url_for("referrals.detail", referral_id=referral.id))
     if request.method == "POST":
         return _post(referral)
@@ -172,6 +173,7 @@ def _apply_row_action(source: MultiDict) -> MultiDict:
 
 def _render(form, referral, refusals: list[str] | None = None, status: int = 200):
     attachments = attachments_of(referral) if referral is not None else []
+    db.session.commit()  # what the request read or refused, with its audit rows
     return render_template(
         "referrals/intake.html",
         form=form,

@@ -26,4 +26,5 @@ def post(referral_id: int):
         return redirect(url_for("referrals.detail", referral_id=referral.id, _anchor="messages"))
     context = referral_page_context(referral, current_user)  # re-show, keeping the text typed
     context["message_form"] = form
+    db.session.commit()  # the read's audit rows
     return render_template("referrals/detail.html", **context), 422

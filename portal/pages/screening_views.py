@@ -67,7 +67,9 @@ def add_note(referral_id: int):
     form = NoteForm()
     if not form.validate_on_submit():
         db.session.rollback()
-        return _screening_page(referral, note_form=form, status=422)
+        page = _screening_page(referral, note_form=form, status=422)
+        db.session.commit()  # the read's audit rows
+        return page
     screening.add_internal_note(referral, form.body.data, actor=current_user)
     db.session.commit()
     flash("Note added; only clinic staff see it.", "success")

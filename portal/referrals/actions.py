@@ -25,7 +25,8 @@ REFUSALS: tuple[type[Exception], ...] = (DomainError,)
 
 
 def refusal_message(error: Exception) -> str:
-    """Roll back what the refused action wrote and return its message for the user. A race
+    """Roll back what the refused action wrote (its audit rows of reads and of the refusal
+    stay, for the caller's commit) and return its message for the user. A race
     lost at the moment of writing is explained only now: the referral is read again, as the
     other user left it, to name them and the time."""
     db.session.rollback()
@@ -43,6 +44,7 @@ def apply_referral_form(
 ):
     """Validate `form`, then run `act(expected_version)`; roll back and explain a refusal.
     Then go back to `back` (a URL of the portal), by default the referral's page."""
+    done = False
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
@@ -53,8 +55,11 @@ def apply_referral_form(
         except REFUSALS as error:
             flash(refusal_message(error), "error")
         else:
-            db.session.commit()
-            flash(success.format(number=referral.number), "success")
+            done = True
+    # The change with its audit rows; or, refused, the read and the refusal's audit rows.
+    db.session.commit()
+    if done:
+        flash(success.format(number=referral.number), "success")
     return redirect(back or url_for("referrals.detail", referral_id=referral.id))
 
 

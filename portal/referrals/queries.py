@@ -9,7 +9,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from portal.audit.service import record
+from portal.audit.service import record, record_denied
 from portal.auth.models import User
 from portal.clinics.models import Practice
 from portal.extensions import db
@@ -43,9 +43,9 @@ def get_referral_or_404(
     )
     allowed = referral is not None and can(user, referral, action)
     if not allowed:
-        record(f"referral.{action}", "referral", referral_id, actor=user, outcome="denied")
+        record_denied(f"referral.{action}", "referral", referral_id, actor=user)
         abort(404)
-    record(f"referral.{action}", "referral", referral.id, actor=user)
+    record(f"referral.{action}", "referral", referral.id, actor=user, read=True)
     return referral
 
 
@@ -69,7 +69,7 @@ def get_patient_or_404(patient_id: int, user: User) -> tuple[Patient, list[Refer
     if patient is not None:
         referrals = [r for r in patient.referrals if can_view_referral(user, r)]
     if not referrals:
-        record("patient.view", "patient", patient_id, actor=user, outcome="denied")
+        record_denied("patient.view", "patient", patient_id, actor=user)
         abort(404)
-    record("patient.view", "patient", patient_id, actor=user)
+    record("patient.view", "patient", patient_id, actor=user, read=True)
     return patient, referrals

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
+from portal.extensions import db
 from portal.guards import require_roles
 from portal.referrals import bp, queries
 from portal.referrals.actions import apply_state_form
@@ -42,4 +43,5 @@ def answer(referral_id: int):
 @bp.get("/patients/<int:patient_id>")
 def patient(patient_id: int):
     patient, referrals = queries.get_patient_or_404(patient_id, current_user)
+    db.session.commit()  # the read's audit row
     return render_template("referrals/patient.html", patient=patient, referrals=referrals)

@@ -14,7 +14,7 @@ from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.audit.service import record
+from portal.audit.service import record, record_denied
 from portal.auth.models import User
 from portal.extensions import db
 from portal.referrals.models import Referral
@@ -69,9 +69,9 @@ def get_appointment_or_404(appointment_id: int, user: User, action: str = "act")
         .options(joinedload(Appointment.referral).joinedload(Referral.patient))
     )
     if appointment is None or not can(user, appointment, action):
-        record(f"appointment.{action}", "appointment", appointment_id, actor=user, outcome="denied")
+        record_denied(f"appointment.{action}", "appointment", appointment_id, actor=user)
         abort(404)
-    record(f"appointment.{action}", "appointment", appointment.id, actor=user)
+    record(f"appointment.{action}", "appointment", appointment.id, actor=user, read=True)
     return appointment
 
 

@@ -196,6 +196,7 @@ def add_visit(referral_id: int):
     if not form.validate_on_submit():
         for message in form.day.errors or ["Choose a day for the added visit."]:
             flash(message, "error")
+        db.session.commit()  # the read's audit row
         return back
     try:
         service.book_series(
@@ -207,6 +208,7 @@ def add_visit(referral_id: int):
         )
     except DomainError as refusal:
         flash(refusal_message(refusal), "error")
+        db.session.commit()  # the read and the refusal's audit rows
         return back
     db.session.commit()
     flash(f"Visit on {form.day.data:%a %d %b %Y} added.", "success")
@@ -224,11 +226,13 @@ def _appointment_action(appointment_id: int, form, act, success: str):
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "error")
+        db.session.commit()  # the read's audit row
         return redirect(back)
     try:
         act(appointment, form)
     except DomainError as refusal:
         flash(refusal_message(refusal), "error")
+        db.session.commit()  # the read and the refusal's audit rows
         return redirect(back)
     db.session.commit()
     flash(success, "success")

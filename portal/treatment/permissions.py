@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from flask import abort
 
-from portal.audit.service import record
+from portal.audit.service import record, record_denied
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.permissions import can_act_as_clinic, can_document
@@ -82,12 +82,13 @@ def get_session_or_404(session_id: int, user: User, action: str = "view") -> Tre
     'document'), loaded through its referral's permission check."""
     session = db.session.get(TreatmentSession, session_id)
     if session is None:
-        record(f"session.{action}", "treatment_session", session_id, actor=user, outcome="denied")
+        record_denied(f"session.{action}", "treatment_session", session_id, actor=user)
         abort(404)
     get_referral_or_404(session.course.referral_id, user, REFERRAL_ACTION[action])
     if not can(user, session, action):  # referrers never see session documentation
+        record_denied(f"session.{action}", "treatment_session", session_id, actor=user)
         abort(404)
-    record(f"session.{action}", "treatment_session", session.id, actor=user)
+    record(f"session.{action}", "treatment_session", session.id, actor=user, read=True)
     return session
 
 

@@ -18,6 +18,7 @@ from portal.treatment.permissions import get_session_or_404
 @bp.get("/rems")
 def rems_list():
     forms = rems.pending_forms(current_user, clinic_today())
+    db.session.commit()  # the list's audit row
     return render_template("treatment/rems_list.html", forms=forms, form=RemsSubmittedForm())
 
 
@@ -27,7 +28,9 @@ def rems_pdf(session_id: int):
     try:
         pdf = rems.render_form(session, actor=current_user)
     except DomainError as error:
+        db.session.rollback()
         flash(str(error), "error")
+        db.session.commit()  # the read and the refusal's audit rows
         return redirect(url_for("treatment.session", session_id=session.id))
     db.session.commit()
     return Response(
@@ -50,12 +53,12 @@ def rems_submitted(session_id: int):
             db.session.rollback()
             flash(str(error), "error")
         else:
-            db.session.commit()
             flash(
                 f"The REMS form of the {session.session_date.isoformat()} session is recorded "
                 f"as submitted on {form.submitted_on.data.isoformat()}.",
                 "success",
             )
+    db.session.commit()  # the submission, or the read and the refusal, with their audit rows
     return redirect(url_for("treatment.rems_list"))
 
 
@@ -74,6 +77,6 @@ def rems_enrolment(referral_id: int):
             db.session.rollback()
             flash(str(error), "error")
         else:
-            db.session.commit()
             flash("The patient's SPRAVATO REMS enrolment is recorded.", "success")
+    db.session.commit()  # the enrolment, or the read and the refusal, with their audit rows
     return redirect(url_for("treatment.course", referral_id=referral.id))

@@ -53,6 +53,7 @@ def new_scale(referral_id: int, scale: str):
             return redirect(url_for("treatment.course", referral_id=referral.id))
     if form.errors:
         flash(f"The {scale} was not saved: please correct the fields marked below.", "error")
+    db.session.commit()  # the read (and any refusal) audit rows
     return render_template(
         "treatment/scale_form.html", form=form, scale=SCALES[scale], referral=referral
     ), 422 if form.errors else 200
@@ -71,8 +72,8 @@ def review_alert(alert_id: int):
         except DomainError as error:
             flash(refusal_message(error), "error")
         else:
-            db.session.commit()
             flash("The safety alert is recorded as reviewed.", "success")
+    db.session.commit()  # the review, or the read and the refusal, with their audit rows
     if referral.course is None:
         return redirect(url_for("referrals.detail", referral_id=referral.id))
     return redirect(url_for("treatment.course", referral_id=referral.id))

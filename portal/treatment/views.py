@@ -34,6 +34,7 @@ from portal.treatment.session_values import session_form_data
 def courses():
     active = queries.active_courses(current_user)
     mine = alerts.alerts_for_clinician(current_user) if documents_treatment(current_user) else []
+    db.session.commit()  # the lists' audit rows
     return render_template("treatment/courses.html", courses=active, alerts=mine)
 
 
@@ -42,6 +43,7 @@ def course(referral_id: int):
     course = get_course_or_404(referral_id, current_user, "view")
     referral = course.referral
     queries.load_session_details(course)
+    db.session.commit()  # the read's audit row
     return render_template(
         "treatment/course.html",
         course=course,
@@ -71,6 +73,7 @@ def new_session(referral_id: int):
             )
         except DomainError as error:
             flash(refusal_message(error), "error")
+            db.session.commit()  # the read and the refusal's audit rows
             return redirect(url_for("treatment.course", referral_id=referral.id))
         db.session.commit()
         flash(
@@ -81,6 +84,7 @@ def new_session(referral_id: int):
         return redirect(url_for("treatment.session", session_id=session.id))
     if form.errors:
         flash("The session was not saved: please correct the fields marked below.", "error")
+    db.session.commit()  # the read's audit row
     return render_template(
         "treatment/session_form.html",
         form=form,
@@ -96,6 +100,7 @@ def edit_session(session_id: int):
     referral = session.course.referral
     if session.is_signed:
         flash("A signed session cannot be edited; add an addendum instead.", "error")
+        db.session.commit()  # the read's audit row
         return redirect(url_for("treatment.session", session_id=session.id))
     form = SessionForm(
         data={"version": referral.version, **session_form_data(session)}
@@ -115,12 +120,14 @@ def edit_session(session_id: int):
             )
         except DomainError as error:
             flash(refusal_message(error), "error")
+            db.session.commit()  # the read and the refusal's audit rows
         else:
             db.session.commit()
             flash("The session is updated. Check it and sign it below.", "success")
         return redirect(url_for("treatment.session", session_id=session.id))
     if form.errors:
         flash("The session was not saved: please correct the fields marked below.", "error")
+    db.session.commit()  # the read's audit rows
     return render_template(
         "treatment/session_form.html",
         form=form,
@@ -135,6 +142,7 @@ def edit_session(session_id: int):
 def session(session_id: int):
     session = get_session_or_404(session_id, current_user)
     referral = session.course.referral
+    db.session.commit()  # the read's audit rows
     return render_template(
         "treatment/session.html",
         session=session,
@@ -152,6 +160,7 @@ def session(session_id: int):
 def sign(session_id: int):
     session = get_session_or_404(session_id, current_user, "document")
     if needs_reauth():  # signing needs a recent password (and code): confirm, then sign again
+        db.session.commit()  # the read's audit rows
         return reauth_redirect(url_for("treatment.session", session_id=session.id))
     form = SignForm()
     if form.validate_on_submit():
@@ -163,11 +172,10 @@ def sign(session_id: int):
                 bp_reason=form.bp_reason.data or "",
             )
         except DomainError as error:
-            # the refusal stays in the audit log (persist_request_audit)
             flash(refusal_message(error), "error")
         else:
-            db.session.commit()
             flash("The session is signed. It can now be amended only by an addendum.", "success")
+    db.session.commit()  # the signature, or the read and the refusal, with their audit rows
     return redirect(url_for("treatment.session", session_id=session.id))
 
 
@@ -183,8 +191,8 @@ def addendum(session_id: int):
         except DomainError as error:
             flash(refusal_message(error), "error")
         else:
-            db.session.commit()
             flash("The addendum is added; the signed session is unchanged.", "success")
+    db.session.commit()  # the addendum, or the read and the refusal, with their audit rows
     return redirect(url_for("treatment.session", session_id=session.id))
 
 

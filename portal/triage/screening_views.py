@@ -22,6 +22,7 @@ def checklist(referral_id: int):
     back = redirect(url_for("triage.screening", referral_id=referral.id) + "#checklist-h")
     if not form.validate_on_submit():
         flash("The checklist was not saved: reload the page and try again.", "error")
+        db.session.commit()  # the read's audit row
         return back
     try:
         screening.save_checklist(
@@ -32,6 +33,7 @@ def checklist(referral_id: int):
         )
     except DomainError as refusal:
         flash(refusal_message(refusal), "error")
+        db.session.commit()  # the read and the refusal's audit rows
         return back
     db.session.commit()
     flash("Checklist saved.", "success")

@@ -61,7 +61,8 @@ def queue():
         db.session.commit()  # keep the clinic's default settings
     tz = clinic_zone()
     page = queue_page(current_user, filters, settings, tz)
-    html = render_template(
+    db.session.commit()  # the list's audit row
+    return render_template(
         "triage/queue.html",
         page=page,
         f=filters,
@@ -70,7 +71,6 @@ def queue():
         modalities=REQUESTED_MODALITIES,
         page_sizes=PAGE_SIZES,
     )
-    return html  # the audit row is committed at the end of the request (audit/service.py)
 
 
 @bp.post("/", endpoint="search")
@@ -143,13 +143,16 @@ def accept(referral_id: int):
             field = form[invalid.field if invalid.field in form else "protocol_id"]
             field.errors = [*field.errors, str(invalid)]
             referral = queries.get_referral_or_404(referral_id, current_user, "act")
+            db.session.commit()  # the reads' audit rows
             return render_template("triage/accept.html", referral=referral, form=form), 422
         except DomainError as refusal:
             flash(refusal_message(refusal), "error")
+            db.session.commit()  # the read and the refusal's audit rows
             return _back(referral)
         db.session.commit()
         flash(f"Referral {referral.number} is accepted. Now schedule the series.", "success")
         return redirect(url_for("scheduling.referral_schedule", referral_id=referral.id))
+    db.session.commit()  # the read's audit row
     return render_template("triage/accept.html", referral=referral, form=form), (
         422 if form.errors else 200
     )
