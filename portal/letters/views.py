@@ -58,6 +58,7 @@ def edit(letter_id: int):
     letter = get_letter_or_404(letter_id, current_user, "update")
     if not letter.is_draft:
         flash("This letter is signed: make a correction to change it.", "info")
+        db.session.commit()  # the read's audit row
         return redirect(url_for("referrals.detail", referral_id=letter.referral_id) + "#letters-h")
     form = DraftForm(obj=letter if request.method == "GET" else None)
     form.label_for(letter.kind)

@@ -46,9 +46,11 @@ def dashboard():
 def detail(referral_id: int):
     referral = queries.get_referral_or_404(referral_id, current_user, options=PAGE_LOADS)
     if referral.state == State.DRAFT:
+        db.session.commit()  # the read's audit row
         return redirect(url_for("referrals.edit", referral_id=referral.id))
     if referral.patient is None:  # a draft discarded before it was ever sent
         flash("That draft was discarded; it was never sent to the clinic.", "info")
+        db.session.commit()  # the read's audit row
         return redirect(url_for("referrals.dashboard"))
     context = referral_page_context(referral, current_user)
     if current_user.is_referrer:
