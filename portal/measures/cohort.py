@@ -4,8 +4,7 @@ row per referral, built in SQL as a common table expression the other queries st
 
 from __future__ import annotations
 
-from sqlalchemy import Select, case, func, select
-from sqlalchemy.sql import CTE
+from sqlalchemy import CTE, Select, case, func, select
 
 from portal.letters.models import FINAL, SUMMARY, SUPERSEDED, Letter
 from portal.measures.scope import Scope

@@ -72,12 +72,12 @@ def _lost(row) -> Lost:
         reached = "Accepted"
     if row.first_session_on is not None:
         reached = "First session"
-    if row.leaked:
-        what = "Leakage: not started within 30 days of acceptance"
-    elif row.state == State.DECLINED:
+    if row.state == State.DECLINED:
         what = "Declined"
-    else:
+    elif row.state == State.CANCELLED:
         what = "Cancelled"
+    else:
+        what = "Leakage: not started within 30 days of acceptance"
     return Lost(row.id, what, reached, row.reason or "", row.lost_at or row.accepted_at)
 
 

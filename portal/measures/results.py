@@ -184,7 +184,8 @@ def by_modality_table(scope: Scope) -> Table:
 def by_practice_table(scope: Scope) -> Table:
     found = outcomes(scope, by="practice_id")
     ids = sorted({int(g) for g, _ in found if g not in ("all", None)})
-    names = dict(db.session.execute(select(Practice.id, Practice.name).where(Practice.id.in_(ids))))
+    rows = db.session.execute(select(Practice.id, Practice.name).where(Practice.id.in_(ids)))
+    names = {i: name for i, name in rows}  # noqa: C416 - dict() refuses Row
     groups = [(str(i), names.get(i, "")) for i in ids]
     return _table(
         "outcomes-practice",

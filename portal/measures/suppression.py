@@ -88,6 +88,8 @@ def table_cells(rows: Sequence[Sequence[int]]) -> list[list[Cell]]:
             if sum(1 for cell in line if cell in hidden) != 1:
                 continue
             visible = [cell for cell in line if cell not in hidden]
+            if not visible:
+                continue
             # Hide a part before the total, the smallest first.
             visible.sort(key=lambda c: (c == line[-1], matrix[c[0]][c[1]]))
             hidden.add(visible[0])

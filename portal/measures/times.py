@@ -95,11 +95,16 @@ def service_level_query(scope: Scope):
         & ~within_service_level(received, number_of(scope.today), level)
     )
     on_time = decided & within_service_level(received, cal.moment_day(m.c.decided_at), level)
-    return select(
+    flags = select(
         case((m.c.urgency == "urgent", "urgent"), else_="routine").label("urgency"),
-        func.sum(case((decided | waiting_late, 1), else_=0)).label("measured"),
-        func.sum(case((on_time, 1), else_=0)).label("within"),
-    ).group_by(case((m.c.urgency == "urgent", "urgent"), else_="routine"))
+        case((decided | waiting_late, 1), else_=0).label("measured"),
+        case((on_time, 1), else_=0).label("within"),
+    ).subquery("flags")
+    return select(
+        flags.c.urgency,
+        func.sum(flags.c.measured).label("measured"),
+        func.sum(flags.c.within).label("within"),
+    ).group_by(flags.c.urgency)
 
 
 def service_level_table(scope: Scope) -> Table:
