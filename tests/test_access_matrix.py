@@ -160,7 +160,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     # referring providers.
     ("measures.clinic", "GET"): ({}, {"coordinator", "admin", "other_staff"}),
     ("measures.export", "GET"): ({"key": "funnel"}, {"coordinator", "admin", "other_staff"}),
-    ("measures.report", "GET"): ({"practice": "PR", "quarter": "Q"}, {"coordinator", "admin"}),
+    ("measures.report", "GET"): ({"practice": "PR", "quarter": "QT"}, {"coordinator", "admin"}),
     ("measures.mine", "GET"): ({}, REFERRERS),
     ("measures.mine_csv", "GET"): ({}, REFERRERS),
 }
@@ -204,7 +204,7 @@ def objects(world):
         "AL": alert.id,
         "U": world.referrer.id,
         "PR": world.practice.id,
-        "Q": "2026-Q4",
+        "QT": "2026-Q4",
     }
 
 

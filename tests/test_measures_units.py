@@ -79,7 +79,8 @@ def test_charts_are_accessible_and_identical_run_to_run():
     assert 'role="img" aria-labelledby="c1-title c1-desc"' in first
     assert '<title id="c1-title">Funnel</title>' in first
     assert '<desc id="c1-desc">The share reaching each step.</desc>' in first
-    assert "<script" not in first and " style=" not in first
+    assert "<script" not in first
+    assert " style=" not in first
     assert "Accepted &lt;b&gt;" in first
     assert first.count("<rect") == 1  # the hidden cell draws no bar
     assert HIDDEN in first
