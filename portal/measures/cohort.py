@@ -4,8 +4,23 @@ row per referral, built in SQL as a common table expression the other queries st
 
 from __future__ import annotations
 
-from sqlalchemy import CTE, Select, case, func, select
+from sqlalchemy import (
+    CTE,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    case,
+    func,
+    insert,
+    select,
+    text,
+)
 
+from portal.db import EnumText, UTCDateTime
 from portal.letters.models import FINAL, SUMMARY, SUPERSEDED, Letter
 from portal.measures.scope import Scope
 from portal.referrals.models import Referral, ReferralEvent
@@ -38,7 +53,51 @@ def cohort(scope: Scope) -> CTE:
     )
 
 
-def milestones(scope: Scope) -> CTE:
+def milestones(scope: Scope):
+    """The scope's milestones: its table when `materialize` made one, else the query."""
+    return scope.milestones if scope.milestones is not None else milestones_query(scope)
+
+
+def materialize(scope: Scope, session) -> Scope:
+    """Compute the milestones once into a temporary table (dropped at commit on PostgreSQL;
+    replaced on the next use of the connection on SQLite) that the page's queries then read:
+    a fixed number of statements, and each later query reads a few thousand rows at most."""
+    name = f"measures_milestone_{scope.slot}"
+    table = Table(
+        name,
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("patient_id", Integer),
+        Column("practice_id", Integer),
+        Column("referrer_id", Integer),
+        Column("state", EnumText(State, 20)),
+        Column("urgency", String(10)),
+        Column("requested_modality", String(20)),
+        Column("modality", String(20)),
+        Column("course_id", Integer),
+        Column("planned", Integer),
+        Column("received_at", UTCDateTime()),
+        Column("decided_at", UTCDateTime()),
+        Column("accepted_at", UTCDateTime()),
+        Column("first_session_on", Date),
+        Column("sessions_done", Integer),
+        Column("induction_end_on", Date),
+        Column("summary_signed_at", UTCDateTime()),
+        Column("opened_at", UTCDateTime()),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+    connection = session.connection()
+    table.drop(connection, checkfirst=True)
+    table.create(connection)
+    query = milestones_query(scope)
+    session.execute(insert(table).from_select([c.name for c in table.columns], select(*query.c)))
+    if connection.dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {name}"))
+    return scope.with_milestones(table)
+
+
+def milestones_query(scope: Scope) -> CTE:
     """One row per referral of the cohort: when it was received, first decided and accepted
     (timeline events), its first session and sessions done (the induction is completed when
     the planned sessions are done; `induction_end_on` is the date of the last planned one),

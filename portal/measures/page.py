@@ -13,6 +13,7 @@ from portal.clinics.models import Practice
 from portal.extensions import db
 from portal.measures import activity, funnel, results, times, volume
 from portal.measures.charts import Bar, bar_chart
+from portal.measures.cohort import materialize
 from portal.measures.scope import Scope
 from portal.measures.suppression import Cell, share_cells, statistic_cell
 from portal.measures.tables import Table
@@ -65,6 +66,7 @@ def _outcomes_chart(table: Table) -> Markup:
 
 
 def clinic_sections(scope: Scope) -> list[Section]:
+    scope = materialize(scope, db.session)
     weekly = volume.weekly_table(scope)
     funnel_table = funnel.funnel_table(scope)
     by_modality = results.by_modality_table(scope)
@@ -86,6 +88,11 @@ def clinic_sections(scope: Scope) -> list[Section]:
             _outcomes_chart(by_modality),
         ),
     ]
+
+
+def table(key: str, scope: Scope) -> Table:
+    """One table of the page, for its CSV."""
+    return TABLES[key](materialize(scope, db.session))
 
 
 TABLES = {
@@ -149,6 +156,7 @@ class Summary:
 
 def summary(scope: Scope) -> Summary:
     """The referrer's figures for `scope`, each under the small-number rule."""
+    scope = materialize(scope, db.session)
     counts = funnel.funnel_counts(scope)
     received, accepted, inducted = counts[0], counts[2], counts[4]
     accepted_cell, accepted_share = share_cells(accepted, received)

@@ -70,7 +70,7 @@ def practice_report(clinic_id: int, practice_id: int, quarter: Quarter, *, actor
     )
     clinic = db.session.get(Clinic, clinic_id)
     practice = db.session.get(Practice, practice_id)
-    theirs = summary(clinic_scope.narrowed(practice_id=practice_id))
+    theirs = summary(clinic_scope.narrowed(practice_id=practice_id, slot=1))
     everyone = summary(clinic_scope)
     record("measures.report", "practice", practice_id, actor=actor, detail=quarter.label)
     return render_pdf(

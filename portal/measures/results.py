@@ -26,68 +26,68 @@ SCALES = (PHQ9, MADRS)
 
 
 def _scored(scope: Scope):
-    """Per referral that completed induction and scale: baseline and end-of-induction totals."""
+    """Per referral that completed induction and scale: baseline and end-of-induction totals,
+    read in one pass over the scores (two window functions, then one aggregate)."""
     m = milestones(scope)
     inducted = (
         select(m.c.id, m.c.modality, m.c.practice_id, m.c.referrer_id, m.c.induction_end_on)
         .where(m.c.first_session_on.is_not(None), m.c.sessions_done >= m.c.planned)
         .subquery("inducted")
     )
+    keys = (Assessment.referral_id, Assessment.scale)
     ranked = (
-        select(
-            Assessment.referral_id,
-            Assessment.scale,
-            Assessment.taken_on,
-            Assessment.total,
-            inducted.c.induction_end_on,
-            func.row_number()
-            .over(
-                partition_by=(Assessment.referral_id, Assessment.scale),
-                order_by=(Assessment.is_baseline.desc(), Assessment.taken_on, Assessment.id),
-            )
-            .label("from_start"),
-            Assessment.id,
-        )
-        .join(inducted, inducted.c.id == Assessment.referral_id)
-        .where(Assessment.scale.in_([s.code for s in SCALES]))
-        .subquery("ranked")
-    )
-    later = (
-        select(
-            ranked.c.referral_id,
-            ranked.c.scale,
-            ranked.c.total,
-            func.row_number()
-            .over(
-                partition_by=(ranked.c.referral_id, ranked.c.scale),
-                order_by=(ranked.c.taken_on.desc(), ranked.c.id.desc()),
-            )
-            .label("from_end"),
-        )
-        .where(ranked.c.from_start > 1, ranked.c.taken_on <= ranked.c.induction_end_on)
-        .subquery("later")
-    )
-    baseline = ranked.alias("baseline")
-    end = later.alias("end_score")
-    return (
         select(
             inducted.c.id,
             inducted.c.modality,
             inducted.c.practice_id,
             inducted.c.referrer_id,
-            baseline.c.scale,
-            baseline.c.total.label("baseline"),
-            end.c.total.label("final"),
+            inducted.c.induction_end_on,
+            Assessment.scale,
+            Assessment.taken_on,
+            Assessment.total,
+            Assessment.id.label("assessment_id"),
+            func.row_number()
+            .over(
+                partition_by=keys,
+                order_by=(Assessment.is_baseline.desc(), Assessment.taken_on, Assessment.id),
+            )
+            .label("from_start"),
         )
-        .join(baseline, and_(baseline.c.referral_id == inducted.c.id, baseline.c.from_start == 1))
-        .join(
-            end,
-            and_(
-                end.c.referral_id == inducted.c.id,
-                end.c.scale == baseline.c.scale,
-                end.c.from_end == 1,
-            ),
+        .join(inducted, inducted.c.id == Assessment.referral_id)
+        .where(Assessment.scale.in_([s.code for s in SCALES]))
+        .subquery("ranked")
+    )
+    # A score after the baseline, on or before the day of the last planned session.
+    candidate = and_(ranked.c.from_start > 1, ranked.c.taken_on <= ranked.c.induction_end_on)
+    flagged = select(
+        ranked,
+        candidate.label("candidate"),
+        func.row_number()
+        .over(
+            partition_by=(ranked.c.id, ranked.c.scale, candidate),
+            order_by=(ranked.c.taken_on.desc(), ranked.c.assessment_id.desc()),
         )
+        .label("from_end"),
+    ).subquery("flagged")
+    final = func.max(case((flagged.c.candidate & (flagged.c.from_end == 1), flagged.c.total)))
+    return (
+        select(
+            flagged.c.id,
+            flagged.c.modality,
+            flagged.c.practice_id,
+            flagged.c.referrer_id,
+            flagged.c.scale,
+            func.max(case((flagged.c.from_start == 1, flagged.c.total))).label("baseline"),
+            final.label("final"),
+        )
+        .group_by(
+            flagged.c.id,
+            flagged.c.modality,
+            flagged.c.practice_id,
+            flagged.c.referrer_id,
+            flagged.c.scale,
+        )
+        .having(final.is_not(None))
         .subquery("scored")
     )
 

@@ -34,9 +34,12 @@ class Scope:
     referrer_id: int | None = None
     sla_urgent_days: int = 2
     sla_routine_days: int = 5
+    slot: int = 0  # which temporary milestones table (portal.measures.cohort.materialize)
     calendar: Calendar = field(init=False, compare=False)
+    milestones: object = field(init=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "milestones", None)
         dialect = db.session.get_bind().dialect.name
         object.__setattr__(
             self, "calendar", Calendar(dialect, self.zone, (self.start, max(self.end, self.today)))
@@ -44,6 +47,11 @@ class Scope:
 
     def narrowed(self, **changes) -> Scope:
         return replace(self, **changes)
+
+    def with_milestones(self, table) -> Scope:
+        scope = replace(self)
+        object.__setattr__(scope, "milestones", table)
+        return scope
 
     def moment(self, day: date) -> datetime:
         """The UTC moment the clinic's `day` begins."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 EPOCH = date(1970, 1, 1)  # a Thursday: day number 0
@@ -73,6 +73,14 @@ def _offsets(zone: ZoneInfo, start: date, end: date) -> tuple[int, list[tuple[da
             changes.append((moment, offset(moment)))
         day = following
     return offset(first), changes
+
+
+def without_jit(session) -> None:
+    """PostgreSQL: no JIT compilation for the rest of the transaction. The measures' plans over
+    common table expressions are estimated far above their real size, which makes PostgreSQL
+    spend seconds compiling them for a query that runs in milliseconds."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def weekday(day_number) -> ColumnElement[int]:

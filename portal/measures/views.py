@@ -22,8 +22,11 @@ from portal.measures.page import (
     referring_providers,
     summary,
 )
+from portal.measures.page import table as measure_table
 from portal.measures.report import parse_quarter, practice_report, recent_quarters
 from portal.measures.scope import MODALITIES, Scope, scope_from_args
+from portal.measures.sql import without_jit
+from portal.measures.tables import Table
 from portal.referrals.service import receiving_clinic_id
 from portal.roles import Role
 from portal.scheduling.settings import clinic_schedule_or_new
@@ -39,6 +42,7 @@ def _levels(clinic_id: int) -> tuple[int, int]:
 
 def _clinic_scope() -> tuple[Scope, Invalid | None]:
     """The scope asked for; a refused one falls back to the default, with the error."""
+    without_jit(db.session)
     clinic_id = current_user.clinic_id
     common = {"clinic_id": clinic_id, "today": clinic_today(), "zone": clinic_zone()}
     levels = _levels(clinic_id)
@@ -99,7 +103,7 @@ def export(key: str):
     scope, error = _clinic_scope()
     if error is not None:
         abort(404)
-    table = TABLES[key](scope)
+    table = measure_table(key, scope)
     record("measures.export", "clinic", scope.clinic_id, detail=f"{key} {_detail(scope)}")
     db.session.commit()
     body = csv_text([table], heading=[f"{scope.start} to {scope.end}", _detail(scope)])
@@ -123,6 +127,7 @@ def report():
     practice = request.args.get("practice", "")
     if not practice.isdigit():
         abort(404)
+    without_jit(db.session)
     pdf = practice_report(current_user.clinic_id, int(practice), quarter, actor=current_user)
     db.session.commit()
     return Response(
@@ -137,6 +142,7 @@ def report():
 
 def _referrer_scopes() -> tuple[list[tuple[str, Scope]], Invalid | None]:
     """The provider's own referrals, their practice's (when it shares), and the clinic's."""
+    without_jit(db.session)
     today = clinic_today()
     args = dict(request.args)
     args.setdefault("start", (today - timedelta(days=REFERRER_DAYS - 1)).isoformat())
@@ -156,14 +162,17 @@ def _referrer_scopes() -> tuple[list[tuple[str, Scope]], Invalid | None]:
     if practice is not None and practice.share_referrals:
         scopes.append((f"{practice.name}", clinic_scope.narrowed(practice_id=practice.id)))
     scopes.append(("All referrals to the clinic", clinic_scope))
-    return scopes, error
+    # Each its own temporary milestones table (portal.measures.cohort.materialize).
+    return [(label, scope.narrowed(slot=i)) for i, (label, scope) in enumerate(scopes)], error
 
 
 @bp.get("/mine")
 @require_roles(Role.REFERRER)
 def mine():
     scopes, error = _referrer_scopes()
-    summaries = [(label, summary(scope)) for label, scope in scopes]
+    summaries = [
+        (label, summary(scope.narrowed(slot=i))) for i, (label, scope) in enumerate(scopes)
+    ]
     first = scopes[0][1]
     record("measures.mine", "user", current_user.id, detail=f"{first.start}..{first.end}")
     db.session.commit()
@@ -186,10 +195,10 @@ def mine_csv():
     scopes, error = _referrer_scopes()
     if error is not None:
         abort(404)
-    summaries = [(label, summary(scope)) for label, scope in scopes]
+    summaries = [
+        (label, summary(scope.narrowed(slot=i))) for i, (label, scope) in enumerate(scopes)
+    ]
     first = scopes[0][1]
-    from portal.measures.tables import Table
-
     table = Table(
         key="mine",
         title="Your referrals as the clinic's measures see them",

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal.clinics.models import Practice
 from portal.extensions import db
-from portal.measures.cohort import cohort
+from portal.measures.cohort import milestones
 from portal.measures.scope import Scope
 from portal.measures.sql import day_of, number_of
 from portal.measures.suppression import table_cells
@@ -21,7 +21,7 @@ def _monday(day_number):
 
 
 def weekly_table(scope: Scope) -> Table:
-    c = cohort(scope)
+    c = milestones(scope)
     week = _monday(scope.calendar.moment_day(c.c.received_at)).label("week")
     counts = {
         (w, modality): n
@@ -47,7 +47,7 @@ def weekly_table(scope: Scope) -> Table:
 
 
 def practice_table(scope: Scope) -> Table:
-    c = cohort(scope)
+    c = milestones(scope)
     rows = db.session.execute(
         select(Practice.name, func.count())
         .select_from(c)
