@@ -155,6 +155,14 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("admin.account_action", "POST"): ({"user_id": "U", "action": "unlock"}, {"admin"}),
     ("admin.referrer_mfa", "GET"): ({}, {"admin"}),
     ("admin.referrer_mfa", "POST"): ({}, {"admin"}),
+    # Measures: the clinic's for coordinators and admins (of any clinic: each sees its own);
+    # a practice's report only of a practice that referred to the clinic; My outcomes for
+    # referring providers.
+    ("measures.clinic", "GET"): ({}, {"coordinator", "admin", "other_staff"}),
+    ("measures.export", "GET"): ({"key": "funnel"}, {"coordinator", "admin", "other_staff"}),
+    ("measures.report", "GET"): ({"practice": "PR", "quarter": "QT"}, {"coordinator", "admin"}),
+    ("measures.mine", "GET"): ({}, REFERRERS),
+    ("measures.mine_csv", "GET"): ({}, REFERRERS),
 }
 
 
@@ -195,6 +203,8 @@ def objects(world):
         "S": referral.course.sessions[0].id,
         "AL": alert.id,
         "U": world.referrer.id,
+        "PR": world.practice.id,
+        "QT": "2026-Q4",
     }
 
 

@@ -83,6 +83,8 @@ class Referral(Base):
     __table_args__ = (
         Index("ix_referral_queue", "clinic_id", "state", "urgency", "submitted_at", "id"),
         Index("ix_referral_clinic_state", "clinic_id", "state"),
+        # The measures' cohort: a clinic's referrals received in a date range.
+        Index("ix_referral_clinic_submitted", "clinic_id", "submitted_at"),
     )
 
     clinic: Mapped[Clinic] = relationship()

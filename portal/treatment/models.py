@@ -6,7 +6,18 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, Time
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Time,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -37,6 +48,8 @@ class TreatmentCourse(Base):
 
 class TreatmentSession(Base):
     __tablename__ = "treatment_session"
+    # The measures read sessions documented in a date range.
+    __table_args__ = (Index("ix_treatment_session_date", "session_date", "course_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("treatment_course.id"), index=True)

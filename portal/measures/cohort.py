@@ -1,0 +1,263 @@
+"""The referrals a measures page is about (received in the range, within the filters) and each
+one's milestones, read from the timeline's events, the sessions and the summary letters: one
+row per referral, built in SQL as a common table expression the other queries start from."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CTE,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    case,
+    func,
+    insert,
+    select,
+    text,
+)
+
+from portal.db import EnumText, UTCDateTime
+from portal.letters.models import FINAL, SUMMARY, SUPERSEDED, Letter
+from portal.measures.scope import Scope
+from portal.referrals.models import Referral, ReferralEvent
+from portal.referrals.states import FIRST_DECISIONS, State
+from portal.treatment.models import TreatmentCourse, TreatmentSession
+
+STATE_CHANGE = "state_change"
+LEAKAGE_DAYS = 30  # DOMAIN.md: accepted but never started within 30 days
+
+
+def cohort(scope: Scope) -> CTE:
+    """Referrals of the clinic received in the range, with the filters applied."""
+    return (
+        select(
+            Referral.id,
+            Referral.patient_id,
+            Referral.practice_id,
+            Referral.referrer_id,
+            Referral.state,
+            Referral.urgency,
+            Referral.requested_modality,
+            func.coalesce(TreatmentCourse.modality, Referral.requested_modality).label("modality"),
+            TreatmentCourse.id.label("course_id"),
+            TreatmentCourse.planned_sessions.label("planned"),
+            Referral.submitted_at.label("received_at"),
+        )
+        .outerjoin(TreatmentCourse, TreatmentCourse.referral_id == Referral.id)
+        .where(scope.received_condition(), *scope.referral_conditions())
+        .cte("cohort")
+    )
+
+
+def milestones(scope: Scope):
+    """The scope's milestones: its table when `materialize` made one, else the query."""
+    return scope.milestones if scope.milestones is not None else milestones_query(scope)
+
+
+def materialize(scope: Scope, session) -> Scope:
+    """Compute the milestones once into a temporary table (dropped at commit on PostgreSQL;
+    replaced on the next use of the connection on SQLite) that the page's queries then read:
+    a fixed number of statements, and each later query reads a few thousand rows at most."""
+    name = f"measures_milestone_{scope.slot}"
+    table = Table(
+        name,
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("patient_id", Integer),
+        Column("practice_id", Integer),
+        Column("referrer_id", Integer),
+        Column("state", EnumText(State, 20)),
+        Column("urgency", String(10)),
+        Column("requested_modality", String(20)),
+        Column("modality", String(20)),
+        Column("course_id", Integer),
+        Column("planned", Integer),
+        Column("received_at", UTCDateTime()),
+        Column("decided_at", UTCDateTime()),
+        Column("accepted_at", UTCDateTime()),
+        Column("first_session_on", Date),
+        Column("sessions_done", Integer),
+        Column("induction_end_on", Date),
+        Column("summary_signed_at", UTCDateTime()),
+        Column("opened_at", UTCDateTime()),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+    connection = session.connection()
+    table.drop(connection, checkfirst=True)
+    table.create(connection)
+    query = milestones_query(scope)
+    session.execute(insert(table).from_select([c.name for c in table.columns], select(*query.c)))
+    if connection.dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {name}"))
+    return scope.with_milestones(table)
+
+
+def milestones_query(scope: Scope) -> CTE:
+    """One row per referral of the cohort: when it was received, first decided and accepted
+    (timeline events), its first session and sessions done (the induction is completed when
+    the planned sessions are done; `induction_end_on` is the date of the last planned one),
+    and when its treatment summary letter was first signed and first opened."""
+    base = cohort(scope)
+    ids = select(base.c.id)
+    decisions = [s.value for s in FIRST_DECISIONS]
+    events = (
+        select(
+            ReferralEvent.referral_id,
+            func.min(case((ReferralEvent.to_state.in_(decisions), ReferralEvent.at))).label(
+                "decided_at"
+            ),
+            func.min(
+                case((ReferralEvent.to_state == State.ACCEPTED.value, ReferralEvent.at))
+            ).label("accepted_at"),
+        )
+        .where(ReferralEvent.referral_id.in_(ids), ReferralEvent.kind == STATE_CHANGE)
+        .group_by(ReferralEvent.referral_id)
+        .subquery("events")
+    )
+    numbered = (
+        select(
+            TreatmentSession.course_id,
+            TreatmentSession.session_date,
+            base.c.planned,
+            func.row_number()
+            .over(
+                partition_by=TreatmentSession.course_id,
+                order_by=(TreatmentSession.session_date, TreatmentSession.id),
+            )
+            .label("k"),
+        )
+        .join(base, base.c.course_id == TreatmentSession.course_id)
+        .subquery("numbered")
+    )
+    sessions = (
+        select(
+            numbered.c.course_id,
+            func.min(numbered.c.session_date).label("first_session_on"),
+            func.count().label("sessions_done"),
+            func.max(case((numbered.c.k == numbered.c.planned, numbered.c.session_date))).label(
+                "induction_end_on"
+            ),
+        )
+        .group_by(numbered.c.course_id)
+        .subquery("sessions")
+    )
+    letters = (
+        select(
+            Letter.referral_id,
+            func.min(Letter.created_at).label("summary_signed_at"),
+            func.min(Letter.first_downloaded_at).label("opened_at"),
+        )
+        .where(
+            Letter.referral_id.in_(ids),
+            Letter.kind == SUMMARY,
+            Letter.status.in_((FINAL, SUPERSEDED)),
+        )
+        .group_by(Letter.referral_id)
+        .subquery("letters")
+    )
+    return (
+        select(
+            base,
+            events.c.decided_at,
+            events.c.accepted_at,
+            sessions.c.first_session_on,
+            func.coalesce(sessions.c.sessions_done, 0).label("sessions_done"),
+            sessions.c.induction_end_on,
+            letters.c.summary_signed_at,
+            letters.c.opened_at,
+        )
+        .outerjoin(events, events.c.referral_id == base.c.id)
+        .outerjoin(sessions, sessions.c.course_id == base.c.course_id)
+        .outerjoin(letters, letters.c.referral_id == base.c.id)
+        .cte("milestones")
+    )
+
+
+def steps(m: CTE) -> list[tuple[str, object]]:
+    """The funnel's steps as conditions on a milestones row, each including the ones before."""
+    decided = m.c.decided_at.is_not(None)
+    accepted = decided & m.c.accepted_at.is_not(None)
+    started = accepted & m.c.first_session_on.is_not(None)
+    inducted = started & (m.c.sessions_done >= m.c.planned)
+    opened = inducted & m.c.opened_at.is_not(None)
+    return [
+        ("Received", m.c.id.is_not(None)),
+        ("First decision", decided),
+        ("Accepted", accepted),
+        ("First session", started),
+        ("Induction completed", inducted),
+        ("Summary letter opened", opened),
+    ]
+
+
+def leakage(scope: Scope, m: CTE):
+    """Accepted, and no session within 30 days of the acceptance, once those days are over."""
+    cal = scope.calendar
+    accepted_day = cal.moment_day(m.c.accepted_at)
+    late = (m.c.first_session_on.is_(None)) | (
+        cal.date_day(m.c.first_session_on) > accepted_day + LEAKAGE_DAYS
+    )
+    from portal.measures.sql import number_of
+
+    return (
+        m.c.accepted_at.is_not(None) & late & (accepted_day + LEAKAGE_DAYS < number_of(scope.today))
+    )
+
+
+def funnel_query(scope: Scope) -> Select:
+    m = milestones(scope)
+    return select(
+        *[
+            func.sum(case((condition, 1), else_=0)).label(f"s{i}")
+            for i, (_, condition) in enumerate(steps(m))
+        ]
+    )
+
+
+def lost_query(scope: Scope) -> Select:
+    """Referrals lost between steps: declined or cancelled (with the reason written on the
+    timeline) and leakage, newest first."""
+    m = milestones(scope)
+    last_moves = (
+        select(
+            ReferralEvent.referral_id,
+            ReferralEvent.at,
+            ReferralEvent.reason,
+            func.row_number()
+            .over(
+                partition_by=ReferralEvent.referral_id,
+                order_by=(ReferralEvent.at.desc(), ReferralEvent.id.desc()),
+            )
+            .label("rn"),
+        )
+        .where(
+            ReferralEvent.referral_id.in_(select(m.c.id)),
+            ReferralEvent.kind == STATE_CHANGE,
+            ReferralEvent.to_state.in_((State.DECLINED.value, State.CANCELLED.value)),
+        )
+        .subquery("last_moves")
+    )
+    leaked = leakage(scope, m)
+    closed = m.c.state.in_((State.DECLINED, State.CANCELLED))
+    return (
+        select(
+            m.c.id,
+            m.c.state,
+            leaked.label("leaked"),
+            m.c.received_at,
+            m.c.accepted_at,
+            m.c.first_session_on,
+            m.c.sessions_done,
+            m.c.planned,
+            last_moves.c.at.label("lost_at"),
+            last_moves.c.reason,
+        )
+        .outerjoin(last_moves, (last_moves.c.referral_id == m.c.id) & (last_moves.c.rn == 1))
+        .where(closed | leaked)
+        .order_by(m.c.received_at.desc(), m.c.id.desc())
+    )
