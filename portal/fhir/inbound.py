@@ -131,7 +131,8 @@ def _coding(concept: Any, system: str) -> str:
 def _npi_of(resource: Any, resolver: dict) -> str:
     if not isinstance(resource, dict):
         return ""
-    for identifier in resource.get("identifier") or []:
+    identifiers = resource.get("identifier") or []
+    for identifier in [identifiers] if isinstance(identifiers, dict) else identifiers:
         if isinstance(identifier, dict) and identifier.get("system") == codes.NPI:
             return str(identifier.get("value", ""))
     practitioner = resource.get("practitioner")
