@@ -121,8 +121,11 @@ def test_an_attachment_the_page_would_refuse_is_refused(client, world, ehr):
 
 def test_malformed_bundles_are_400(client, world, ehr):
     access = token(client, ehr)
-    for body in ({"resourceType": "Patient"}, {"resourceType": "Bundle", "type": "batch", "entry": [{}]},
-                 {"resourceType": "Bundle", "type": "transaction", "entry": []}):  # fmt: skip
+    for body in (
+        {"resourceType": "Patient"},
+        {"resourceType": "Bundle", "type": "batch", "entry": [{}]},
+        {"resourceType": "Bundle", "type": "transaction", "entry": []},
+    ):
         response = post(client, access, body)
         assert response.status_code == 400
         assert_valid(response.get_json())
