@@ -60,4 +60,3 @@ class FhirAssertionId(Base):
     client_pk: Mapped[int] = mapped_column(ForeignKey("fhir_client.id"))
     jti: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-

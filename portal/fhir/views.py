@@ -32,7 +32,13 @@ def fhir_rate_limit() -> str:
     return current_app.config.get("FHIR_RATE_LIMIT", "600 per minute")
 
 
-limiter.limit(fhir_rate_limit)(bp)
+def throttled(_limit) -> Response:
+    """Too many calls: an OperationOutcome (the pages' limit answers with a page)."""
+    issue = Issue("throttled", "Too many requests; wait a minute, then try again.")
+    return answer(operation_outcome([issue]), 429, **{"Retry-After": "60"})
+
+
+limiter.limit(fhir_rate_limit, on_breach=throttled)(bp)
 
 
 def answer(body: dict[str, Any], status: int = 200, **headers: str) -> Response:
@@ -53,12 +59,18 @@ def refused(error: FhirError):
     return answer(operation_outcome(error.issues), error.status, **error.headers)
 
 
-@bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
+    """The app's error pages are HTML; an API caller gets an OperationOutcome. Registered for
+    each code the app answers with a page, since a handler for a code is looked up first."""
     db.session.rollback()
     code = {404: "not-found", 405: "not-supported", 413: "too-long", 429: "throttled"}
     issue = Issue(code.get(error.code, "processing"), error.description or error.name)
     return answer(operation_outcome([issue]), error.code or 400)
+
+
+for _code in (400, 404, 405, 413, 429, 500):
+    bp.register_error_handler(_code, http_error)
+bp.register_error_handler(HTTPException, http_error)
 
 
 @bp.errorhandler(DomainError)
@@ -87,7 +99,7 @@ def code_system(name: str):
 
 
 @bp.post("/auth/token")
-@limiter.limit(auth_rate_limit)
+@limiter.limit(auth_rate_limit, on_breach=throttled)
 def token():
     urls = [capability.token_url(), url_for("fhir.token", _external=True)]
     try:
