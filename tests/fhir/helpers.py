@@ -118,8 +118,10 @@ def entry(resource: dict, full_url: str | None = None, **request: str) -> dict:
 
 
 def referral_bundle(*, npi: str = NPI, phq9: list[int] | None = None, pdf: bytes | None = None,
-                    identifier: str | None = None) -> dict:  # fmt: skip
-    """A complete referral as an EHR sends it: every part of the intake."""
+                    identifier: str | None = None, base: str = BASE) -> dict:  # fmt: skip
+    """A complete referral as an EHR sends it: every part of the intake. The portal's own
+    codes are those of the server at `base`."""
+    own = f"{base}/CodeSystem"
     patient_url = f"urn:uuid:{uuid.uuid4()}"
     answers = phq9 if phq9 is not None else [2, 2, 1, 2, 1, 2, 1, 1, 0]
     screening = ["aneurysm", "ich", "hypersensitivity", "psychosis", "uncontrolled_htn",
@@ -169,11 +171,11 @@ def referral_bundle(*, npi: str = NPI, phq9: list[int] | None = None, pdf: bytes
             "resourceType": "MedicationStatement",
             "status": "completed",
             "category": {
-                "coding": [{"system": f"{OWN}/medication-kind", "code": "antidepressant-trial"}]
+                "coding": [{"system": f"{own}/medication-kind", "code": "antidepressant-trial"}]
             },  # fmt: skip
             "medicationCodeableConcept": {"text": drug},
             "subject": {"reference": patient_url},
-            "statusReason": [{"coding": [{"system": f"{OWN}/trial-outcome", "code": outcome}]}],
+            "statusReason": [{"coding": [{"system": f"{own}/trial-outcome", "code": outcome}]}],
             "dosage": [
                 {
                     "text": dose,
@@ -208,7 +210,7 @@ def referral_bundle(*, npi: str = NPI, phq9: list[int] | None = None, pdf: bytes
             "intent": "order",
             "priority": "routine",
             "code": {"coding": [{"system": "http://snomed.info/sct", "code": "3457005"}]},
-            "orderDetail": [{"coding": [{"system": f"{OWN}/modality", "code": "spravato"}]}],
+            "orderDetail": [{"coding": [{"system": f"{own}/modality", "code": "spravato"}]}],
             "subject": {"reference": patient_url},
             "requester": {
                 "identifier": {"system": "http://hl7.org/fhir/sid/us-npi", "value": npi}
