@@ -168,6 +168,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("fhir.transaction", "POST"): ({}, set(USERS)),
     ("fhir.read", "GET"): ({"kind": "Task", "resource_id": "R"}, set(USERS)),
     ("fhir.update_task", "PUT"): ({"resource_id": "R"}, set(USERS)),
+    ("fhir.answer_question", "POST"): ({}, set(USERS)),
     ("fhir.search", "GET"): ({"kind": "Task"}, set(USERS)),
     **{
         ("fhir.unknown", m): ({"rest": "a/b/c"}, set(USERS))
@@ -180,8 +181,9 @@ API_STATUS = {
     **{
         key: 401
         for key in MATRIX
-        if key[0]
-        in ("fhir.transaction", "fhir.read", "fhir.update_task", "fhir.search", "fhir.unknown")
+        if key[0].startswith("fhir.")
+        and key[0] not in ("fhir.metadata", "fhir.smart_configuration", "fhir.code_system")
+        and key != ("fhir.token", "POST")
     },  # fmt: skip
 }
 

@@ -27,6 +27,15 @@ RESOURCES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]]] =
         (("related", "reference", "ServiceRequest/ID"),),
     ),
     "Observation": (("read", "search-type"), (("based-on", "reference", "ServiceRequest/ID"),)),
+    "CommunicationRequest": (
+        ("read", "search-type"),
+        (("based-on", "reference", "ServiceRequest/ID"),),
+    ),
+    "Communication": (
+        ("read", "search-type", "create"),
+        (("based-on", "reference", "ServiceRequest/ID"),),
+    ),
+    "Appointment": (("read", "search-type"), (("based-on", "reference", "ServiceRequest/ID"),)),
     "Binary": (("read",), ()),
     "Patient": (("read", "create"), ()),
     "Condition": (("read", "create"), ()),

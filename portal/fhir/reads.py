@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.auth.models import User
 from portal.clinics.models import Clinic, Practice
 from portal.extensions import db
-from portal.fhir import clinical, documents, resources
+from portal.fhir import clinical, documents, exchange, resources
 from portal.fhir.access import audit_read, current_grant, get_referral_or_404, visible_referrals
 from portal.fhir.outcome import FhirError, not_found
 from portal.letters.service import mark_downloaded
@@ -154,11 +154,19 @@ READERS: dict[str, Callable[[str], Resource]] = {
     "Practitioner": lambda rid: read_practitioner(rid, role=False),
     "PractitionerRole": lambda rid: read_practitioner(rid, role=True),
     "Organization": read_organization,
+    "CommunicationRequest": exchange.read_question,
+    "Communication": exchange.read_answer,
+    "Appointment": exchange.read_appointment,
 }
 
 
 # Searches ------------------------------------------------------------------------------------
 
+BY_REFERRAL: dict[str, Callable[[Referral], list[Resource]]] = {
+    "CommunicationRequest": exchange.questions,
+    "Communication": exchange.answers,
+    "Appointment": exchange.appointments,
+}
 PREFIXES = {"gt": "__gt__", "ge": "__ge__", "lt": "__lt__", "le": "__le__"}
 
 
@@ -209,6 +217,9 @@ def search(kind: str, params: dict[str, list[str]]) -> list[Resource]:
         "Task": {"focus", "_lastUpdated", "status", "_id"},
         "DocumentReference": {"related"},
         "Observation": {"based-on"},
+        "CommunicationRequest": {"based-on"},
+        "Communication": {"based-on"},
+        "Appointment": {"based-on"},
     }
     if kind not in allowed:
         raise FhirError.one(400, "not-supported", f"{kind} cannot be searched.", kind)
@@ -227,6 +238,8 @@ def search(kind: str, params: dict[str, list[str]]) -> list[Resource]:
         elif kind == "DocumentReference":
             out += [documents.document_reference(letter, documents.letter_pdf(letter))
                     for letter in documents.issued_letters(referral)]  # fmt: skip
+        elif kind in BY_REFERRAL:
+            out += BY_REFERRAL[kind](referral)
         else:
             out += clinical.vitals(referral)
             for assessment in referral.assessments:

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from portal.audit.service import record
 from portal.errors import DomainError
 from portal.extensions import auth_rate_limit, csrf, db, limiter
-from portal.fhir import bp, capability, reads, resources, updates
+from portal.fhir import bp, capability, exchange, reads, resources, updates
 from portal.fhir import scopes as smart
 from portal.fhir.access import authenticate, client_label, current_grant, require
 from portal.fhir.auth import TokenRefused, issue_token
@@ -177,6 +177,15 @@ def read(kind: str, resource_id: str):
     if "meta" in resource:
         headers["ETag"] = f'W/"{resource["meta"]["versionId"]}"'
     return answer(resource, **headers)
+
+
+@bp.post("/Communication")
+def answer_question():
+    require("Communication", "c")
+    referral = exchange.answer_question(_json_body())
+    db.session.commit()
+    created = exchange.answers(referral)[-1]
+    return answer(created, 201, Location=f"Communication/{created['id']}")
 
 
 @bp.put("/Task/<resource_id>")

@@ -83,7 +83,8 @@ ALL_SCOPES = (
     "system/ServiceRequest.cru system/Task.rus system/DocumentReference.rs system/Binary.r "
     "system/Observation.rs system/Patient.r system/Condition.r system/MedicationStatement.r "
     "system/QuestionnaireResponse.r system/Practitioner.r system/PractitionerRole.r "
-    "system/Organization.r"
+    "system/Organization.r system/CommunicationRequest.rs system/Communication.crs "
+    "system/Appointment.rs"
 )
 
 
