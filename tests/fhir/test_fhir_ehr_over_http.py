@@ -7,36 +7,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import threading
 
-import pytest
 from fhirclient.client import FHIRClient
 from fhirclient.models.documentreference import DocumentReference
 from fhirclient.models.observation import Observation
 from fhirclient.models.servicerequest import ServiceRequest
 from fhirclient.models.task import Task
-from werkzeug.serving import make_server
 
 from tests.conftest import csrf_token, force_login
 from tests.factories import PASSWORD
 from tests.fhir.helpers import ALL_SCOPES, NPI, Ehr, assert_valid, pdf_bytes, referral_bundle
-
-
-@pytest.fixture
-def served(app, db):
-    """The portal on a free port of 127.0.0.1; PUBLIC_BASE_URL follows it (token URL, links)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    before = app.config["PUBLIC_BASE_URL"]
-    app.config["PUBLIC_BASE_URL"] = base
-    try:
-        yield base
-    finally:
-        app.config["PUBLIC_BASE_URL"] = before
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def connect(base: str, ehr: Ehr) -> FHIRClient:
