@@ -137,7 +137,6 @@ def seed() -> bool:
         practice_id=practice.id,
         **common,
     )
-    referrer.npi = "1234567893"  # docs/fhir/example-referral.json names her by this NPI
     create_user(
         email="referrer2@demo.test",
         full_name="Owen Hale",

@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 
-from tests.fhir.helpers import NPI, ROOT
+from tests.fhir.helpers import ROOT
+
+DEMO_NPI = "1245319599"  # portal/demo/referrer_side.py
 
 
 def test_the_documented_ehr_example_runs(app, served, world, tmp_path):
-    world.referrer.npi = NPI  # the demo's Maya Chen has this NPI too
+    world.referrer.npi = DEMO_NPI  # the demo's Maya Chen, named in the example referral
     from portal.extensions import db
 
     db.session.commit()
