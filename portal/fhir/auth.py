@@ -105,6 +105,9 @@ def issue_token(form: dict[str, str], *, token_urls: list[str]) -> tuple[str, Gr
     if not granted:
         raise TokenRefused("invalid_scope", "None of the scopes asked is registered.", client)
     token = secrets.token_urlsafe(32)
+    db.session.execute(  # expired tokens are kept a day (for an incident's questions), then go
+        delete(FhirAccessToken).where(FhirAccessToken.expires_at < utcnow() - timedelta(days=1))
+    )
     db.session.add(
         FhirAccessToken(
             token_sha256=token_hash(token),

@@ -11,7 +11,7 @@ from portal.fhir.resources import base_url, own_system
 # resource type -> (interactions, search parameters (name, type, description))
 RESOURCES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]]] = {
     "ServiceRequest": (
-        ("read", "search-type", "create"),
+        ("read", "search-type"),
         (("_id", "token", "The referral's id"), ("_lastUpdated", "date", "gt, ge, lt, le")),
     ),
     "Task": (
@@ -37,10 +37,10 @@ RESOURCES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]]] =
     ),
     "Appointment": (("read", "search-type"), (("based-on", "reference", "ServiceRequest/ID"),)),
     "Binary": (("read",), ()),
-    "Patient": (("read", "create"), ()),
-    "Condition": (("read", "create"), ()),
-    "MedicationStatement": (("read", "create"), ()),
-    "QuestionnaireResponse": (("read", "create"), ()),
+    "Patient": (("read",), ()),
+    "Condition": (("read",), ()),
+    "MedicationStatement": (("read",), ()),
+    "QuestionnaireResponse": (("read",), ()),
     "Practitioner": (("read",), ()),
     "PractitionerRole": (("read",), ()),
     "Organization": (("read",), ()),
@@ -72,7 +72,12 @@ def capability_statement(software_date: str) -> dict[str, Any]:
             entry["updateCreate"] = False
             entry["conditionalUpdate"] = False
         if kind == "ServiceRequest":
-            entry["conditionalCreate"] = True
+            entry["conditionalCreate"] = True  # If-None-Exist, inside the transaction Bundle
+            entry["documentation"] = (
+                "Created with its Patient, Conditions, MedicationStatements, "
+                "QuestionnaireResponse, Observations and DocumentReferences by POSTing a "
+                "transaction Bundle to the base."
+            )
         if kind == "CodeSystem":
             entry["documentation"] = "The portal's own code systems, each read at its URL: " + (
                 ", ".join(own_system(name) for name in codes.OWN_SYSTEMS)

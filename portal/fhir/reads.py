@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.auth.models import User
 from portal.clinics.models import Clinic, Practice
@@ -192,8 +193,8 @@ def _updated(query, values: list[str]):
     return query
 
 
-def referral_search(params: dict[str, list[str]], kind: str) -> list[Referral]:
-    """The client's referrals matching the search parameters, oldest change first."""
+def referral_search(params: dict[str, list[str]], kind: str):
+    """The query of the client's referrals matching the search parameters."""
     query = visible_referrals()
     for name, values in params.items():
         if name in ("focus", "_id", "based-on", "related"):
@@ -207,11 +208,22 @@ def referral_search(params: dict[str, list[str]], kind: str) -> list[Referral]:
         else:
             raise FhirError.one(400, "not-supported", f"{kind} cannot be searched by {name}.",
                                 name)  # fmt: skip
-    return list(db.session.scalars(query.order_by(Referral.updated_at, Referral.id)))
+    return query
 
 
-def search(kind: str, params: dict[str, list[str]]) -> list[Resource]:
-    """Resources of `kind` matching `params`; each referral shown is audited as a read."""
+# What a page of referrals needs, loaded in a few statements instead of one per referral.
+PAGE_LOADS = (
+    selectinload(Referral.events),
+    selectinload(Referral.letters),
+    selectinload(Referral.assessments),
+)
+
+
+def search(
+    kind: str, params: dict[str, list[str]], count: int, offset: int
+) -> tuple[int, list[Resource]]:
+    """How many resources of `kind` match `params`, and the page asked; each referral shown
+    is audited as a read. ServiceRequest and Task are paged in SQL (one per referral)."""
     allowed = {
         "ServiceRequest": {"_id", "_lastUpdated"},
         "Task": {"focus", "_lastUpdated", "status", "_id"},
@@ -227,15 +239,30 @@ def search(kind: str, params: dict[str, list[str]]) -> list[Resource]:
     if unknown:
         name = sorted(unknown)[0]
         raise FhirError.one(400, "not-supported", f"{kind} cannot be searched by {name}.", name)
-    referrals = referral_search(params, kind)
+    query = referral_search(params, kind)
+    if kind in ("ServiceRequest", "Task"):
+        total = db.session.scalar(query.with_only_columns(func.count(Referral.id)).order_by(None))
+        page = list(
+            db.session.scalars(
+                query.order_by(Referral.updated_at, Referral.id)
+                .options(*PAGE_LOADS)
+                .limit(count)
+                .offset(offset)
+            )
+        )
+        audit_read(page, kind)
+        build = service_request if kind == "ServiceRequest" else task
+        return total or 0, [build(referral) for referral in page]
+    referrals = list(db.session.scalars(query.order_by(Referral.id).options(*PAGE_LOADS)))
     audit_read(referrals, kind)
+    found = _per_referral(kind, referrals)
+    return len(found), found[offset : offset + count]
+
+
+def _per_referral(kind: str, referrals: list[Referral]) -> list[Resource]:
     out: list[Resource] = []
     for referral in referrals:
-        if kind == "ServiceRequest":
-            out.append(service_request(referral))
-        elif kind == "Task":
-            out.append(task(referral))
-        elif kind == "DocumentReference":
+        if kind == "DocumentReference":
             out += [documents.document_reference(letter, documents.letter_pdf(letter))
                     for letter in documents.issued_letters(referral)]  # fmt: skip
         elif kind in BY_REFERRAL:

@@ -203,9 +203,8 @@ def search(kind: str):
     params = {k: request.args.getlist(k) for k in request.args if k not in ("_count", "_offset")}
     count = _int_arg("_count", DEFAULT_COUNT, 1, MAX_COUNT)
     offset = _int_arg("_offset", 0, 0, 10**9)
-    found = reads.search(kind, params)
+    total, page = reads.search(kind, params, count, offset)
     db.session.commit()
-    page = found[offset : offset + count]
     base = resources.base_url()
 
     def link(at: int) -> str:
@@ -213,12 +212,12 @@ def search(kind: str):
         return f"{base}/{kind}?" + urlencode([*query, ("_count", count), ("_offset", at)])
 
     links = [{"relation": "self", "url": link(offset)}]
-    if offset + count < len(found):
+    if offset + count < total:
         links.append({"relation": "next", "url": link(offset + count)})
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
-        "total": len(found),
+        "total": total,
         "link": links,
         "entry": [
             {
