@@ -49,8 +49,14 @@ def answer(body: dict[str, Any], status: int = 200, **headers: str) -> Response:
 
 @bp.before_request
 def bearer_token():
+    """JSON only; every call but the public ones needs a token and is audited as its client."""
+    wanted = request.args.get("_format", "json")
+    if wanted not in ("json", FHIR_JSON, "application/json"):
+        raise FhirError.one(406, "not-supported", "This server speaks FHIR JSON only.", "_format")
     if request.endpoint not in PUBLIC:
         authenticate()
+        kind = (request.view_args or {}).get("kind") or request.endpoint.removeprefix("fhir.")
+        record("fhir.call", str(kind)[:40].lower(), detail=f"{request.method} {request.endpoint}")
 
 
 @bp.errorhandler(FhirError)
@@ -200,7 +206,8 @@ def update_task(resource_id: str):
 @bp.get("/<kind>")
 def search(kind: str):
     require(kind, "s")
-    params = {k: request.args.getlist(k) for k in request.args if k not in ("_count", "_offset")}
+    skip = ("_count", "_offset", "_format")
+    params = {k: request.args.getlist(k) for k in request.args if k not in skip}
     count = _int_arg("_count", DEFAULT_COUNT, 1, MAX_COUNT)
     offset = _int_arg("_offset", 0, 0, 10**9)
     total, page = reads.search(kind, params, count, offset)

@@ -20,7 +20,7 @@ from tests.factories import (
     document_sessions,
     stored_letter,
 )
-from tests.fhir.helpers import BASE, assert_valid, bearer, token
+from tests.fhir.helpers import BASE, assert_valid, bearer, pdf_bytes, token
 
 
 @pytest.fixture
@@ -197,3 +197,58 @@ def test_metadata_and_smart_configuration(client):
     smart = client.get("/fhir/r4/.well-known/smart-configuration").get_json()
     assert smart["token_endpoint"] == f"{BASE}/auth/token"
     assert "private_key_jwt" in smart["token_endpoint_auth_methods_supported"]
+
+
+def test_every_call_is_audited_as_its_client_and_json_only(client, world, ehr):
+    access = token(client, ehr)
+    assert get(client, access, f"Organization/clinic-{world.clinic.id}").status_code == 200
+    assert get(client, access, "Task?status=completed").get_json()["total"] == 0
+    calls = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "fhir.call").order_by(AuditEvent.id)
+    ).all()
+    assert [(c.object_type, c.actor_role, c.actor_id) for c in calls] == [
+        ("organization", "api-client", None),
+        ("task", "api-client", None),
+    ]
+    assert calls[0].detail == f"client {ehr.client_id}: GET fhir.read"
+    xml = client.get("/fhir/r4/Task?_format=xml", headers=bearer(access))
+    assert xml.status_code == 406
+    assert xml.get_json()["resourceType"] == "OperationOutcome"
+
+
+def test_codes_are_those_of_the_value_sets():
+    from portal.fhir.codes import BUSINESS_STATUS
+    from portal.referrals.states import FHIR_TASK_STATUS
+
+    task_statuses = {"requested", "received", "accepted", "rejected", "in-progress", "on-hold",
+                     "completed", "cancelled", "draft"}  # fmt: skip
+    assert set(FHIR_TASK_STATUS.values()) <= task_statuses
+    bser = {"2.0", "3.0", "4.0", "5.1.1", "5.1.2", "5.1.3", "5.1.4", "5.2", "6.0", "7.0"}
+    assert {code for code, _ in BUSINESS_STATUS.values()} <= bser
+    assert set(BUSINESS_STATUS) == set(FHIR_TASK_STATUS) - {State.DRAFT}
+    assert BUSINESS_STATUS[State.DECLINED][0] == "4.0"
+    assert BUSINESS_STATUS[State.COMPLETED][0] == "7.0"
+
+
+def test_a_corrected_letter_replaces_the_superseded_one(client, world, ehr, course):
+    from portal.letters.codes import new_code
+    from portal.letters.models import SUPERSEDED, Letter
+    from portal.letters.storage import seal_pdf
+
+    referral, first = course
+    original = pdf_bytes("Summary, version 1")  # a real PDF: a superseded one gets its band
+    first.pdf, first.sha256 = seal_pdf(original), hashlib.sha256(original).hexdigest()
+    pdf = pdf_bytes("Summary, version 2")
+    second = Letter(referral=referral, kind=first.kind, version=2, pdf=seal_pdf(pdf),
+                    sha256=hashlib.sha256(pdf).hexdigest(), signed_by_id=world.clinician.id,
+                    verify_code=new_code())  # fmt: skip
+    first.status = SUPERSEDED
+    db.session.add(second)
+    db.session.commit()
+    access = token(client, ehr)
+    old = get(client, access, f"DocumentReference/{first.id}").get_json()
+    new = get(client, access, f"DocumentReference/{second.id}").get_json()
+    assert (old["status"], new["status"], new["docStatus"]) == ("superseded", "current", "amended")
+    assert new["relatesTo"] == [
+        {"code": "replaces", "target": {"reference": f"DocumentReference/{first.id}"}}
+    ]
