@@ -25,6 +25,7 @@ run: setup
 
 test: $(STAMP)
 	@bash scripts/system-deps.sh --test
+	@bash scripts/fetch-fhir-schema.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

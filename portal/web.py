@@ -74,6 +74,8 @@ VIEW_MODULES = (
     "portal.scheduling.admin_views",
     "portal.scheduling.calendar_views",
     "portal.measures.views",
+    "portal.fhir.views",
+    "portal.fhir.admin_views",
 )
 
 
@@ -114,6 +116,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def require_login():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if request.blueprint == "fhir":  # bearer tokens, checked by portal/fhir/access.py
             return None
         if not current_user.is_authenticated:
             return session_ended_redirect() or login_manager.unauthorized()

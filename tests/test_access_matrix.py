@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.accounts.service import create_invitation
 from portal.audit.models import AuditEvent
 from portal.extensions import db as _db
+from portal.fhir.models import FhirClient
 from tests.conftest import csrf_token, force_login
 from tests.factories import (
     accepted_referral,
@@ -23,6 +24,7 @@ from tests.factories import (
     stored_attachment,
     stored_letter,
 )
+from tests.fhir.helpers import Ehr
 
 USERS = [
     "anonymous",
@@ -163,6 +165,34 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("measures.report", "GET"): ({"practice": "PR", "quarter": "QT"}, {"coordinator", "admin"}),
     ("measures.mine", "GET"): ({}, REFERRERS),
     ("measures.mine_csv", "GET"): ({}, REFERRERS),
+    ("fhir_admin.clients", "GET"): ({}, {"admin"}),
+    ("fhir_admin.clients", "POST"): ({}, {"admin"}),
+    ("fhir_admin.set_active", "POST"): ({"client_pk": "FC", "action": "deactivate"}, {"admin"}),
+    # The FHIR API: bearer tokens only, never the pages' session (API_STATUS below).
+    ("fhir.metadata", "GET"): ({}, set(USERS)),
+    ("fhir.smart_configuration", "GET"): ({}, set(USERS)),
+    ("fhir.code_system", "GET"): ({"name": "scale"}, set(USERS)),
+    ("fhir.token", "POST"): ({}, set(USERS)),
+    ("fhir.transaction", "POST"): ({}, set(USERS)),
+    ("fhir.read", "GET"): ({"kind": "Task", "resource_id": "R"}, set(USERS)),
+    ("fhir.update_task", "PUT"): ({"resource_id": "R"}, set(USERS)),
+    ("fhir.answer_question", "POST"): ({}, set(USERS)),
+    ("fhir.search", "GET"): ({"kind": "Task"}, set(USERS)),
+    **{
+        ("fhir.unknown", m): ({"rest": "a/b/c"}, set(USERS))
+        for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    },  # fmt: skip
+}
+# What every caller of the FHIR API gets without a bearer token, signed in to the pages or not.
+API_STATUS = {
+    ("fhir.token", "POST"): 400,  # no client assertion
+    **{
+        key: 401
+        for key in MATRIX
+        if key[0].startswith("fhir.")
+        and key[0] not in ("fhir.metadata", "fhir.smart_configuration", "fhir.code_system")
+        and key != ("fhir.token", "POST")
+    },  # fmt: skip
 }
 
 
@@ -188,6 +218,7 @@ def objects(world):
     request = pending_account_request()
     alert = phq9_with_item9(referral, world.clinician)
     extra = scheduling_objects(referral, world)
+    fhir_client = Ehr().register(world.practice.id)
     _db.session.commit()
     return {
         **extra,
@@ -205,6 +236,7 @@ def objects(world):
         "U": world.referrer.id,
         "PR": world.practice.id,
         "QT": "2026-Q4",
+        "FC": _db.session.scalar(select(FhirClient.id).where(FhirClient.client_id == fhir_client)),
     }
 
 
@@ -222,6 +254,9 @@ def test_route_by_role(app, world, objects, endpoint, method, user_name):
         url = url_for(endpoint, **{k: objects.get(v, v) for k, v in args.items()})
     response = client.open(url, method=method, data=data if method == "POST" else None)
     response.close()
+    if (endpoint, method) in API_STATUS:
+        assert response.status_code == API_STATUS[endpoint, method]
+        return
     if user_name in allowed:
         # Allowed users reach the route: a page, a redirect, or a form refused as incomplete.
         assert response.status_code in (200, 302, 422), response.status_code

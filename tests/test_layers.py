@@ -24,6 +24,7 @@ ABOVE_REFERRALS = (
     "accounts",
     "admin",
     "pages",
+    "fhir",
     "cli",
     "demo",
 )

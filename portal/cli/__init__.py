@@ -6,11 +6,19 @@ from flask import Flask
 
 from portal.cli.audit import audit_group
 from portal.cli.demo import seed_demo
+from portal.cli.fhir import fhir_client_group
 from portal.cli.keys import keys_group
 from portal.cli.letters import letters_group
 from portal.cli.users import create_user_command
 
 
 def register_cli(app: Flask) -> None:
-    for command in (seed_demo, create_user_command, letters_group, audit_group, keys_group):
+    for command in (
+        seed_demo,
+        create_user_command,
+        letters_group,
+        audit_group,
+        keys_group,
+        fhir_client_group,
+    ):
         app.cli.add_command(command)
