@@ -115,9 +115,12 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def require_login():
-        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
-            return None
-        if request.blueprint == "fhir":  # bearer tokens, checked by portal/fhir/access.py
+        # The FHIR API takes bearer tokens, checked by portal/fhir/access.py, never a session.
+        if (
+            request.endpoint in PUBLIC_ENDPOINTS
+            or request.endpoint is None
+            or (request.blueprint == "fhir")
+        ):
             return None
         if not current_user.is_authenticated:
             return session_ended_redirect() or login_manager.unauthorized()
