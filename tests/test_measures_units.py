@@ -84,3 +84,15 @@ def test_charts_are_accessible_and_identical_run_to_run():
     assert "Accepted &lt;b&gt;" in first
     assert first.count("<rect") == 1  # the hidden cell draws no bar
     assert HIDDEN in first
+
+
+def test_nested_groups_side_by_side_hide_small_differences():
+    from portal.measures.page import Summary, side_by_side
+
+    def summary(received: int) -> Summary:
+        return Summary(*(Cell(received),) * 7)
+
+    rows = dict(side_by_side([summary(14), summary(15), summary(40)]))
+    # The practice's 15 would give away the colleague's 1; the clinic's 40 is read against 14.
+    assert shown(rows["Referrals received"]) == ["14", HIDDEN, "40"]
+    assert shown(rows["Share accepted"]) == ["14", "15", "40"]  # not a count: as computed

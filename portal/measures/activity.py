@@ -26,6 +26,18 @@ def _last_day(scope: Scope):
     return min(scope.end, scope.today)
 
 
+def _of_referrals(stmt, scope: Scope, referral_id):
+    """Narrowed to the scope's filters: joined to the referral (and its course) only when a
+    filter needs it (the clinic's own rows are found without)."""
+    if not scope.narrow:
+        return stmt
+    return (
+        stmt.join(Referral, Referral.id == referral_id)
+        .outerjoin(TreatmentCourse, TreatmentCourse.referral_id == Referral.id)
+        .where(*scope.referral_conditions())
+    )
+
+
 def visits_query(scope: Scope):
     cal = scope.calendar
     day = cal.date_day(Appointment.day)
@@ -33,26 +45,25 @@ def visits_query(scope: Scope):
     late = cancelled & (cal.moment_day(Appointment.updated_at) >= day - LATE_CANCEL_DAYS)
     no_show = Appointment.status == AppointmentStatus.NO_SHOW
     counted = ~cancelled | late  # a visit cancelled in good time was never due
-    return (
+    patient = Appointment.referral_id  # a referral is one patient's
+    stmt = (
         select(
             Appointment.modality,
             func.sum(case((counted, 1), else_=0)).label("visits"),
-            func.count(distinct(case((counted, Referral.patient_id)))).label("patients"),
+            func.count(distinct(case((counted, patient)))).label("patients"),
             func.sum(case((no_show, 1), else_=0)).label("no_shows"),
-            func.count(distinct(case((no_show, Referral.patient_id)))).label("no_show_patients"),
+            func.count(distinct(case((no_show, patient)))).label("no_show_patients"),
             func.sum(case((late, 1), else_=0)).label("late"),
-            func.count(distinct(case((late, Referral.patient_id)))).label("late_patients"),
+            func.count(distinct(case((late, patient)))).label("late_patients"),
         )
-        .join(Referral, Referral.id == Appointment.referral_id)
-        .outerjoin(TreatmentCourse, TreatmentCourse.referral_id == Referral.id)
         .where(
             Appointment.clinic_id == scope.clinic_id,
             Appointment.day >= scope.start,
             Appointment.day <= _last_day(scope),
-            *scope.referral_conditions(),
         )
         .group_by(Appointment.modality)
     )
+    return _of_referrals(stmt, scope, Appointment.referral_id)
 
 
 def _rate(events: int, event_patients: int, visits: int, patients: int) -> Cell:

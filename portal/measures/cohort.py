@@ -4,6 +4,8 @@ row per referral, built in SQL as a common table expression the other queries st
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import (
     CTE,
     Column,
@@ -28,6 +30,16 @@ from portal.referrals.states import FIRST_DECISIONS, State
 from portal.treatment.models import TreatmentCourse, TreatmentSession
 
 STATE_CHANGE = "state_change"
+# Each milestone's day on the clinic's calendar (a day number, portal/measures/sql.py),
+# worked out once with the milestones.
+DAY_COLUMNS = (
+    "received_day",
+    "decided_day",
+    "accepted_day",
+    "first_session_day",
+    "summary_day",
+    "opened_day",
+)
 LEAKAGE_DAYS = 30  # DOMAIN.md: accepted but never started within 30 days
 
 
@@ -84,6 +96,7 @@ def materialize(scope: Scope, session) -> Scope:
         Column("induction_end_on", Date),
         Column("summary_signed_at", UTCDateTime()),
         Column("opened_at", UTCDateTime()),
+        *[Column(name, Integer) for name in DAY_COLUMNS],
         prefixes=["TEMPORARY"],
         postgresql_on_commit="DROP",
     )
@@ -103,6 +116,7 @@ def milestones_query(scope: Scope) -> CTE:
     the planned sessions are done; `induction_end_on` is the date of the last planned one),
     and when its treatment summary letter was first signed and first opened."""
     base = cohort(scope)
+    cal = scope.calendar
     ids = select(base.c.id)
     decisions = [s.value for s in FIRST_DECISIONS]
     events = (
@@ -132,6 +146,8 @@ def milestones_query(scope: Scope) -> CTE:
             .label("k"),
         )
         .join(base, base.c.course_id == TreatmentSession.course_id)
+        # No session before the range's first referral arrived: read from the date index.
+        .where(TreatmentSession.session_date >= scope.start - timedelta(days=1))
         .subquery("numbered")
     )
     sessions = (
@@ -170,6 +186,12 @@ def milestones_query(scope: Scope) -> CTE:
             sessions.c.induction_end_on,
             letters.c.summary_signed_at,
             letters.c.opened_at,
+            cal.moment_day(base.c.received_at).label("received_day"),
+            cal.moment_day(events.c.decided_at).label("decided_day"),
+            cal.moment_day(events.c.accepted_at).label("accepted_day"),
+            cal.date_day(sessions.c.first_session_on).label("first_session_day"),
+            cal.moment_day(letters.c.summary_signed_at).label("summary_day"),
+            cal.moment_day(letters.c.opened_at).label("opened_day"),
         )
         .outerjoin(events, events.c.referral_id == base.c.id)
         .outerjoin(sessions, sessions.c.course_id == base.c.course_id)
@@ -197,11 +219,8 @@ def steps(m: CTE) -> list[tuple[str, object]]:
 
 def leakage(scope: Scope, m: CTE):
     """Accepted, and no session within 30 days of the acceptance, once those days are over."""
-    cal = scope.calendar
-    accepted_day = cal.moment_day(m.c.accepted_at)
-    late = (m.c.first_session_on.is_(None)) | (
-        cal.date_day(m.c.first_session_on) > accepted_day + LEAKAGE_DAYS
-    )
+    accepted_day = m.c.accepted_day
+    late = (m.c.first_session_on.is_(None)) | (m.c.first_session_day > accepted_day + LEAKAGE_DAYS)
     from portal.measures.sql import number_of
 
     return (
@@ -236,7 +255,10 @@ def lost_query(scope: Scope) -> Select:
             .label("rn"),
         )
         .where(
-            ReferralEvent.referral_id.in_(select(m.c.id)),
+            # Only the closed ones have a decline or cancellation to explain.
+            ReferralEvent.referral_id.in_(
+                select(m.c.id).where(m.c.state.in_((State.DECLINED, State.CANCELLED)))
+            ),
             ReferralEvent.kind == STATE_CHANGE,
             ReferralEvent.to_state.in_((State.DECLINED.value, State.CANCELLED.value)),
         )
@@ -256,6 +278,7 @@ def lost_query(scope: Scope) -> Select:
             m.c.planned,
             last_moves.c.at.label("lost_at"),
             last_moves.c.reason,
+            func.count().over().label("total"),  # all of them, when a page shows the first
         )
         .outerjoin(last_moves, (last_moves.c.referral_id == m.c.id) & (last_moves.c.rn == 1))
         .where(closed | leaked)

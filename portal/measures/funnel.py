@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-
 from portal.clock import local_time
 from portal.extensions import db
 from portal.measures.cohort import funnel_query, lost_query
@@ -85,9 +83,7 @@ def lost_referrals(scope: Scope, limit: int | None = LOST_ON_PAGE) -> tuple[list
     """The lost referrals (at most `limit`), and how many there are in all."""
     query = lost_query(scope)
     rows = db.session.execute(query.limit(limit) if limit else query).all()
-    total = len(rows)
-    if limit is not None and total == limit:
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = rows[0].total if rows else 0
     return [_lost(row) for row in rows], total
 
 

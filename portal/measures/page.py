@@ -15,7 +15,7 @@ from portal.measures import activity, funnel, results, times, volume
 from portal.measures.charts import Bar, bar_chart
 from portal.measures.cohort import materialize
 from portal.measures.scope import Scope
-from portal.measures.suppression import Cell, share_cells, statistic_cell
+from portal.measures.suppression import Cell, share_cells, small, statistic_cell
 from portal.measures.tables import Table
 from portal.referrals.models import Referral
 from portal.roles import Role
@@ -152,6 +152,27 @@ class Summary:
             ("PHQ-9 response at the end of induction", self.response),
             ("PHQ-9 remission at the end of induction", self.remission),
         ]
+
+
+COUNT_ROWS = (0, 1, 4)  # received, accepted, completed induction: counts of nested groups
+
+
+def side_by_side(summaries: list[Summary]) -> list[tuple[str, list[Cell]]]:
+    """The summaries of nested groups (the provider's within the practice's within the
+    clinic's) as rows of cells. A count a wider group shows is hidden when it exceeds the
+    narrower group's by fewer than 11: the difference would count the others' patients."""
+    rows = []
+    for i, (label, _) in enumerate(summaries[0].rows()):
+        cells = [s.rows()[i][1] for s in summaries]
+        if i in COUNT_ROWS:
+            shown = None
+            for j, cell in enumerate(cells):
+                if not cell.hidden and shown is not None and small(cell.value - shown):
+                    cells[j] = Cell(cell.value, True)
+                elif not cell.hidden:
+                    shown = cell.value
+        rows.append((label, cells))
+    return rows
 
 
 def summary(scope: Scope) -> Summary:

@@ -16,7 +16,7 @@ from portal.clock import clinic_today, clinic_zone
 from portal.errors import Invalid
 from portal.extensions import db
 from portal.letters.pdf import RenderedPdf, render_pdf
-from portal.measures.page import referring_practices, summary
+from portal.measures.page import referring_practices, side_by_side, summary
 from portal.measures.scope import Scope
 
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -79,10 +79,7 @@ def practice_report(clinic_id: int, practice_id: int, quarter: Quarter, *, actor
             "clinic": clinic,
             "practice": practice,
             "quarter": quarter,
-            "rows": [
-                (label, cell, everyone.rows()[i][1])
-                for i, (label, cell) in enumerate(theirs.rows())
-            ],
+            "rows": [(label, *cells) for label, cells in side_by_side([theirs, everyone])],
             "issued_on": today,
             "partial": quarter.end > today,
         },

@@ -58,6 +58,11 @@ class Scope:
         return datetime.combine(day, time(), tzinfo=self.zone).astimezone(UTC)
 
     @property
+    def narrow(self) -> bool:
+        """A filter beyond the clinic and the dates."""
+        return bool(self.modality) or self.practice_id is not None or self.referrer_id is not None
+
+    @property
     def received_between(self) -> tuple[datetime, datetime]:
         return self.moment(self.start), self.moment(self.end + timedelta(days=1))
 

@@ -26,9 +26,8 @@ MEASURES = [
 
 def times_query(scope: Scope):
     m = milestones(scope)
-    cal = scope.calendar
-    received = cal.moment_day(m.c.received_at)
-    decided = cal.moment_day(m.c.decided_at)
+    received = m.c.received_day
+    decided = m.c.decided_day
 
     def rows(key, value, *conditions):
         return select(literal(key).label("measure"), value.label("value")).where(*conditions)
@@ -40,17 +39,17 @@ def times_query(scope: Scope):
         rows("decision_routine", decision, m.c.decided_at.is_not(None), m.c.urgency != "urgent"),
         rows(
             "first_session",
-            cal.date_day(m.c.first_session_on) - received,
+            m.c.first_session_day - received,
             m.c.first_session_on.is_not(None),
         ),
         rows(
             "summary",
-            cal.moment_day(m.c.summary_signed_at) - received,
+            m.c.summary_day - received,
             m.c.summary_signed_at.is_not(None),
         ),
         rows(
             "opened",
-            cal.moment_day(m.c.opened_at) - cal.moment_day(m.c.summary_signed_at),
+            m.c.opened_day - m.c.summary_day,
             m.c.opened_at.is_not(None),
         ),
     ).subquery("measured")
@@ -85,8 +84,7 @@ def service_level_query(scope: Scope):
     """Per urgency: the referrals measured against the service level (decided, or still
     waiting past it today) and those decided within it."""
     m = milestones(scope)
-    cal = scope.calendar
-    received = cal.moment_day(m.c.received_at)
+    received = m.c.received_day
     level = case((m.c.urgency == "urgent", scope.sla_urgent_days), else_=scope.sla_routine_days)
     decided = m.c.decided_at.is_not(None)
     waiting_late = (
@@ -94,7 +92,7 @@ def service_level_query(scope: Scope):
         & m.c.state.in_(AWAITING_DECISION)
         & ~within_service_level(received, number_of(scope.today), level)
     )
-    on_time = decided & within_service_level(received, cal.moment_day(m.c.decided_at), level)
+    on_time = decided & within_service_level(received, m.c.decided_day, level)
     flags = select(
         case((m.c.urgency == "urgent", "urgent"), else_="routine").label("urgency"),
         case((decided | waiting_late, 1), else_=0).label("measured"),

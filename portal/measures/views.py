@@ -20,6 +20,7 @@ from portal.measures.page import (
     clinic_sections,
     referring_practices,
     referring_providers,
+    side_by_side,
     summary,
 )
 from portal.measures.page import table as measure_table
@@ -40,7 +41,7 @@ def _levels(clinic_id: int) -> tuple[int, int]:
     return settings.sla_urgent_days, settings.sla_routine_days
 
 
-def _clinic_scope() -> tuple[Scope, Invalid | None]:
+def _clinic_scope(practices: dict, providers: dict) -> tuple[Scope, Invalid | None]:
     """The scope asked for; a refused one falls back to the default, with the error."""
     without_jit(db.session)
     clinic_id = current_user.clinic_id
@@ -50,8 +51,6 @@ def _clinic_scope() -> tuple[Scope, Invalid | None]:
         scope = scope_from_args(request.args, levels=levels, **common)
     except Invalid as error:
         return scope_from_args({}, levels=levels, **common), error
-    practices = dict(referring_practices(clinic_id))
-    providers = dict(referring_providers(clinic_id))
     if scope.practice_id is not None and scope.practice_id not in practices:
         return scope_from_args({}, levels=levels, **common), Invalid(
             "Choose a practice from the list.", field="practice"
@@ -66,7 +65,9 @@ def _clinic_scope() -> tuple[Scope, Invalid | None]:
 @bp.get("/")
 @require_roles(*CLINIC_MEASURES)
 def clinic():
-    scope, error = _clinic_scope()
+    practices = referring_practices(current_user.clinic_id)
+    providers = referring_providers(current_user.clinic_id)
+    scope, error = _clinic_scope(dict(practices), dict(providers))
     sections = clinic_sections(scope)
     record("measures.view", "clinic", scope.clinic_id, detail=_detail(scope))
     db.session.commit()
@@ -77,8 +78,8 @@ def clinic():
         typed=request.args,
         sections=sections,
         modalities=MODALITIES,
-        practices=referring_practices(scope.clinic_id),
-        providers=referring_providers(scope.clinic_id),
+        practices=practices,
+        providers=providers,
         quarters=recent_quarters(scope.today),
     ), (422 if error else 200)
 
@@ -100,7 +101,10 @@ def _detail(scope: Scope) -> str:
 def export(key: str):
     if key not in TABLES:
         abort(404)
-    scope, error = _clinic_scope()
+    clinic_id = current_user.clinic_id
+    scope, error = _clinic_scope(
+        dict(referring_practices(clinic_id)), dict(referring_providers(clinic_id))
+    )
     if error is not None:
         abort(404)
     table = measure_table(key, scope)
@@ -182,10 +186,7 @@ def mine():
         error=error,
         typed=request.args,
         columns=[label for label, _ in summaries],
-        rows=[
-            (label, [s.rows()[i][1] for _, s in summaries])
-            for i, (label, _) in enumerate(summaries[0][1].rows())
-        ],
+        rows=side_by_side([s for _, s in summaries]),
     ), (422 if error else 200)
 
 
@@ -203,10 +204,7 @@ def mine_csv():
         key="mine",
         title="Your referrals as the clinic's measures see them",
         columns=["Measure", *[label for label, _ in summaries]],
-        rows=[
-            [label, *[s.rows()[i][1] for _, s in summaries]]
-            for i, (label, _) in enumerate(summaries[0][1].rows())
-        ],
+        rows=[[label, *cells] for label, cells in side_by_side([s for _, s in summaries])],
     )
     record("measures.mine_export", "user", current_user.id, detail=f"{first.start}..{first.end}")
     db.session.commit()

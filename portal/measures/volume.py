@@ -22,7 +22,7 @@ def _monday(day_number):
 
 def weekly_table(scope: Scope) -> Table:
     c = milestones(scope)
-    week = _monday(scope.calendar.moment_day(c.c.received_at)).label("week")
+    week = _monday(c.c.received_day).label("week")
     counts = {
         (w, modality): n
         for w, modality, n in db.session.execute(

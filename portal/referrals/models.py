@@ -142,6 +142,10 @@ class ReferralEvent(Base):
     """One entry on the referral's timeline: a change of state or another visible event."""
 
     __tablename__ = "referral_event"
+    # The measures read each referral's first decision and acceptance from the index alone.
+    __table_args__ = (
+        Index("ix_referral_event_milestones", "referral_id", "kind", "to_state", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
