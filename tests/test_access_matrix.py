@@ -172,6 +172,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("fhir.metadata", "GET"): ({}, set(USERS)),
     ("fhir.smart_configuration", "GET"): ({}, set(USERS)),
     ("fhir.code_system", "GET"): ({"name": "scale"}, set(USERS)),
+    ("fhir.questionnaire", "GET"): ({}, set(USERS)),
     ("fhir.token", "POST"): ({}, set(USERS)),
     ("fhir.transaction", "POST"): ({}, set(USERS)),
     ("fhir.read", "GET"): ({"kind": "Task", "resource_id": "R"}, set(USERS)),
@@ -190,7 +191,13 @@ API_STATUS = {
         key: 401
         for key in MATRIX
         if key[0].startswith("fhir.")
-        and key[0] not in ("fhir.metadata", "fhir.smart_configuration", "fhir.code_system")
+        and key[0]
+        not in (
+            "fhir.metadata",
+            "fhir.smart_configuration",
+            "fhir.code_system",
+            "fhir.questionnaire",
+        )
         and key != ("fhir.token", "POST")
     },  # fmt: skip
 }

@@ -45,6 +45,7 @@ RESOURCES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]]] =
     "PractitionerRole": (("read",), ()),
     "Organization": (("read",), ()),
     "CodeSystem": (("read",), ()),
+    "Questionnaire": (("read",), ()),
 }
 SCOPE_EXAMPLES = [
     "system/ServiceRequest.cruds",
@@ -82,6 +83,9 @@ def capability_statement(software_date: str) -> dict[str, Any]:
             entry["documentation"] = "The portal's own code systems, each read at its URL: " + (
                 ", ".join(own_system(name) for name in codes.OWN_SYSTEMS)
             )
+        if kind == "Questionnaire":
+            entry["documentation"] = "Questionnaire/referral-intake: what the referral's "
+            entry["documentation"] += "QuestionnaireResponse answers (the intake's field names)."
         if params:
             entry["searchParam"] = [
                 {"name": name, "type": kind_, "documentation": doc} for name, kind_, doc in params
@@ -159,4 +163,37 @@ def code_system(name: str) -> dict[str, Any] | None:
         "content": "complete",
         "caseSensitive": True,
         "concept": [{"code": code, "display": display} for code, display in concepts],
+    }
+
+
+def intake_questionnaire() -> dict[str, Any]:
+    """The Questionnaire the referral's QuestionnaireResponse answers: the intake form's own
+    questions and field names, so an EHR can build its answers from it."""
+    from portal.fhir.clinical import QUESTIONNAIRE_ITEMS, questionnaire_url
+    from portal.referrals.intake_forms import IntakeForm
+
+    def text(link_id: str) -> str:
+        if link_id.endswith("_details") and hasattr(IntakeForm, link_id.removesuffix("_details")):
+            return f"{getattr(IntakeForm, link_id.removesuffix('_details')).args[0]} Details"
+        return str(getattr(IntakeForm, link_id).args[0])
+
+    required = {"episode_months", "recent_ideation", "recent_attempt", "consent", "ongoing_care"}
+    return {
+        "resourceType": "Questionnaire",
+        "id": "referral-intake",
+        "url": questionnaire_url(),
+        "name": "ReferralIntake",
+        "title": "Referral intake: screening, suicidality, histories and attestations",
+        "status": "active",
+        "item": [
+            {
+                "linkId": link_id,
+                "text": text(link_id),
+                "type": kind,
+                "required": kind == "boolean"
+                and not link_id.endswith("_details")
+                or link_id in required,
+            }
+            for link_id, kind in QUESTIONNAIRE_ITEMS
+        ],
     }

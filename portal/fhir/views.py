@@ -21,7 +21,15 @@ from portal.fhir.inbound import read_bundle
 from portal.fhir.outcome import FHIR_JSON, FhirError, Issue, not_found, operation_outcome
 from portal.fhir.submission import submit
 
-PUBLIC = frozenset({"fhir.metadata", "fhir.smart_configuration", "fhir.token", "fhir.code_system"})
+PUBLIC = frozenset(
+    {
+        "fhir.metadata",
+        "fhir.smart_configuration",
+        "fhir.token",
+        "fhir.code_system",
+        "fhir.questionnaire",
+    }
+)
 SOFTWARE_DATE = "2026-12-07"
 DEFAULT_COUNT, MAX_COUNT = 50, 200
 
@@ -102,6 +110,11 @@ def code_system(name: str):
     if found is None:
         raise not_found("CodeSystem")
     return answer(found)
+
+
+@bp.get("/Questionnaire/referral-intake")
+def questionnaire():
+    return answer(capability.intake_questionnaire())
 
 
 @bp.post("/auth/token")

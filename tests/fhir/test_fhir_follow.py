@@ -194,6 +194,10 @@ def test_metadata_and_smart_configuration(client):
     assert body["fhirVersion"] == "4.0.1"
     kinds = {r["type"] for r in body["rest"][0]["resource"]}
     assert {"ServiceRequest", "Task", "DocumentReference", "Binary", "Observation"} <= kinds
+    questionnaire = client.get("/fhir/r4/Questionnaire/referral-intake").get_json()
+    assert_valid(questionnaire)
+    link_ids = {item["linkId"] for item in questionnaire["item"]}
+    assert {"aneurysm", "recent_ideation", "consent", "episode_months"} <= link_ids
     smart = client.get("/fhir/r4/.well-known/smart-configuration").get_json()
     assert smart["token_endpoint"] == f"{BASE}/auth/token"
     assert "private_key_jwt" in smart["token_endpoint_auth_methods_supported"]
