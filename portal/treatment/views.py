@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.auth.reauth import needs_reauth, reauth_redirect
+from portal.auth.reauth import needs_reauth, reauth_then_resend
 from portal.clock import clinic_today
 from portal.errors import DomainError
 from portal.extensions import db
@@ -151,8 +151,10 @@ def session(session_id: int):
 @bp.post("/sessions/<int:session_id>/sign")
 def sign(session_id: int):
     session = get_session_or_404(session_id, current_user, "document")
-    if needs_reauth():  # signing needs a recent password (and code): confirm, then sign again
-        return reauth_redirect(url_for("treatment.session", session_id=session.id))
+    if needs_reauth():  # signing needs a recent password (and code): confirm, then it signs
+        return reauth_then_resend(
+            url_for("treatment.session", session_id=session.id), "Sign the session"
+        )
     form = SignForm()
     if form.validate_on_submit():
         try:
