@@ -22,13 +22,13 @@ from portal.triage.service import open_for_review
 from tests.conftest import csrf_token, signed_in
 from tests.factories import accepted_referral, create_referral, protocol
 
-ROW = re.compile(r'<a href="/triage/(\d+)/screening">KR-')
+ROW = re.compile(r'(?:<a href="/triage/(\d+)/screening">|form="open-(\d+)"[^>]*>)KR-')
 VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
 FLASH = re.compile(r'<div class="flash flash-(\w+)"[^>]*>(.*?)</div>', re.S)
 
 
 def rows(html: str) -> list[int]:
-    return [int(i) for i in ROW.findall(html)]
+    return [int(a or b) for a, b in ROW.findall(html)]
 
 
 def flashes(html: str, category: str) -> list[str]:

@@ -16,11 +16,12 @@ from portal.referrals.vocab import URGENCIES
 from tests.conftest import csrf_token, force_login
 from tests.factories import create_referral, create_user
 
-ROW = re.compile(r'<a href="/triage/(\d+)/screening">KR-')
+# A row's number: a link to the screening page, or (a new referral) the button that opens it.
+ROW = re.compile(r'(?:<a href="/triage/(\d+)/screening">|form="open-(\d+)"[^>]*>)KR-')
 
 
 def rows(html: str) -> list[int]:
-    return [int(i) for i in ROW.findall(html)]
+    return [int(a or b) for a, b in ROW.findall(html)]
 
 
 def search(client, term: str, **filters):

@@ -8,7 +8,6 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.forms import choices
 from portal.pages.referral import referral_page_context
 from portal.referrals import queries
 from portal.triage import bp, screening
@@ -34,7 +33,7 @@ def _screening_page(referral, note_form=None, status=200):
         data={"version": referral.version, "coordinator_id": referral.assigned_coordinator_id},
     )
     coordinators = screening.clinic_coordinators(referral.clinic_id)
-    assign.coordinator_id.choices = choices([(c.id, c.display_name) for c in coordinators])
+    assign.coordinator_id.choices = screening.coordinator_choices(referral, coordinators)
     flags = referral.screening_flags or []
     context = referral_page_context(referral, current_user)
     return render_template(

@@ -61,6 +61,7 @@ class QueueReferral:
     referrer: Person
     assigned_coordinator: Person | None
     safety_alert: bool = False  # a PHQ-9 item 9 above 0 that no clinician has reviewed yet
+    version: int = 0  # for the row's Open button (optimistic locking)
 
     @property
     def number(self) -> str:
@@ -180,6 +181,7 @@ ROWS = (
         User.full_name,
         _COORDINATOR.full_name,
         _OPEN_ALERT,
+        Referral.version,
     )
     .join(Patient, Patient.id == Referral.patient_id)
     .join(User, User.id == Referral.referrer_id)
@@ -258,6 +260,7 @@ def _referral(row) -> QueueReferral:
         referrer,
         coord,
         alert,
+        version,
     ) = row
     return QueueReferral(
         rid,
@@ -270,6 +273,7 @@ def _referral(row) -> QueueReferral:
         Person(referrer),
         Person(coord) if coord else None,
         bool(alert),
+        version,
     )
 
 

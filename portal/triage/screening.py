@@ -12,6 +12,7 @@ from portal.audit.service import record
 from portal.auth.models import User
 from portal.errors import Conflict, Invalid
 from portal.extensions import db
+from portal.forms import choices
 from portal.referrals.service import StaleEdit, lock_for_edit
 from portal.roles import Role
 from portal.triage.forms import SCREENING_CHECKLIST
@@ -97,6 +98,16 @@ def clinic_coordinators(clinic_id: int) -> list[User]:
             .order_by(User.full_name)
         )
     )
+
+
+NOT_ASSIGNED = (0, "Not assigned")
+
+
+def coordinator_choices(referral: Referral, coordinators: list[User]) -> list:
+    """The assignment menu: the clinic's coordinators, led by "Not assigned" while nobody is
+    (so the menu never shows someone who is not assigned)."""
+    lead = [] if referral.assigned_coordinator_id else [NOT_ASSIGNED]
+    return choices(lead + [(c.id, c.display_name) for c in coordinators])
 
 
 def assign_coordinator(

@@ -96,7 +96,11 @@ def back_url(referral) -> str | None:
 
 @bp.post("/<int:referral_id>/open")
 def open_referral(referral_id: int):
+    """Opening from the queue: a submitted referral moves to review, assigned to the opener.
+    Pressed twice, or already opened: the screening page, nothing changed."""
     referral = queries.get_referral_or_404(referral_id, current_user, "act")
+    if referral.state != State.SUBMITTED:
+        return redirect(url_for("triage.screening", referral_id=referral.id))
     return apply_referral_form(
         referral,
         OpenForm(),
@@ -185,7 +189,7 @@ def assign(referral_id: int):
     referral = queries.get_referral_or_404(referral_id, current_user, "act")
     form = AssignForm()
     coordinators = screening.clinic_coordinators(referral.clinic_id)
-    form.coordinator_id.choices = choices([(c.id, c.display_name) for c in coordinators])
+    form.coordinator_id.choices = screening.coordinator_choices(referral, coordinators)
     chosen = next((c for c in coordinators if c.id == form.coordinator_id.data), None)
     name = chosen.display_name if chosen else ""
     return apply_referral_form(
