@@ -116,6 +116,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("triage.checklist", "POST"): (R, STAFF),
     ("triage.add_note", "POST"): (R, STAFF),
     ("triage.assign", "POST"): (R, STAFF),
+    ("triage.acknowledge_flag", "POST"): (R, STAFF),
     ("scheduling.referral_schedule", "GET"): (R, STAFF),
     ("scheduling.propose", "GET"): (R, STAFF),
     ("scheduling.book", "POST"): (R, STAFF),

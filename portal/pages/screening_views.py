@@ -7,10 +7,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from portal.clock import clinic_today
 from portal.extensions import db
 from portal.pages.referral import referral_page_context
 from portal.referrals import queries
-from portal.triage import bp, screening
+from portal.roles import Role
+from portal.triage import acknowledgements, bp, screening
 from portal.triage.forms import (
     SCREENING_CHECKLIST,
     AssignForm,
@@ -47,6 +49,10 @@ def _screening_page(referral, note_form=None, status=200):
         notes=screening.internal_notes(referral),
         note_form=note_form or NoteForm(formdata=None),
         assign_form=assign,
+        acknowledgements=acknowledgements.needed(
+            referral, referral.requested_modality, clinic_today()
+        ),
+        is_clinician=current_user.role == Role.CLINICIAN,
         screening_page=True,
     ), status
 

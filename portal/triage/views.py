@@ -12,7 +12,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from portal.clock import clinic_zone
+from portal.clock import clinic_today, clinic_zone
 from portal.errors import DomainError, Invalid
 from portal.extensions import db
 from portal.forms import choices
@@ -22,13 +22,14 @@ from portal.referrals.actions import apply_referral_form, apply_state_form, refu
 from portal.referrals.service import change_state
 from portal.referrals.states import State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
-from portal.roles import CLINIC_ROLES
+from portal.roles import CLINIC_ROLES, Role
 from portal.scheduling import queries as protocol_queries
 from portal.scheduling.settings import clinic_schedule_or_new
-from portal.triage import bp, screening, search, service
+from portal.triage import acknowledgements, bp, screening, search, service
 from portal.triage.filters import PAGE_SIZES, QueueFilters, clean_text
 from portal.triage.forms import (
     AcceptForm,
+    AcknowledgeForm,
     AssignForm,
     DecisionForm,
     DeclineForm,
@@ -132,6 +133,11 @@ def accept(referral_id: int):
     if form.validate_on_submit():
         clinician = next((c for c in clinicians if c.id == form.clinician_id.data), None)
         try:
+            if form.acknowledgement.data:  # a clinician accepting records their judgement
+                for item in acknowledgements.missing(referral, form.modality.data, clinic_today()):
+                    acknowledgements.acknowledge(
+                        referral, item, form.acknowledgement.data, actor=current_user
+                    )
             service.accept_referral(
                 referral,
                 actor=current_user,
@@ -147,16 +153,54 @@ def accept(referral_id: int):
             field = form[invalid.field if invalid.field in form else "protocol_id"]
             field.errors = [*field.errors, str(invalid)]
             referral = queries.get_referral_or_404(referral_id, current_user, "act")
-            return render_template("triage/accept.html", referral=referral, form=form), 422
+            return _accept_page(referral, form, 422)
         except DomainError as refusal:
             flash(refusal_message(refusal), "error")
             return _back(referral)
         db.session.commit()
         flash(f"Referral {referral.number} is accepted. Now schedule the series.", "success")
         return redirect(url_for("scheduling.referral_schedule", referral_id=referral.id))
-    return render_template("triage/accept.html", referral=referral, form=form), (
-        422 if form.errors else 200
-    )
+    return _accept_page(referral, form, 422 if form.errors else 200)
+
+
+def _accept_page(referral, form, status: int):
+    modality = form.modality.data or referral.requested_modality
+    return render_template(
+        "triage/accept.html",
+        referral=referral,
+        form=form,
+        needed=acknowledgements.needed(referral, modality, clinic_today()),
+        is_clinician=current_user.role == Role.CLINICIAN,
+    ), status
+
+
+@bp.post("/<int:referral_id>/acknowledge")
+def acknowledge_flag(referral_id: int):
+    """A clinician's acknowledgement of a flag, from the screening page."""
+    referral = queries.get_referral_or_404(referral_id, current_user, "act")
+    form = AcknowledgeForm()
+    item = None
+    if form.validate_on_submit():
+        item = next(
+            (
+                i
+                for i in acknowledgements.needed(referral, "clinic_choice", clinic_today())
+                if i.code == form.flag.data
+            ),
+            None,
+        )
+    if item is None:
+        flash("Nothing was recorded: write your reason for the flag you acknowledge.", "error")
+    else:
+        try:
+            acknowledgements.acknowledge(referral, item, form.reason.data, actor=current_user)
+        except DomainError as refusal:
+            db.session.rollback()
+            flash(refusal_message(refusal), "error")
+        else:
+            db.session.commit()
+            flash("Your acknowledgement is recorded with your reason.", "success")
+    return redirect(url_for("triage.screening", referral_id=referral.id) + "#ack-h")
 
 
 @bp.post("/<int:referral_id>/decide/<decision>")
