@@ -72,6 +72,7 @@ VIEW_MODULES = (
     "portal.scheduling.views",
     "portal.scheduling.admin_views",
     "portal.scheduling.calendar_views",
+    "portal.authorizations.views",
 )
 
 

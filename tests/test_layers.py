@@ -19,6 +19,7 @@ ABOVE_REFERRALS = (
     "treatment",
     "letters",
     "scheduling",
+    "authorizations",
     "messages",
     "attachments",
     "accounts",
@@ -42,6 +43,7 @@ FEATURES = (
     "audit",
     "clinics",
     "scales",
+    "authorizations",
 )
 
 

@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.reauth import needs_reauth, reauth_then_resend
+from portal.authorizations import service as authorizations
 from portal.clock import clinic_today
 from portal.errors import DomainError
 from portal.extensions import db
@@ -50,6 +51,7 @@ def course(referral_id: int):
         open_alerts=alerts.open_alerts(referral),
         can_document=can(current_user, course, "document"),
         enrolment_form=RemsEnrolmentForm(),
+        authorization_warnings=authorizations.referral_warnings(referral, clinic_today()),
     )
 
 

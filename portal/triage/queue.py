@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from portal.audit.service import record
 from portal.auth.models import User
+from portal.authorizations.service import flagged_referral_ids
 from portal.extensions import db
 from portal.referrals.models import (
     OPEN_STATE_CONDITION,
@@ -62,6 +63,8 @@ class QueueReferral:
     assigned_coordinator: Person | None
     safety_alert: bool = False  # a PHQ-9 item 9 above 0 that no clinician has reviewed yet
     version: int = 0  # for the row's Open button (optimistic locking)
+    # An approved authorization ending within 14 days, or short of units for the booked visits.
+    authorization_alert: bool = False
 
     @property
     def number(self) -> str:
@@ -233,6 +236,9 @@ def queue_page(
     page_ids = page_ids.subquery()
     rows_stmt = ROWS.join(page_ids, Referral.id == page_ids.c.id).order_by(*_order(filters))
     referrals = [_referral(row) for row in db.session.execute(rows_stmt)] if total else []
+    flagged = flagged_referral_ids([r.id for r in referrals], today)
+    for r in referrals:
+        r.authorization_alert = r.id in flagged
     rows = [_row(r, settings, today, tz) for r in referrals]
 
     searched = ", searched" if filters.q else ""  # never the term itself
