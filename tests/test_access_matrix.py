@@ -74,6 +74,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("accounts.decide_request", "POST"): ({"request_id": "Q", "decision": "refuse"}, {"admin"}),
     ("triage.queue", "GET"): ({}, STAFF | {"other_staff"}),
     ("triage.search", "POST"): ({}, STAFF | {"other_staff"}),
+    ("triage.assign_selected", "POST"): ({}, STAFF | {"other_staff"}),
     ("triage.open_referral", "POST"): (R, STAFF),
     ("triage.accept", "GET"): (R, STAFF),
     ("triage.accept", "POST"): (R, STAFF),

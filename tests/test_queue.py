@@ -221,7 +221,14 @@ def test_a_page_costs_the_same_few_queries_whatever_its_size(staff, world):
     with count_queries() as large:
         html = staff.get("/triage/?per_page=100").get_data(as_text=True)
     assert len(rows(html)) == 63
-    assert len(large) == len(small) <= 8, "\n".join(s[:90] for s in large)
+    # The sign-in session is touched at most every 10 s (portal/auth/sessions.py): when
+    # creating the 60 referrals took longer, that touch is no cost of the queue's page.
+    small, large = (
+        [s for s in statements if "user_session" not in s] for statements in (small, large)
+    )
+    # The counts per state and of "needs action", the page's rows, the authorizations of the
+    # page's referrals, the coordinators for bulk assignment, the settings and the audit row.
+    assert len(large) == len(small) <= 9, "\n".join(s[:90] for s in large)
 
 
 def test_an_unreviewed_item_9_alert_stands_out_in_the_queue_until_reviewed(app, world):

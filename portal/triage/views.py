@@ -70,6 +70,7 @@ def queue():
         urgencies=URGENCIES,
         modalities=REQUESTED_MODALITIES,
         page_sizes=PAGE_SIZES,
+        coordinators=screening.clinic_coordinators(current_user.clinic_id),
     )
     return html  # the audit row is committed at the end of the request (audit/service.py)
 
@@ -82,6 +83,34 @@ def search_queue():
     term = form.q.data if form.validate_on_submit() else ""
     search_id = search.remember(term) if clean_text(term or "") else ""
     return redirect(url_for("triage.queue", **filters.args(search=search_id, page=1)))
+
+
+@bp.post("/assign-selected")
+def assign_selected():
+    """Bulk assignment from the queue: each selected referral (at the version shown) to one
+    coordinator; those changed meanwhile are left and counted."""
+    coordinators = screening.clinic_coordinators(current_user.clinic_id)
+    chosen = next(
+        (c for c in coordinators if str(c.id) == request.form.get("coordinator_id")), None
+    )
+    ids = [int(i) for i in request.form.getlist("referral_ids") if i.isdigit()][:100]
+    back = request.form.get("back", "")
+    back = back if back.startswith("/triage/") and "//" not in back else url_for("triage.queue")
+    if chosen is None or not ids:
+        flash("Select at least one referral and a coordinator.", "error")
+        return redirect(back)
+    done, left = screening.assign_many(
+        ids,
+        {i: request.form.get(f"v{i}", "") for i in ids},
+        chosen,
+        actor=current_user,
+    )
+    db.session.commit()
+    message = f"{done} referral{'s' if done != 1 else ''} assigned to {chosen.display_name}."
+    if left:
+        message += f" {left} changed meanwhile and {'was' if left == 1 else 'were'} left: reload."
+    flash(message, "success" if not left else "warning")
+    return redirect(back)
 
 
 def _back(referral):
