@@ -88,3 +88,22 @@ def test_the_screening_page_shows_one_assignment(app, world):
     assert re.search(rf'<option selected value="{world.coordinator.id}">', menu) or re.search(
         rf'<option value="{world.coordinator.id}" selected>', menu
     )
+
+
+def test_the_accept_form_preselects_the_only_clinician_and_the_protocols_count(app, world):
+    from portal.scheduling.generation import parse_phases, session_count
+    from portal.scheduling.queries import default_protocol_for, protocols
+    from portal.scheduling.settings import seed_protocols
+    from portal.triage.service import open_for_review
+
+    seed_protocols()
+    referral = create_referral(world.referrer, requested_modality="spravato")
+    open_for_review(referral, actor=world.coordinator, expected_version=referral.version)
+    db.session.commit()
+    proposed = default_protocol_for("spravato", protocols())
+    expected = session_count(parse_phases(proposed.phases))
+    client = signed_in(app, world.coordinator)
+    html = client.get(f"/triage/{referral.id}/accept").get_data(as_text=True)
+    menu = re.search(r'<select[^>]*name="clinician_id"[^>]*>(.*?)</select>', html, re.S)[1]
+    assert re.search(rf'<option selected value="{world.clinician.id}">', menu)
+    assert re.search(rf'name="planned_sessions"[^>]*value="{expected}"', html)

@@ -24,6 +24,7 @@ from portal.referrals.states import State
 from portal.referrals.vocab import REQUESTED_MODALITIES, URGENCIES
 from portal.roles import CLINIC_ROLES, Role
 from portal.scheduling import queries as protocol_queries
+from portal.scheduling.generation import parse_phases, session_count
 from portal.scheduling.settings import clinic_schedule_or_new
 from portal.triage import acknowledgements, bp, screening, search, service
 from portal.triage.filters import PAGE_SIZES, QueueFilters, clean_text
@@ -157,6 +158,12 @@ def accept(referral_id: int):
     if request.method == "GET":
         default = protocol_queries.default_protocol_for(referral.requested_modality, protocols)
         form.protocol_id.data = default.id if default else 0
+        # The planned count starts from the protocol's; a clinic's only clinician is chosen.
+        form.planned_sessions.data = (
+            session_count(parse_phases(default.phases)) if default else None
+        )
+        if len(clinicians) == 1:
+            form.clinician_id.data = clinicians[0].id
     if request.method == "GET" and referral.requested_modality != "clinic_choice":
         form.modality.data = referral.requested_modality
     if form.validate_on_submit():
