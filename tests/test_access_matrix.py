@@ -61,6 +61,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("messages.post", "POST"): (R, CHANGES_REFERRAL),
     ("attachments.upload", "POST"): (R, CHANGES_REFERRAL),
     ("attachments.download", "GET"): ({"attachment_id": "A"}, SEES_REFERRAL),
+    ("attachments.view", "GET"): ({"attachment_id": "A"}, SEES_REFERRAL),
     ("attachments.remove", "POST"): ({**R, "attachment_id": "A"}, {"referrer"}),
     ("accounts.profile", "GET"): ({}, set(USERS) - {"anonymous"}),
     ("accounts.profile", "POST"): ({}, set(USERS) - {"anonymous"}),

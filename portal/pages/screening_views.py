@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from portal.clock import clinic_today
 from portal.extensions import db
-from portal.pages.referral import referral_page_context
+from portal.pages.referral import latest_answer, referral_page_context
 from portal.referrals import queries
 from portal.roles import Role
 from portal.triage import acknowledgements, bp, screening
@@ -53,6 +53,7 @@ def _screening_page(referral, note_form=None, status=200):
             referral, referral.requested_modality, clinic_today()
         ),
         is_clinician=current_user.role == Role.CLINICIAN,
+        latest_answer=latest_answer(referral),
         screening_page=True,
     ), status
 
