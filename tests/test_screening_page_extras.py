@@ -53,3 +53,43 @@ def test_screening_shows_files_to_open_in_place_and_the_latest_answer(app, world
     assert "default-src 'none'" in opened.headers["Content-Security-Policy"]
     # Still 404 for whoever may not see the referral.
     assert signed_in(app, world.other_referrer).get(view).status_code == 404
+
+
+def test_the_referrer_answers_with_files_in_the_same_form(app, world):
+    import io
+    import re
+
+    from portal.attachments.models import Attachment
+    from portal.referrals.models import Referral
+    from tests.conftest import csrf_token
+    from tests.factories import png_bytes, questioned_referral
+
+    referral = questioned_referral(world.referrer, world.coordinator, "Send the medication list?")
+    db.session.commit()
+    client = signed_in(app, world.referrer)
+    path = f"/referrals/{referral.id}"
+    html = client.get(path).get_data(as_text=True)
+    # One form, in the page's main column (above the two columns), with the box and the files.
+    form = re.search(r'<section class="card answer-card".*?<form([^>]*)>(.*?)</form>', html, re.S)
+    assert form, "no answer form above the columns"
+    assert 'enctype="multipart/form-data"' in form[1]
+    for part in ('name="reason"', 'type="file"', 'name="attachments"'):
+        assert part in form[2]
+    assert html.index("answer-card") < html.index('class="grid-main"')
+    version = re.search(r'name="version" value="(\d+)"', form[2])[1]
+    response = client.post(
+        f"{path}/answer",
+        data={
+            "csrf_token": csrf_token(client, path),
+            "version": version,
+            "reason": "Attached: the current list.",
+            "attachments": [(io.BytesIO(png_bytes()), "medications.png")],
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "Your answer was sent with 1 file" in page_text(response.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).state == State.IN_REVIEW
+    names = [a.filename for a in db.session.query(Attachment).filter_by(referral_id=referral.id)]
+    assert names == ["medications.png"]
