@@ -52,6 +52,8 @@ def course(referral_id: int):
         can_document=can(current_user, course, "document"),
         enrolment_form=RemsEnrolmentForm(),
         authorization_warnings=authorizations.referral_warnings(referral, clinic_today()),
+        next_appointments=queries.next_appointments(referral, clinic_today()),
+        patient_phone=(referral.intake or {}).get("patient", {}).get("phone", ""),
     )
 
 
