@@ -16,6 +16,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.letters.codes import new_code
 from portal.letters.context import LetterInput, letter_context
+from portal.letters.course_text import course_paragraph
 from portal.letters.errors import LetterNotAllowed, SignerNotConfirmed
 from portal.letters.models import (
     ACCEPTANCE,
@@ -196,6 +197,8 @@ def prefill(referral: Referral, kind: str) -> tuple[str, str]:
     if kind == DECLINE:
         reasons = [e.reason for e in referral.events if e.to_state == State.DECLINED and e.reason]
         return (reasons[-1] if reasons else ""), ""
+    if kind in (SUMMARY, INTERIM):
+        return course_paragraph(referral), ""
     return "", ""
 
 
