@@ -6,6 +6,7 @@ from portal.admin import models as admin  # noqa: F401
 from portal.attachments import models as attachments  # noqa: F401
 from portal.audit import models as audit  # noqa: F401
 from portal.auth import models as auth  # noqa: F401
+from portal.authorizations import models as authorizations  # noqa: F401
 from portal.clinics import models as clinics  # noqa: F401
 from portal.fhir import models as fhir  # noqa: F401
 from portal.letters import models as letters  # noqa: F401

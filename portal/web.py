@@ -76,6 +76,7 @@ VIEW_MODULES = (
     "portal.measures.views",
     "portal.fhir.views",
     "portal.fhir.admin_views",
+    "portal.authorizations.views",
 )
 
 

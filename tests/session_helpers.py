@@ -66,6 +66,8 @@ def iv_form(**overrides) -> dict:
         "weight_kg": "80",
         "dose_mg_per_kg": "0.5",
         "infusion_minutes": "40",
+        "infusion_started_at": "09:00",
+        "lot_number": "KET-2211",
         "vitals-0-time": "09:00",
         "vitals-0-phase": "before",
         "vitals-0-bp_systolic": "124",

@@ -99,7 +99,7 @@ def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs):
         found = staff.post("/triage/", {"q": term}, "/triage/")
         assert found.status_code == 302
         page = staff.get(found.location).get_data(as_text=True)
-        assert f'<a href="/triage/{referral.id}/screening">' in page
+        assert f'form="open-{referral.id}"' in page  # a new referral's number opens it
         urls.extend(html.unescape(u) for u in re.findall(r'(?:href|action|src)="([^"]*)"', page))
     staff.post(f"/triage/{referral.id}/open", {"version": _version(staff.get(path).text)}, path)
     # A question, a message each way, the referrer's answer and dashboard search.
@@ -173,6 +173,8 @@ def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs):
                 "weight_kg": "70",
                 "dose_mg_per_kg": "0.5",
                 "infusion_minutes": "40",
+                "infusion_started_at": "09:00",
+                "lot_number": "KET-2211",
                 "bp_pre_systolic": "124",
                 "bp_pre_diastolic": "80",
                 "bp_post_systolic": "142",

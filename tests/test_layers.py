@@ -19,6 +19,7 @@ ABOVE_REFERRALS = (
     "treatment",
     "letters",
     "scheduling",
+    "authorizations",
     "messages",
     "attachments",
     "accounts",
@@ -43,6 +44,7 @@ FEATURES = (
     "audit",
     "clinics",
     "scales",
+    "authorizations",
 )
 
 

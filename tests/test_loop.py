@@ -93,6 +93,8 @@ def test_referral_loop_end_to_end(app, db, world):
                 "weight_kg": "70",
                 "dose_mg_per_kg": "0.5",
                 "infusion_minutes": "40",
+                "infusion_started_at": "09:00",
+                "lot_number": "KET-2211",
                 "bp_pre_systolic": "124",
                 "bp_pre_diastolic": "80",
                 "bp_post_systolic": "142",

@@ -14,8 +14,7 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
 from tests.conftest import csrf_token, post_form, signed_in
-from tests.factories import fresh_totp_code, pending_account_request
-from tests.security_helpers import reauth
+from tests.factories import PASSWORD, fresh_totp_code, pending_account_request
 
 
 def _request_account(app, password: str, name: str = "Petra Asking"):
@@ -92,14 +91,26 @@ def test_deciding_an_account_request_needs_a_recent_confirmation(app, world):
     token = csrf_token(admin, "/invitations")
     with time_machine.travel(utcnow() + timedelta(minutes=6), tick=False):
         response = admin.post(url, data={"csrf_token": token, "practice_id": "0"})
-        assert response.status_code == 302
-        assert response.location == "/account/confirm?next=/invitations"
+        assert response.status_code == 200
+        assert "Confirm it is you" in response.get_data(as_text=True)
         db.session.expire_all()
         assert db.session.get(AccountRequest, request.id).status == "pending"
         assert db.session.scalar(select(User).where(User.email == request.email)) is None
-        # Confirmed: the same post now creates the account.
-        confirmed = reauth(admin, response.location, code=fresh_totp_code(world.admin))
-        assert confirmed.location == "/invitations"
+        # Confirmed: the kept post is sent again and creates the account.
+        confirmed = admin.post(
+            "/account/confirm?next=/invitations",
+            data={
+                "csrf_token": token,
+                "password": PASSWORD,
+                "code": fresh_totp_code(world.admin),
+                "resend_to": url,
+                "resend_action": "Approve",
+                "carry-practice_id": "0",
+            },
+        )
+        page = confirmed.get_data(as_text=True)
+        assert f'action="{url}" data-autosubmit' in page
+        assert '<input type="hidden" name="practice_id" value="0">' in page
         fresh = admin.post(url, data={"csrf_token": token, "practice_id": "0"})
     assert fresh.location.startswith("/invitations")
     db.session.expire_all()

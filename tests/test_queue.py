@@ -16,11 +16,12 @@ from portal.referrals.vocab import URGENCIES
 from tests.conftest import csrf_token, force_login
 from tests.factories import create_referral, create_user
 
-ROW = re.compile(r'<a href="/triage/(\d+)/screening">KR-')
+# A row's number: a link to the screening page, or (a new referral) the button that opens it.
+ROW = re.compile(r'(?:<a href="/triage/(\d+)/screening">|form="open-(\d+)"[^>]*>)KR-')
 
 
 def rows(html: str) -> list[int]:
-    return [int(i) for i in ROW.findall(html)]
+    return [int(a or b) for a, b in ROW.findall(html)]
 
 
 def search(client, term: str, **filters):
@@ -220,7 +221,14 @@ def test_a_page_costs_the_same_few_queries_whatever_its_size(staff, world):
     with count_queries() as large:
         html = staff.get("/triage/?per_page=100").get_data(as_text=True)
     assert len(rows(html)) == 63
-    assert len(large) == len(small) <= 8, "\n".join(s[:90] for s in large)
+    # The sign-in session is touched at most every 10 s (portal/auth/sessions.py): when
+    # creating the 60 referrals took longer, that touch is no cost of the queue's page.
+    small, large = (
+        [s for s in statements if "user_session" not in s] for statements in (small, large)
+    )
+    # The counts per state and of "needs action", the page's rows, the authorizations of the
+    # page's referrals, the coordinators for bulk assignment, the settings and the audit row.
+    assert len(large) == len(small) <= 9, "\n".join(s[:90] for s in large)
 
 
 def test_an_unreviewed_item_9_alert_stands_out_in_the_queue_until_reviewed(app, world):

@@ -16,7 +16,8 @@ from portal.triage.search import KEPT, SESSION_KEY
 from tests.conftest import csrf_token, force_login
 from tests.factories import create_referral
 
-ROW = re.compile(r'<a href="/triage/(\d+)/screening">KR-')
+# A row's number: a link to the screening page, or (a new referral) the button that opens it.
+ROW = re.compile(r'(?:<a href="/triage/(\d+)/screening">|form="open-(\d+)"[^>]*>)KR-')
 URL = re.compile(r'(?:href|action|src)="([^"]*)"')
 NAME, DOB = "Quillonby", date(1911, 11, 11)
 # What a search for the patient may be typed as, and how it could show up in a URL.
@@ -24,7 +25,7 @@ SECRETS = (NAME, NAME.lower(), DOB.isoformat(), "11/11/1911", "11%2F11%2F1911")
 
 
 def rows(html: str) -> list[int]:
-    return [int(i) for i in ROW.findall(html)]
+    return [int(a or b) for a, b in ROW.findall(html)]
 
 
 def urls(html: str) -> list[str]:

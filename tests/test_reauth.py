@@ -100,24 +100,68 @@ def test_admin_actions_ask_to_confirm_and_are_audited(app, world):
     assert actions == ["account.mfa_reset", "account.deactivate", "account.reactivate"]
 
 
-def test_signing_a_session_needs_a_recent_password_and_code(app, world):
+RESEND_RE = re.compile(r'<form method="post" action="([^"]+)" data-autosubmit>(.*?)</form>', re.S)
+HIDDEN_RE = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def _confirm_page_fields(page: str) -> dict:
+    return dict(HIDDEN_RE.findall(page))
+
+
+def test_signing_a_session_keeps_the_reason_through_confirming_and_signs(app, world):
+    """Defect: after the password-and-code step the session came back unsigned, the reason
+    box empty. Now the reason is carried (never the password) and the session is signed."""
     from portal.treatment.models import TreatmentSession
 
     referral = _signable(world)
     session = referral.course.sessions[0]
+    session.bp_pre_systolic, session.bp_pre_diastolic = 150, 95
+    db.session.commit()
     client = app.test_client()
     login(client, world.clinician)
     page_path = f"/treatment/sessions/{session.id}"
+    reason = "Repeat reading 138/88 after rest; benefit outweighs risk."
     with time_machine.travel(utcnow() + timedelta(minutes=6), tick=False):
         page = client.get(page_path).get_data(as_text=True)
+        assert 'name="bp_reason"' in page
         version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
-        response = post(client, f"{page_path}/sign", {"version": version})
-        assert response.location == f"/account/confirm?next={page_path}"
+        response = post(client, f"{page_path}/sign", {"version": version, "bp_reason": reason})
+        confirm = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "Confirm it is you" in confirm
+        assert "once you confirm, <strong>Sign the session</strong> is sent" in confirm
+        kept = _confirm_page_fields(confirm)
+        assert kept["carry-bp_reason"] == reason
+        assert kept["resend_to"] == f"{page_path}/sign"
+        assert PASSWORD not in confirm
         db.session.expire_all()
         assert db.session.get(TreatmentSession, session.id).signed_at is None
+        # A wrong code: the page comes back still holding the reason.
+        wrong = post(
+            client,
+            f"/account/confirm?next={page_path}",
+            {**kept, "password": PASSWORD, "code": "000000"},
+            token_from=page_path,
+        )
+        assert wrong.status_code == 422
+        assert _confirm_page_fields(wrong.get_data(as_text=True))["carry-bp_reason"] == reason
         code = pyotp.TOTP(TOTP_SECRET).now()
-        assert reauth(client, response.location, code=code).location == page_path
-        signed = post(client, f"{page_path}/sign", {"version": version})
-    assert signed.status_code == 302
+        confirmed = post(
+            client,
+            f"/account/confirm?next={page_path}",
+            {**kept, "password": PASSWORD, "code": code},
+            token_from=page_path,
+        )
+        assert confirmed.status_code == 200
+        action, body = RESEND_RE.search(confirmed.get_data(as_text=True)).groups()
+        assert action == f"{page_path}/sign"
+        assert ">Sign the session</button>" in body
+        fields = _confirm_page_fields(body)
+        assert fields["bp_reason"] == reason
+        assert "password" not in fields
+        signed = client.post(action, data=fields)
+    assert signed.location == page_path
     db.session.expire_all()
-    assert db.session.get(TreatmentSession, session.id).signed_at is not None
+    row = db.session.get(TreatmentSession, session.id)
+    assert row.signed_at is not None
+    assert row.bp_acknowledgement == reason

@@ -20,7 +20,7 @@ from portal.accounts.permissions import (
     get_account_request_or_404,
     get_invitation_or_404,
 )
-from portal.auth.reauth import needs_reauth, reauth_redirect
+from portal.auth.reauth import needs_reauth, reauth_then_resend
 from portal.errors import DomainError, Invalid
 from portal.extensions import auth_rate_limit, db, limiter
 from portal.forms import choices
@@ -146,7 +146,7 @@ def request_account():
 def decide_request(request_id: int, decision: str):
     account_request = get_account_request_or_404(request_id, current_user, "decide")
     if needs_reauth():  # an admin action on accounts: prove it is you first
-        return reauth_redirect(url_for("accounts.invitations"))
+        return reauth_then_resend(url_for("accounts.invitations"), f"{decision.capitalize()}")
     form = DecideRequestForm()
     form.practice_id.choices = choices(
         [(0, "New practice"), *((p.id, p.name) for p in service.practices())]

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from flask import Request, current_app
 
-UPLOAD_ENDPOINTS = frozenset({"referrals.new", "referrals.edit", "attachments.upload"})
+UPLOAD_ENDPOINTS = frozenset(
+    {"referrals.new", "referrals.edit", "attachments.upload", "referrals.answer"}
+)
 
 
 def form_limit(config) -> int:

@@ -58,8 +58,22 @@ def remove(referral_id: int, attachment_id: int):
     return redirect(url_for("referrals.edit", referral_id=referral_id, _anchor="attachments"))
 
 
+# Opened in the browser (PDF viewer, image): nothing in the file may run or fetch anything.
+VIEW_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
 @bp.get("/attachments/<int:attachment_id>")
 def download(attachment_id: int):
+    return _file(attachment_id, inline=False)
+
+
+@bp.get("/attachments/<int:attachment_id>/view")
+def view(attachment_id: int):
+    """The file opened in the browser instead of saved (PDFs and images only, as stored)."""
+    return _file(attachment_id, inline=True)
+
+
+def _file(attachment_id: int, *, inline: bool) -> Response:
     attachment = get_attachment_or_404(attachment_id, current_user)
     try:
         data = read_attachment(attachment, actor=current_user)
@@ -67,9 +81,12 @@ def download(attachment_id: int):
         abort(404)
     db.session.commit()
     response = Response(data, mimetype=attachment.content_type)
+    disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{attachment.filename}"'  # secure_filename()'d at upload
+        f'{disposition}; filename="{attachment.filename}"'  # secure_filename()'d at upload
     )
+    if inline:
+        response.headers["Content-Security-Policy"] = VIEW_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -10,7 +10,7 @@ from portal.audit.service import record
 from portal.auth import account_bp as bp
 from portal.auth import lockout, mfa, sessions
 from portal.auth.forms import ConfirmForm, PasswordChangeForm, ReauthForm
-from portal.auth.reauth import confirm_identity, reauth_required
+from portal.auth.reauth import CARRY_PREFIX, confirm_identity, reauth_required, resend_parts
 from portal.auth.service import change_password
 from portal.auth.signin import mfa_required, safe_target
 from portal.errors import Invalid
@@ -61,6 +61,12 @@ def reauth():
         row = sessions.current()
         if confirm_identity(user, row, password=form.password.data, code=form.code.data):
             db.session.commit()
+            resend = resend_parts(request.form)
+            if resend:  # the form that asked for this, sent again as the person asked
+                to, action, fields = resend
+                return render_template(
+                    "auth/reauth_resend.html", resend_to=to, action=action, fields=fields
+                )
             return redirect(safe_target(target))
         if lockout.is_locked(user):
             sessions.revoke(row, "locked")
@@ -70,7 +76,14 @@ def reauth():
             return redirect(url_for("auth.login"))
         db.session.commit()
         form.password.errors = ["The password or code is not right."]
-    return render_template("auth/reauth.html", form=form), 422 if form.errors else 200
+    kept = resend_parts(request.form) if request.method == "POST" else None
+    return render_template(
+        "auth/reauth.html",
+        form=form,
+        resend_to=kept[0] if kept else None,
+        resend_action=kept[1] if kept else None,
+        carried=[(CARRY_PREFIX + name, value) for name, value in kept[2]] if kept else [],
+    ), 422 if form.errors else 200
 
 
 @bp.route("/recovery-codes", methods=["GET", "POST"])

@@ -8,8 +8,10 @@ Use on a view whose URL answers GET (the page with the form) and POST (the actio
     @reauth_required
     def sign(thing_id): ...
 
-Without a recent proof, GET and POST both go to the confirmation page, which comes back to
-the same URL afterwards (a POST's form content is not kept, so the user is told).
+Without a recent proof, a GET goes to the confirmation page, which comes back to the same URL
+afterwards. A POST is answered with the confirmation page itself, carrying what was typed in
+hidden fields (never a password or a token; nothing is stored): once confirmed, the form is
+sent again as the person asked (`resend`, automatic with JavaScript, one button without).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from __future__ import annotations
 from functools import wraps
 from typing import TYPE_CHECKING
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from portal.audit.service import record
 from portal.auth import lockout, mfa, sessions
+from portal.auth.forms import ReauthForm
 from portal.auth.passwords import verify_password
+from portal.auth.signin import is_safe_next
 
 if TYPE_CHECKING:
     from portal.auth.models import User, UserSession
@@ -38,13 +42,59 @@ def reauth_redirect(next_path: str | None = None):
     return redirect(url_for("account.reauth", next=next_path or request.path))
 
 
-def reauth_required(view):
+# Never carried through the confirmation page: secrets, and the token the resend renews.
+NOT_CARRIED = frozenset({"csrf_token", "password", "code", "current_password", "new_password"})
+CARRY_PREFIX = "carry-"
+
+
+def carried_fields(form) -> list[tuple[str, str]]:
+    """The (name, value) pairs of a submitted form worth sending again, in order."""
+    return [
+        (name, value)
+        for name, value in form.items(multi=True)
+        if name not in NOT_CARRIED and "password" not in name
+    ]
+
+
+def reauth_then_resend(next_path: str, action: str):
+    """Ask to confirm it is you; keep the POST being answered and send it again afterwards.
+
+    `next_path` is where a GET of the same thing goes; `action` names what will be sent
+    ("Sign the session"), shown on the button that sends it."""
+    if request.method != "POST":
+        return reauth_redirect(next_path)
+    return render_template(
+        "auth/reauth.html",
+        form=ReauthForm(formdata=None),
+        form_action=url_for("account.reauth", next=next_path),
+        resend_to=request.path,
+        resend_action=action,
+        carried=[(CARRY_PREFIX + name, value) for name, value in carried_fields(request.form)],
+    )
+
+
+def resend_parts(form) -> tuple[str, str, list[tuple[str, str]]] | None:
+    """From a confirmation page's POST: where to send the kept form, its action and fields."""
+    target = form.get("resend_to", "")
+    if not target or not is_safe_next(target):
+        return None
+    fields = [
+        (name[len(CARRY_PREFIX) :], value)
+        for name, value in form.items(multi=True)
+        if name.startswith(CARRY_PREFIX)
+    ]
+    return target, form.get("resend_action", "Send the form")[:80], fields
+
+
+def reauth_required(view=None, *, action: str = "Continue"):
     """Decorate a view that needs a recent password (and code) check."""
+    if view is None:
+        return lambda view: reauth_required(view, action=action)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         if needs_reauth():
-            return reauth_redirect()
+            return reauth_then_resend(request.path, action)
         return view(*args, **kwargs)
 
     return wrapper

@@ -25,6 +25,7 @@ from portal.roles import Role
 from portal.treatment.rems import record_submission
 from portal.treatment.service import SessionRecord, complete_course, record_session
 from portal.treatment.signing import record_rems_enrolment, sign_session
+from portal.triage import acknowledgements
 from portal.triage.service import accept_referral, open_for_review
 
 DEMO_PASSWORD = "ketamine-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -213,6 +214,12 @@ def _backdate(referral, *, days_ago: int) -> None:
         event.at = moment
 
 
+DEMO_ACKNOWLEDGEMENT = (
+    "Reviewed with the referring psychiatrist: benefit judged to outweigh the risk; "
+    "closer monitoring planned."
+)
+
+
 def _submit(index: int, rng: random.Random, referrer: User):
     modality = ["iv_ketamine", "spravato", "clinic_choice"][index % 3]
     answers = [rng.randint(1, 3) for _ in range(8)] + [0 if index % 5 else 1]
@@ -262,6 +269,8 @@ def _advance(
     modality = referral.requested_modality
     if modality == "clinic_choice":
         modality = "iv_ketamine"
+    for item in acknowledgements.missing(referral, modality, clinic_today()):
+        acknowledgements.acknowledge(referral, item, DEMO_ACKNOWLEDGEMENT, actor=clinician)
     accept_referral(
         referral,
         actor=coordinator,

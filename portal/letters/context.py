@@ -6,6 +6,7 @@ and escaped by portal.treatment.chart) and the QR code (built by segno from our 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -48,8 +49,32 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(clinic_zone())
 
 
+# The code a draft shows where the signed letter will carry its own (same length, same room).
+DRAFT_CODE = "XXXXX-XXXXX"
+
+
 def _paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in (text or "").replace("\r\n", "\n").split("\n\n") if p.strip()]
+    """Paragraphs split at blank lines; the line breaks inside one are kept (the template
+    shows them with white-space: pre-line; the text stays plain, escaped)."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs = re.split(r"\n[ \t]*\n", text)
+    return [
+        "\n".join(line.rstrip() for line in p.strip("\n").splitlines()).strip()
+        for p in paragraphs
+        if p.strip()
+    ]
+
+
+# An acknowledgement is a one-page receipt: long free text is quoted up to this many characters
+# (the full text stays on the portal).
+ACK_QUOTE_CHARS = 300
+
+
+def _quote(text: str, limit: int = ACK_QUOTE_CHARS) -> str:
+    text = (text or "").strip()
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "... (the full text is on the portal)"
 
 
 def _salutation(person: User) -> str:
@@ -142,7 +167,7 @@ def letter_context(referral: Referral, data: LetterInput) -> dict:
             "version": data.version,
             "draft": draft,
             "code": data.verify_code or "",
-            "verify_url": verify_url(data.verify_code) if data.verify_code else "",
+            "verify_url": verify_url(data.verify_code or DRAFT_CODE),
             "qr": qr_svg(verify_url(data.verify_code)) if data.verify_code else "",
         },
     }
@@ -158,8 +183,9 @@ def _kind_values(referral: Referral, data: LetterInput) -> dict:
         clinical_doc = doc.get("clinical", {})
         values["intake"] = {
             "trials": len(doc.get("trials", [])),
-            "psychotherapy": clinical_doc.get("psychotherapy", ""),
-            "medications": [m.get("name", "") for m in doc.get("medications", [])],
+            "psychotherapy": _quote(clinical_doc.get("psychotherapy", "")),
+            "medications": _quote(", ".join(m.get("name", "") for m in doc.get("medications", []))),
+            "reason": _quote(referral.reason),
         }
     if course is not None:
         values["course"] = {

@@ -31,15 +31,21 @@ TEXT_LABELS = {
 }
 
 
+LAYOUT_HINT = (
+    "Plain text, printed as typed: each new line starts a new line in the letter (a list "
+    "numbered 1., 2., 3. stays a list), a blank line starts a new paragraph."
+)
+
+
 class DraftForm(FlaskForm):
     narrative = TextAreaField(
         "Letter text",
-        description="Plain text. Leave a blank line between paragraphs.",
+        description=LAYOUT_HINT,
         validators=[Length(max=8000)],
     )
     recommendations = TextAreaField(
         "Recommendations",
-        description="Plain text. Leave a blank line between paragraphs.",
+        description=LAYOUT_HINT,
         validators=[Length(max=8000)],
     )
 
@@ -47,9 +53,10 @@ class DraftForm(FlaskForm):
         (first, first_hint), (second, second_hint) = TEXT_LABELS.get(
             kind, (("Letter text", ""), ("Recommendations", ""))
         )
-        self.narrative.label.text, self.narrative.description = first, first_hint
+        self.narrative.label.text = first
+        self.narrative.description = f"{first_hint} {LAYOUT_HINT}".strip()
         self.recommendations.label.text = second
-        self.recommendations.description = second_hint
+        self.recommendations.description = f"{second_hint} {LAYOUT_HINT}".strip()
 
 
 class SignForm(FlaskForm):

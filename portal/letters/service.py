@@ -16,6 +16,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.letters.codes import new_code
 from portal.letters.context import LetterInput, letter_context
+from portal.letters.course_text import course_paragraph
 from portal.letters.errors import LetterNotAllowed, SignerNotConfirmed
 from portal.letters.models import (
     ACCEPTANCE,
@@ -94,8 +95,11 @@ def appointment_dates(referral: Referral) -> list[date]:
     )
 
 
-def render_letter(letter: Letter, *, planned_dates: list[date] | None = None) -> RenderedPdf:
-    """The letter as PDF bytes, not stored: marked DRAFT unless it has been signed."""
+def render_letter(
+    letter: Letter, *, planned_dates: list[date] | None = None, signer: User | None = None
+) -> RenderedPdf:
+    """The letter as PDF bytes, not stored: marked DRAFT unless it has been signed. A draft
+    shows `signer` in the signature block, laid out as the signed letter will be."""
     logo_url, memory = _logo(letter.referral)
     final = letter.status != DRAFT
     data = LetterInput(
@@ -104,7 +108,7 @@ def render_letter(letter: Letter, *, planned_dates: list[date] | None = None) ->
         version=letter.version,
         narrative=letter.narrative,
         recommendations=letter.recommendations,
-        signer=letter.signed_by if final else None,
+        signer=letter.signed_by if final else signer,
         signed_at=letter.created_at if final else None,
         verify_code=letter.verify_code if final else None,
         logo_url=logo_url,
@@ -193,6 +197,8 @@ def prefill(referral: Referral, kind: str) -> tuple[str, str]:
     if kind == DECLINE:
         reasons = [e.reason for e in referral.events if e.to_state == State.DECLINED and e.reason]
         return (reasons[-1] if reasons else ""), ""
+    if kind in (SUMMARY, INTERIM):
+        return course_paragraph(referral), ""
     return "", ""
 
 
@@ -242,8 +248,11 @@ def save_draft(letter: Letter, *, actor: User, narrative: str, recommendations: 
 
 
 def preview(letter: Letter, *, actor: User) -> RenderedPdf:
-    """The draft rendered now, marked DRAFT on every page."""
-    rendered = render_letter(letter)
+    """The draft rendered now, marked DRAFT on every page, paginated as it will be signed
+    (the signature block, QR code included, takes the same room)."""
+    course = letter.referral.course
+    signer = actor if can_document(actor, letter.referral) else (course and course.clinician)
+    rendered = render_letter(letter, signer=signer)
     record("letter.preview", "letter", letter.id, actor=actor)
     return rendered
 

@@ -99,6 +99,18 @@ def intake_view(referral: Referral) -> dict:
     }
 
 
+def latest_answer(referral: Referral) -> dict | None:
+    """The referrer's latest answer to a clinic's question, with that question."""
+    question = None
+    answer = None
+    for event in referral.events:
+        if event.to_state == State.NEEDS_INFO:
+            question = event
+        elif event.from_state == State.NEEDS_INFO and event.to_state == State.IN_REVIEW:
+            answer = {"question": question.reason if question else "", "event": event}
+    return answer
+
+
 def _open_question(referral: Referral) -> str:
     """The clinic's question while the referral waits for the referrer."""
     if referral.state != State.NEEDS_INFO:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from portal.clock import clinic_today
 from portal.extensions import db
-from portal.forms import choices
-from portal.pages.referral import referral_page_context
+from portal.pages.referral import latest_answer, referral_page_context
 from portal.referrals import queries
-from portal.triage import bp, screening
+from portal.roles import Role
+from portal.triage import acknowledgements, bp, screening
 from portal.triage.forms import (
     SCREENING_CHECKLIST,
     AssignForm,
@@ -34,7 +35,7 @@ def _screening_page(referral, note_form=None, status=200):
         data={"version": referral.version, "coordinator_id": referral.assigned_coordinator_id},
     )
     coordinators = screening.clinic_coordinators(referral.clinic_id)
-    assign.coordinator_id.choices = choices([(c.id, c.display_name) for c in coordinators])
+    assign.coordinator_id.choices = screening.coordinator_choices(referral, coordinators)
     flags = referral.screening_flags or []
     context = referral_page_context(referral, current_user)
     return render_template(
@@ -48,6 +49,11 @@ def _screening_page(referral, note_form=None, status=200):
         notes=screening.internal_notes(referral),
         note_form=note_form or NoteForm(formdata=None),
         assign_form=assign,
+        acknowledgements=acknowledgements.needed(
+            referral, referral.requested_modality, clinic_today()
+        ),
+        is_clinician=current_user.role == Role.CLINICIAN,
+        latest_answer=latest_answer(referral),
         screening_page=True,
     ), status
 

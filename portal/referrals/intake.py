@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from portal.audit.service import record
+from portal.clock import clinic_today
 from portal.db import utcnow
 from portal.errors import Conflict
 from portal.extensions import db
@@ -224,7 +225,7 @@ def _apply(referral: Referral, doc: dict[str, Any], formdata: MultiDict, *, acto
     referral.requested_modality = request["modality"]
     referral.reason = request["reason"]
     referral.urgency = screening.urgency_for(doc, request["urgency"])
-    referral.screening_flags = screening.screening_flags(doc)
+    referral.screening_flags = screening.screening_flags(doc, on=clinic_today())
     referral.trd_met = screening.trd_met(doc["trials"])
     mark_changed(referral, actor=actor)
     flush_or_stale(referral)

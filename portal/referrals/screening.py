@@ -8,12 +8,25 @@ decided by a clinician. Nothing here accepts or declines a referral.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from portal.clinical_limits import BP_LIMIT_TEXT, bp_above_limit
 
 ADEQUATE_TRIAL_WEEKS = 6  # DOMAIN.md: adequate dose and duration, about 6+ weeks
 FAILED_OUTCOMES = frozenset({"no_response", "partial_response"})
+
+# DOMAIN.md "SPRAVATO label indication": adults (18 and over) with major depressive disorder
+# (ICD-10 F32.x single episode, F33.x recurrent). Anything else is outside the label: a
+# clinician's acknowledged judgement, never a silent acceptance or refusal.
+SPRAVATO_ADULT_AGE = 18
+MDD_PREFIXES = ("F32", "F33")
+BIPOLAR_PREFIX = "F31"
+OFF_LABEL = "spravato_off_label"
+OFF_LABEL_TEXT = "Outside the SPRAVATO label"
+# Flags a clinician must acknowledge, with a reason, before a referral is accepted: the
+# label flag (when the treatment is SPRAVATO) and psychosis or mania (either treatment).
+NEEDS_CLINICIAN_ACKNOWLEDGEMENT = frozenset({OFF_LABEL, "psychosis"})
 
 # Screening questions of the intake: (key, question, flag label).
 SCREENING_QUESTIONS: list[tuple[str, str, str]] = [
@@ -78,11 +91,45 @@ SHORT_LABELS = {
     "unstable_cv": "Unstable cardiovascular disease",
     "sud": "Substance use disorder",
     "pregnancy": "Pregnancy / breastfeeding",
+    OFF_LABEL: "Outside SPRAVATO label",
     "bp_high": f"BP above {BP_LIMIT_TEXT}",
     "suicidality": "Suicidality",
     "trd_not_met": "TRD not met",
     **{f"med_{code}": label for code, label in FLAGGED_MED_CLASSES},
 }
+
+
+def age_on(born: date, on: date) -> int:
+    """Whole years of age on `on`."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def spravato_label_concerns(diagnosis_code: str, born: date | None, on: date | None) -> list[str]:
+    """Why SPRAVATO would be outside its label for this patient, in words; empty if not."""
+    concerns = []
+    if born is not None and on is not None and age_on(born, on) < SPRAVATO_ADULT_AGE:
+        concerns.append(
+            f"patient is {age_on(born, on)}: SPRAVATO is labelled for adults "
+            f"({SPRAVATO_ADULT_AGE} and over)"
+        )
+    code = (diagnosis_code or "").upper()
+    if code.startswith(BIPOLAR_PREFIX):
+        concerns.append(f"primary diagnosis {code} is bipolar depression, not labelled")
+    elif code and not code.startswith(MDD_PREFIXES):
+        concerns.append(f"primary diagnosis {code} is not major depressive disorder (F32.x, F33.x)")
+    return concerns
+
+
+def spravato_label_flag(diagnosis_code: str, born: date | None, on: date | None) -> dict | None:
+    """The screening flag "outside the SPRAVATO label", or None when within it."""
+    concerns = spravato_label_concerns(diagnosis_code, born, on)
+    if not concerns:
+        return None
+    return {
+        "code": OFF_LABEL,
+        "label": f"{OFF_LABEL_TEXT}: a clinician must acknowledge it with a reason",
+        "answer": _sentence("; ".join(concerns)),
+    }
 
 
 def failed_adequate_trials(trials: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -130,9 +177,16 @@ def urgency_for(doc: Mapping[str, Any], requested: str) -> str:
     return "urgent" if suicidality_reasons(doc) else requested
 
 
-def screening_flags(doc: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Each flag with the answer that raised it: [{"code", "label", "answer"}]."""
+def screening_flags(doc: Mapping[str, Any], on: date | None = None) -> list[dict[str, str]]:
+    """Each flag with the answer that raised it: [{"code", "label", "answer"}]. `on` is the
+    day the referral is sent (the patient's age for the SPRAVATO label is taken then)."""
     flags: list[dict[str, str]] = []
+    if ((doc.get("request") or {}).get("modality")) == "spravato":
+        born = (doc.get("patient") or {}).get("date_of_birth")
+        diagnoses = (doc.get("clinical") or {}).get("diagnoses") or [""]
+        label = spravato_label_flag(diagnoses[0], date.fromisoformat(born) if born else None, on)
+        if label:
+            flags.append(label)
     answers = doc.get("screening") or {}
     for key, question, label in SCREENING_QUESTIONS:
         if answers.get(key):

@@ -6,12 +6,10 @@ from flask import render_template
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.guards import require_roles
 from portal.referrals import bp, queries
 from portal.referrals.actions import apply_state_form
-from portal.referrals.forms import AnswerForm, CancelForm
+from portal.referrals.forms import CancelForm
 from portal.referrals.states import State
-from portal.roles import Role
 
 
 def _move(referral_id: int, target: State, form, success: str):
@@ -26,17 +24,6 @@ def cancel(referral_id: int):
         State.CANCELLED,
         CancelForm(),
         "Referral {number} is cancelled; the other side sees why.",
-    )
-
-
-@bp.post("/<int:referral_id>/answer")
-@require_roles(Role.REFERRER)
-def answer(referral_id: int):
-    return _move(
-        referral_id,
-        State.IN_REVIEW,
-        AnswerForm(),
-        "Your answer was sent; the clinic is reviewing referral {number} again.",
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.authorizations import service as authorizations
 from portal.clock import clinic_today
 from portal.errors import DomainError, Invalid
 from portal.extensions import db
@@ -80,6 +81,7 @@ def _schedule_page(
         appointments=service.referral_appointments(referral),
         add_form=AddVisitForm(formdata=None, data={"version": referral.version}),
         today=clinic_today(),
+        authorization_warnings=authorizations.referral_warnings(referral, clinic_today()),
     )
     db.session.commit()
     return page, status
@@ -144,6 +146,8 @@ def book(referral_id: int):
         else:
             db.session.commit()
             flash(f"{len(booked)} appointments booked for referral {referral.number}.", "success")
+            for warning in authorizations.referral_warnings(referral, clinic_today()):
+                flash(f"Authorization: {warning}", "warning")  # booked, and warned
             return redirect(url_for("scheduling.referral_schedule", referral_id=referral.id))
     else:
         error = (

@@ -90,6 +90,7 @@ class _SessionForm(VersionedForm):
     )
     dose_confirmed = BooleanField(f"I confirm this dose outside {DOSE_RANGE_TEXT} is intended")
     infusion_minutes = _int("Infusion (minutes)", 1, 300)
+    infusion_started_at = TimeField("Infusion started at", validators=[Optional()])
     vitals = FieldList(FormField(VitalRow), min_entries=VITAL_ROWS, max_entries=60)
     # SPRAVATO
     spravato_dose = RadioField("Dose", choices=choices(SPRAVATO_DOSES), validators=[Optional()])
@@ -139,6 +140,11 @@ class _SessionForm(VersionedForm):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The first vitals row is the pre-dose one: its blood pressure is the one typed above.
+        first = self.vitals[0]
+        first.phase.data = "before"
+        for typed_above in (first.bp_systolic, first.bp_diastolic):
+            typed_above.data, typed_above.raw_data = None, []
         self.modality = modality
         self.editing = editing  # scales recorded with the session are not edited here
         # The CADSS-6 Assessment already recorded with the edited session, if any: kept as it
@@ -195,7 +201,13 @@ class _SessionForm(VersionedForm):
         return ok
 
     def _check_iv(self) -> bool:
-        ok = self._require(self.weight_kg, self.dose_mg_per_kg, self.infusion_minutes)
+        ok = self._require(
+            self.weight_kg,
+            self.dose_mg_per_kg,
+            self.infusion_minutes,
+            self.infusion_started_at,
+            self.lot_number,
+        )
         for row in self.vitals:
             if not row.is_blank() and row.time.data is None:
                 row.time.errors.append("Enter the time of this row.")
@@ -228,6 +240,26 @@ class _SessionForm(VersionedForm):
             ok = self._require(self.lowest_spo2, message="Enter the lowest SpO2.") and ok
         return ok
 
+    def vital_rows(self) -> list[dict]:
+        """The filled rows; a "before" row's blood pressure is the pre-dose one typed above
+        (blood pressure is typed once)."""
+        rows = []
+        for row in self.vitals:
+            if row.is_blank():
+                continue
+            before = row.phase.data == "before" and row.bp_systolic.data is None
+            rows.append(
+                {
+                    "time": row.time.data.strftime("%H:%M"),
+                    "phase": row.phase.data,
+                    "bp_systolic": self.bp_pre_systolic.data if before else row.bp_systolic.data,
+                    "bp_diastolic": self.bp_pre_diastolic.data if before else row.bp_diastolic.data,
+                    "heart_rate": row.heart_rate.data,
+                    "spo2": row.spo2.data,
+                }
+            )
+        return rows
+
     def cadss_answers(self) -> list[int] | None:
         answers = [f.data for f in self.cadss_fields()]
         return None if None in answers else answers
@@ -256,18 +288,9 @@ class _SessionForm(VersionedForm):
                 weight_kg=self.weight_kg.data,
                 dose_mg_per_kg=self.dose_mg_per_kg.data,
                 infusion_minutes=self.infusion_minutes.data,
-                vitals=[
-                    {
-                        "time": row.time.data.strftime("%H:%M"),
-                        "phase": row.phase.data,
-                        "bp_systolic": row.bp_systolic.data,
-                        "bp_diastolic": row.bp_diastolic.data,
-                        "heart_rate": row.heart_rate.data,
-                        "spo2": row.spo2.data,
-                    }
-                    for row in self.vitals
-                    if not row.is_blank()
-                ],
+                infusion_started_at=self.infusion_started_at.data,
+                lot_number=self.lot_number.data or "",
+                vitals=self.vital_rows(),
                 dose_outside_range_confirmed=bool(
                     self.dose_confirmed.data and dose_outside_range(self.dose_mg_per_kg.data)
                 ),

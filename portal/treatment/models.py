@@ -69,6 +69,7 @@ class TreatmentSession(Base):
     weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
     dose_mg_per_kg: Mapped[Decimal | None] = mapped_column(Numeric(5, 3))
     infusion_minutes: Mapped[int | None] = mapped_column(Integer)
+    infusion_started_at: Mapped[time | None] = mapped_column(Time)  # IV: when it began
     vitals: Mapped[list[dict]] = mapped_column(JSON, default=list)
     # SPRAVATO: the REMS patient monitoring form's fields (DOMAIN.md).
     spravato_dose: Mapped[str] = mapped_column(String(10), default="")  # "56", "84", "other"

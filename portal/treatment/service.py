@@ -62,6 +62,7 @@ class SessionRecord:
     weight_kg: Decimal | None = None
     dose_mg_per_kg: Decimal | None = None
     infusion_minutes: int | None = None
+    infusion_started_at: time | None = None
     vitals: list[dict] = field(default_factory=list)
     # SPRAVATO
     spravato_dose: str = ""
@@ -145,6 +146,7 @@ def _apply(session: TreatmentSession, data: SessionRecord) -> None:
         "weight_kg",
         "dose_mg_per_kg",
         "infusion_minutes",
+        "infusion_started_at",
         "spravato_dose",
         "devices_used",
         "vitals_ok_before",

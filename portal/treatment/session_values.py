@@ -21,6 +21,7 @@ def session_form_data(session: TreatmentSession) -> dict:
         "weight_kg",
         "dose_mg_per_kg",
         "infusion_minutes",
+        "infusion_started_at",
         "devices_used",
         "lot_number",
         "bp_leave_systolic",

@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.auth.reauth import needs_reauth, reauth_redirect
+from portal.auth.reauth import needs_reauth, reauth_then_resend
+from portal.authorizations import service as authorizations
 from portal.clock import clinic_today
 from portal.errors import DomainError
 from portal.extensions import db
@@ -52,6 +53,9 @@ def course(referral_id: int):
         open_alerts=alerts.open_alerts(referral),
         can_document=can(current_user, course, "document"),
         enrolment_form=RemsEnrolmentForm(),
+        authorization_warnings=authorizations.referral_warnings(referral, clinic_today()),
+        next_appointments=queries.next_appointments(referral, clinic_today()),
+        patient_phone=(referral.intake or {}).get("patient", {}).get("phone", ""),
     )
 
 
@@ -159,9 +163,11 @@ def session(session_id: int):
 @bp.post("/sessions/<int:session_id>/sign")
 def sign(session_id: int):
     session = get_session_or_404(session_id, current_user, "document")
-    if needs_reauth():  # signing needs a recent password (and code): confirm, then sign again
+    if needs_reauth():  # signing needs a recent password (and code): confirm, then it signs
         db.session.commit()  # the read's audit rows
-        return reauth_redirect(url_for("treatment.session", session_id=session.id))
+        return reauth_then_resend(
+            url_for("treatment.session", session_id=session.id), "Sign the session"
+        )
     form = SignForm()
     if form.validate_on_submit():
         try:

@@ -28,9 +28,13 @@ CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 SEARCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
+NEEDS_ACTION = "action"  # the default tab: what a coordinator should act on now (see queue.py)
+TABS = {NEEDS_ACTION, "open", "all"}
+
+
 @dataclass(frozen=True)
 class QueueFilters:
-    state: str = "open"
+    state: str = NEEDS_ACTION
     urgency: str = ""
     modality: str = ""
     referrer: int | None = None
@@ -47,9 +51,9 @@ class QueueFilters:
     def from_args(cls, args) -> QueueFilters:
         """Read the query string (or a posted form); whatever is not on an allow-list is
         ignored. A search term typed as `q` is not read: search ids only."""
-        state = args.get("state", "open")
-        if state not in {"open", "all"} | {s.value for s in SENT}:
-            state = "open"
+        state = args.get("state", NEEDS_ACTION)
+        if state not in TABS | {s.value for s in SENT}:
+            state = NEEDS_ACTION
         sort = args.get("sort", DEFAULT_SORT)
         return cls(
             state=state,
@@ -70,8 +74,9 @@ class QueueFilters:
             object.__setattr__(self, "per_page", PAGE_SIZES[0])
 
     def states(self) -> tuple[State, ...]:
-        """The states the chosen filter shows: the open ones, all sent, or one state."""
-        if self.state == "open":
+        """The states the chosen filter shows: the open ones (needs action is a part of them),
+        all sent, or one state."""
+        if self.state in ("open", NEEDS_ACTION):
             return OPEN
         if self.state == "all":
             return SENT

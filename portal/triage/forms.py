@@ -35,6 +35,19 @@ class AcceptForm(VersionedForm):
         validators=[Optional(), NumberRange(1, 60, message="Between 1 and 60 sessions.")],
     )
     reason = TextAreaField("Note to the referrer (optional)", validators=[Length(max=2000)])
+    acknowledgement = TextAreaField(
+        "Your reason for going ahead (clinicians)", validators=[Length(max=2000)]
+    )
+
+
+class AcknowledgeForm(FlaskForm):
+    """A clinician's acknowledgement of one screening flag, with the reason."""
+
+    flag = SelectField("Flag", choices=choices([("psychosis", ""), ("spravato_off_label", "")]))
+    reason = TextAreaField(
+        "Your reason for going ahead",
+        validators=[DataRequired(message="Write your reason."), Length(max=2000)],
+    )
 
 
 class DecisionForm(VersionedForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Integer, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -43,3 +43,22 @@ class InternalNote(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author: Mapped[User] = relationship()
+
+
+class FlagAcknowledgement(Base):
+    """A clinician's acknowledged judgement on a screening flag that must not pass silently
+    (outside the SPRAVATO label; psychosis or mania): who, when, and why they went ahead."""
+
+    __tablename__ = "flag_acknowledgement"
+    __table_args__ = (UniqueConstraint("referral_id", "flag_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
+    flag_code: Mapped[str] = mapped_column(String(40))
+    # What the flag said when it was acknowledged (the answer that raised it).
+    flag_text: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    acknowledged_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    acknowledged_by: Mapped[User] = relationship()

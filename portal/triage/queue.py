@@ -20,20 +20,22 @@ from sqlalchemy.orm import aliased
 
 from portal.audit.service import record
 from portal.auth.models import User
+from portal.authorizations.service import flagged_referral_ids
 from portal.extensions import db
 from portal.referrals.models import (
     OPEN_STATE_CONDITION,
     URGENT_FIRST,
     Patient,
     Referral,
+    ReferralEvent,
     referral_number,
 )
 from portal.referrals.states import AWAITING_DECISION, State
 from portal.roles import Role
 from portal.scheduling.models import ClinicSchedule
 from portal.treatment.models import SafetyAlert
-from portal.triage.filters import DEFAULT_SORT, SORTS, QueueFilters
-from portal.triage.sla import due_on, latest_overdue_submission
+from portal.triage.filters import DEFAULT_SORT, NEEDS_ACTION, SORTS, QueueFilters
+from portal.triage.sla import add_business_days, due_on, latest_overdue_submission
 
 PATIENT_SORTS = frozenset({"patient", "dob"})
 NUMBER_RE = re.compile(r"^(?:KR-?)?0*(\d{1,9})$", re.IGNORECASE)
@@ -61,6 +63,9 @@ class QueueReferral:
     referrer: Person
     assigned_coordinator: Person | None
     safety_alert: bool = False  # a PHQ-9 item 9 above 0 that no clinician has reviewed yet
+    version: int = 0  # for the row's Open button (optimistic locking)
+    # An approved authorization ending within 14 days, or short of units for the booked visits.
+    authorization_alert: bool = False
 
     @property
     def number(self) -> str:
@@ -89,6 +94,10 @@ class QueuePage:
 
     def count_of(self, states: Iterable[str]) -> int:
         return sum(self.counts.get(state, 0) for state in states)
+
+    @property
+    def needs_action(self) -> int:
+        return self.counts.get(NEEDS_ACTION, 0)
 
 
 def _search(q: str) -> ColumnElement[bool] | None:
@@ -151,6 +160,32 @@ def _overdue(settings: ClinicSchedule, today: date, tz: ZoneInfo) -> ColumnEleme
     )
 
 
+# Open states whose next step is the coordinator's (scheduled and in-treatment referrals have
+# their own tabs: their next step is the treatment).
+BEFORE_SCHEDULING = (State.SUBMITTED, State.IN_REVIEW, State.NEEDS_INFO, State.ACCEPTED)
+_ANSWERED = (
+    select(ReferralEvent.id)
+    .where(
+        ReferralEvent.referral_id == Referral.id,
+        ReferralEvent.kind == "state_change",
+        ReferralEvent.from_state == State.NEEDS_INFO.value,
+        ReferralEvent.to_state == State.IN_REVIEW.value,
+    )
+    .exists()
+)
+
+
+def _needs_action(settings: ClinicSchedule, today: date, tz: ZoneInfo) -> ColumnElement[bool]:
+    """The default tab: new (submitted), answered by the referrer and back in review, overdue
+    or due by the next business day, or open before scheduling with no coordinator."""
+    return or_(
+        Referral.state == State.SUBMITTED,
+        and_(Referral.state == State.IN_REVIEW, _ANSWERED),
+        _overdue(settings, add_business_days(today, 1), tz),
+        and_(Referral.state.in_(BEFORE_SCHEDULING), Referral.assigned_coordinator_id.is_(None)),
+    )
+
+
 def _order(filters: QueueFilters) -> list:
     if filters.sort == DEFAULT_SORT:
         return [URGENT_FIRST, Referral.submitted_at, Referral.id]
@@ -180,6 +215,7 @@ ROWS = (
         User.full_name,
         _COORDINATOR.full_name,
         _OPEN_ALERT,
+        Referral.version,
     )
     .join(Patient, Patient.id == Referral.patient_id)
     .join(User, User.id == Referral.referrer_id)
@@ -187,11 +223,10 @@ ROWS = (
 )
 
 
-def queue_page(
-    user: User, filters: QueueFilters, settings: ClinicSchedule, tz: ZoneInfo
-) -> QueuePage:
-    """One page of the clinic's queue and its counts per state."""
-    today = datetime.now(tz).date()
+def _conditions(
+    user: User, filters: QueueFilters, settings: ClinicSchedule, today: date, tz: ZoneInfo
+) -> tuple[list, ColumnElement[bool] | None]:
+    """The filters as SQL conditions, and the search's own condition (None without one)."""
     conditions = [Referral.clinic_id == user.clinic_id, Referral.state != State.DRAFT]
     if filters.urgency:
         conditions.append(Referral.urgency == filters.urgency)
@@ -206,19 +241,44 @@ def queue_page(
     search = _search(filters.q)
     if search is not None:
         conditions.append(search)
+    return conditions, search
+
+
+def _tab(filters: QueueFilters, action: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The chosen tab's condition: needs action, the open states (as written in the partial
+    index ix_referral_open_queue that serves them), or the states of the tab."""
+    if filters.state == NEEDS_ACTION:
+        return action
+    if filters.state == "open":
+        return OPEN_STATE_CONDITION
+    return Referral.state.in_(filters.states())
+
+
+def queue_page(
+    user: User, filters: QueueFilters, settings: ClinicSchedule, tz: ZoneInfo
+) -> QueuePage:
+    """One page of the clinic's queue and its counts per state."""
+    today = datetime.now(tz).date()
+    conditions, search = _conditions(user, filters, settings, today, tz)
 
     counts_stmt = select(Referral.state, func.count()).where(*conditions).group_by(Referral.state)
     if search is not None:
         counts_stmt = counts_stmt.join(Referral.patient)
     counts = {state: n for state, n in db.session.execute(counts_stmt)}  # noqa: C416
-    total = sum(counts.get(state, 0) for state in filters.states())
+    action = _needs_action(settings, today, tz)
+    action_stmt = select(func.count()).select_from(Referral).where(*conditions, action)
+    if search is not None:
+        action_stmt = action_stmt.join(Referral.patient)
+    counts[NEEDS_ACTION] = db.session.scalar(action_stmt) or 0
+    if filters.state == NEEDS_ACTION:
+        total = counts[NEEDS_ACTION]
+    else:
+        total = sum(counts.get(state, 0) for state in filters.states())
 
     # The page's ids come from the referral table alone (sorted, limited); only those 25 or so
     # rows are then joined to their patient, referrer and coordinator: one statement.
     # The open states as written in the partial index (ix_referral_open_queue) that serves it.
-    in_states = (
-        OPEN_STATE_CONDITION if filters.state == "open" else Referral.state.in_(filters.states())
-    )
+    in_states = _tab(filters, action)
     page_ids = (
         select(Referral.id)
         .where(*conditions, in_states)
@@ -231,6 +291,9 @@ def queue_page(
     page_ids = page_ids.subquery()
     rows_stmt = ROWS.join(page_ids, Referral.id == page_ids.c.id).order_by(*_order(filters))
     referrals = [_referral(row) for row in db.session.execute(rows_stmt)] if total else []
+    flagged = flagged_referral_ids([r.id for r in referrals], today)
+    for r in referrals:
+        r.authorization_alert = r.id in flagged
     rows = [_row(r, settings, today, tz) for r in referrals]
 
     searched = ", searched" if filters.q else ""  # never the term itself
@@ -258,6 +321,7 @@ def _referral(row) -> QueueReferral:
         referrer,
         coord,
         alert,
+        version,
     ) = row
     return QueueReferral(
         rid,
@@ -270,6 +334,7 @@ def _referral(row) -> QueueReferral:
         Person(referrer),
         Person(coord) if coord else None,
         bool(alert),
+        version,
     )
 
 

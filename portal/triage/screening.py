@@ -12,6 +12,9 @@ from portal.audit.service import record
 from portal.auth.models import User
 from portal.errors import Conflict, Invalid
 from portal.extensions import db
+from portal.forms import choices
+from portal.referrals.models import Referral as ReferralModel
+from portal.referrals.permissions import can
 from portal.referrals.service import StaleEdit, lock_for_edit
 from portal.roles import Role
 from portal.triage.forms import SCREENING_CHECKLIST
@@ -97,6 +100,38 @@ def clinic_coordinators(clinic_id: int) -> list[User]:
             .order_by(User.full_name)
         )
     )
+
+
+NOT_ASSIGNED = (0, "Not assigned")
+
+
+def coordinator_choices(referral: Referral, coordinators: list[User]) -> list:
+    """The assignment menu: the clinic's coordinators, led by "Not assigned" while nobody is
+    (so the menu never shows someone who is not assigned)."""
+    lead = [] if referral.assigned_coordinator_id else [NOT_ASSIGNED]
+    return choices(lead + [(c.id, c.display_name) for c in coordinators])
+
+
+def assign_many(
+    referral_ids: list[int], versions: dict[int, str], coordinator: User, *, actor: User
+) -> tuple[int, int]:
+    """Assign each referral the actor may act on to `coordinator`, at the version the queue
+    showed; (assigned, left because changed meanwhile or not found)."""
+    done = left = 0
+    rows = db.session.scalars(select(ReferralModel).where(ReferralModel.id.in_(referral_ids)))
+    found = {r.id: r for r in rows if can(actor, r, "act")}
+    for referral_id in referral_ids:
+        referral = found.get(referral_id)
+        version = versions.get(referral_id, "")
+        if referral is None or not version.isdigit() or int(version) != referral.version:
+            left += 1
+            continue
+        if referral.assigned_coordinator_id == coordinator.id:
+            done += 1
+            continue
+        assign_coordinator(referral, coordinator, actor=actor, expected_version=referral.version)
+        done += 1
+    return done, left
 
 
 def assign_coordinator(

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from portal.audit.service import record
 from portal.auth.models import User
+from portal.clock import clinic_today
 from portal.errors import Invalid
 from portal.extensions import db
 from portal.referrals.service import change_state
@@ -16,6 +18,7 @@ from portal.roles import Role
 from portal.scheduling.generation import parse_phases, session_count
 from portal.scheduling.models import ProtocolTemplate
 from portal.treatment.service import open_course
+from portal.triage import acknowledgements
 
 if TYPE_CHECKING:
     from portal.referrals.models import Referral
@@ -63,6 +66,7 @@ def accept_referral(
             f"{MODALITY_LABELS.get(modality, modality)}, or a custom plan.",
             field="protocol_id",
         )
+    acknowledged = acknowledgements.require_acknowledged(referral, modality, clinic_today())
     if protocol is not None:
         referral.protocol_id = protocol.id
     if not planned_sessions:
@@ -77,3 +81,11 @@ def accept_referral(
         clinician=clinician,
         planned_sessions=planned_sessions,
     )
+    if acknowledged:  # accepted on a clinician's recorded judgement: say so in the record
+        record(
+            "referral.accept",
+            "referral",
+            referral.id,
+            actor=actor,
+            detail="flags acknowledged: " + ", ".join(acknowledged),
+        )

@@ -35,6 +35,11 @@
     setTimeout(function () { form.removeAttribute("data-busy"); release(button); }, BUSY_RESET_MS);
   });
 
+  // A form marked data-autosubmit (the kept form after "confirm it is you") goes at once.
+  document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  });
+
   // Back/forward restores the page from memory: nothing is on its way any more.
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-busy]").forEach(function (form) {

@@ -34,6 +34,8 @@ def test_clinician_documents_signs_and_sees_outcomes(page, live_server, world, s
     expect(page.locator("#dose-mg")).to_contain_text("64 mg")
     expect(page.locator("#dose-mg")).to_contain_text("asked to confirm")
     page.get_by_label("Infusion (minutes)").fill("40")
+    page.get_by_label("Infusion started at").fill("09:00")
+    page.get_by_label("Lot number").fill("KET-2211")
     page.get_by_label("Before dosing: systolic").fill("150")
     page.get_by_label("Before dosing: diastolic").fill("92")
     page.get_by_label("About 40 minutes after: systolic").fill("146")
@@ -41,9 +43,19 @@ def test_clinician_documents_signs_and_sees_outcomes(page, live_server, world, s
     expect(page.locator("tr.vital-row")).to_have_count(6)
     page.get_by_role("button", name="Add a row").click()
     expect(page.locator("tr.vital-row")).to_have_count(7)
+    # Blood pressure is typed once: the first row is the pre-dose one, its BP the one above.
+    first = page.locator("tr.vital-row").first
+    expect(first).to_contain_text("Before")
+    expect(first).to_contain_text("The pre-dose blood pressure typed above")
+    expect(page.get_by_label("Row 1 phase")).to_have_count(0)
+    expect(page.get_by_label("Row 1 Systolic")).to_have_count(0)
+    page.get_by_label("Row 1 time").fill("09:00")
+    page.get_by_label("Row 1 Heart rate").fill("76")
+    page.get_by_label("Row 1 SpO2").fill("97")
     for row, (at, phase, sys, dia) in enumerate(
-        [("09:00", "before", 150, 92), ("09:10", "during", 148, 90), ("10:30", "after", 132, 84)]
-        + [("10:45", "after", 128, 80)] * 4
+        [("09:10", "during", 148, 90), ("10:30", "after", 132, 84)]
+        + [("10:45", "after", 128, 80)] * 4,
+        start=1,
     ):
         page.get_by_label(f"Row {row + 1} time").fill(at)
         page.get_by_label(f"Row {row + 1} phase").select_option(phase)
@@ -67,6 +79,9 @@ def test_clinician_documents_signs_and_sees_outcomes(page, live_server, world, s
 
     expect(page.get_by_role("heading", name="Session 3", exact=False)).to_be_visible()
     expect(page.get_by_text("150/92 mmHg, above 140/90")).to_be_visible()
+    expect(page.get_by_text("40 minutes, started 09:00 · lot KET-2211")).to_be_visible()
+    # The vitals table's pre-dose row carries the blood pressure typed once.
+    expect(page.locator("table.data tr", has_text="09:00")).to_contain_text("150/92")
     page.get_by_role("button", name="Sign session").click()
     expect(page.get_by_text("The session was not signed.")).to_be_visible()
     page.get_by_label("Why the session went ahead").fill(

@@ -49,9 +49,8 @@ def test_coordinator_triages_accepts_schedules_and_sees_the_day(page, live_serve
     assert "search=" in page.url
     assert "valdez" not in page.url.lower()
 
-    # Screening: open it for review, read the flags, ask the referrer a question.
-    page.get_by_role("row").filter(has_text="Iris Valdez").get_by_role("link").first.click()
-    page.get_by_role("button", name="Open for review").click()
+    # Screening: opening it from the queue puts it in review, assigned to the coordinator.
+    page.get_by_role("row").filter(has_text="Iris Valdez").get_by_role("button").first.click()
     expect(page.get_by_text("is in review and assigned to you")).to_be_visible()
     expect(page.get_by_text("Office blood pressure above 140/90")).to_have_count(2)
     expect(page.get_by_text("Meets the common TRD definition")).to_be_visible()

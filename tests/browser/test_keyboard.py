@@ -193,11 +193,9 @@ def test_coordinator_opens_screens_and_asks_by_keyboard(page, live_server, world
     sign_in(page, live_server, world.coordinator.email)
     expect(page.get_by_role("heading", name="Referral queue")).to_be_visible()
 
-    tab_to(page, referral.number, tag="a")
+    tab_to(page, referral.number, tag="button")  # a new referral's number opens it
     press_and_wait(page)
     expect(page.get_by_role("heading", name=f"Screening {referral.number}")).to_be_visible()
-    tab_to(page, "Open for review", tag="button")
-    press_and_wait(page)
     expect(page.get_by_text("is in review and assigned to you")).to_be_visible()
 
     # A checklist item ticked with Space, saved with Enter.
@@ -240,6 +238,8 @@ def test_clinician_documents_a_session_with_arrow_keys(page, live_server, world,
         ("Weight (kg)", "80"),
         ("Dose (mg/kg)", "0.5"),
         ("Infusion (minutes)", "40"),
+        ("Infusion started at", "0900A"),
+        ("Lot number", "KET-2211"),
         ("Before dosing: systolic", "128"),
         ("Before dosing: diastolic", "82"),
         ("About 40 minutes after: systolic", "134"),
