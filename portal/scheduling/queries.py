@@ -14,6 +14,7 @@ from portal.auth.models import User
 from portal.clock import clinic_zone
 from portal.extensions import db
 from portal.referrals.models import Referral
+from portal.scheduling.feed import initials
 from portal.scheduling.generation import Phase, ProposedVisit, parse_phases, propose
 from portal.scheduling.models import (
     HOLDS_CHAIR,
@@ -49,10 +50,6 @@ class DayRow:
     def initials(self) -> str:
         patient = self.appointment.referral.patient
         return initials(patient.first_name, patient.last_name)
-
-
-def initials(first: str, last: str) -> str:
-    return "".join(f"{part[:1].upper()}." for part in (first, last) if part)
 
 
 def session_numbers(referral_ids: Iterable[int]) -> dict[int, int]:
