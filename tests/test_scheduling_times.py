@@ -4,6 +4,7 @@ sessions started from their appointment, session numbers, booking beyond the pla
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -326,3 +327,20 @@ def test_admin_sets_hours_chairs_and_durations(app, world):
     assert settings.opening_hours["5"] == ["09:00", "13:00"]
     assert settings.spravato_monitoring_minutes == 130
     assert [c.name for c in chairs(world.clinic.id)] == ["Chair 1", "Room B", "Room C"]
+
+
+def test_the_referrer_sees_the_next_appointment_with_its_time(app, world):
+    referral = _accepted(world)
+    monday = next_weekday(0)
+    _book(referral, world, [monday, monday + 2 * DAY], preferred=time(13, 0))
+    db.session.commit()
+    referrer = app.test_client()
+    force_login(referrer, world.referrer)
+    dashboard = referrer.get("/referrals/").get_data(as_text=True)
+    row = dashboard.split(referral.number)[1].split("</tr>")[0]
+    assert f"{monday:%a %d %b %Y}" in row
+    assert "13:00" in row
+    page = referrer.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    words = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert f"Next appointments: {monday:%a %d %b %Y} at 13:00" in words
+    assert f"{monday + 2 * DAY:%a %d %b %Y} at 13:00" in words

@@ -19,6 +19,7 @@ from portal.scheduling.generation import Phase, ProposedVisit, parse_phases, pro
 from portal.scheduling.models import (
     HOLDS_CHAIR,
     Appointment,
+    AppointmentStatus,
     ProtocolTemplate,
 )
 from portal.scheduling.placing import calendar_for
@@ -123,6 +124,43 @@ def day_schedule(
             )
         )
     return rows
+
+
+def next_visits(referral_ids: list[int]) -> dict[int, datetime]:
+    """The start (on the clinic's clock) of each referral's next booked visit, today or later,
+    in one query."""
+    if not referral_ids:
+        return {}
+    today = datetime.now(clinic_zone()).date()
+    found: dict[int, datetime] = {}
+    for referral_id, day, starts in db.session.execute(
+        select(Appointment.referral_id, Appointment.day, Appointment.start_time)
+        .where(
+            Appointment.referral_id.in_(referral_ids),
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.day >= today,
+        )
+        .order_by(Appointment.day, Appointment.start_time)
+    ):
+        found.setdefault(referral_id, datetime.combine(day, starts))
+    return found
+
+
+def upcoming_visits(referral: Referral, limit: int = 3) -> list[Appointment]:
+    """The referral's next booked visits, today or later."""
+    today = datetime.now(clinic_zone()).date()
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.referral_id == referral.id,
+                Appointment.status == AppointmentStatus.BOOKED,
+                Appointment.day >= today,
+            )
+            .order_by(Appointment.day, Appointment.start_time)
+            .limit(limit)
+        )
+    )
 
 
 def appointment_of(session_id: int) -> Appointment | None:
