@@ -84,9 +84,7 @@ def place(
             return None, why or "no free time"
         start, end, chair_id = slot.start, slot.end, slot.chair_id
     placed = Booked(start, end, chair_id, calendar.clinician_id, calendar.referral_id)
-    day_list = list(calendar.booked.get(request.day, ()))
-    calendar.booked = {**calendar.booked, request.day: [*day_list, placed]}  # type: ignore[misc]
-    calendar._slots.pop(request.day, None)
+    calendar.add(placed)
     return placed, None
 
 

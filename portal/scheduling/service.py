@@ -230,19 +230,14 @@ def move_appointment(
         max([*targets, *(a.day for a in moving)]),
     )
     for a in moving:  # their own chairs are free for them
-        calendar.booked = {
-            **calendar.booked,
-            a.day: [b for b in calendar.booked.get(a.day, ()) if b != as_booked(a)],
-        }
-    calendar._slots.clear()
+        calendar.remove(as_booked(a))
     placed, problems = [], []
     for a, day in zip(moving, targets, strict=True):
         asked_start = start if a is appointment else None
-        calendar.preferred = asked_start or a.start_time
+        calendar.prefer(asked_start or a.start_time)
         request = VisitRequest(day, asked_start or a.start_time, chair_id or a.chair_id)
         visit, why = place(calendar, request)
         if why and not (a is appointment and start):  # a time typed is kept or refused
-            calendar._slots.pop(day, None)
             visit, why = place(calendar, VisitRequest(day))
         if why:
             problems.append(f"{day:%a %d %b %Y}: {why}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time
 
 from sqlalchemy import select
@@ -194,15 +195,12 @@ def clinic_calendar(
 ) -> ClinicCalendar:
     """The calendar between `start` and `end` for one referral's visits; `ignore` is an
     appointment being moved (its own chair is free for it)."""
-    booked = booked_between(settings.clinic_id, start, end)
-    if ignore is not None and ignore.holds_chair and ignore.day in booked:
-        booked[ignore.day] = [b for b in booked[ignore.day] if b != as_booked(ignore)]
-    return ClinicCalendar(
+    calendar = ClinicCalendar(
         treatment_weekdays=frozenset(settings.treatment_weekdays),
         hours=opening_hours(settings),
         chairs=[(c.id, c.name) for c in chairs(settings.clinic_id)],
         closed=closed_dates(settings.clinic_id, start, end),
-        booked=booked,
+        booked=BookedByDay(settings.clinic_id),
         clinician_hours=clinician_hours(settings.clinic_id),
         chairs_per_clinician=settings.chairs_per_clinician,
         minutes=visit_minutes(settings, modality),
@@ -210,6 +208,35 @@ def clinic_calendar(
         referral_id=referral_id,
         preferred=preferred,
     )
+    if ignore is not None and ignore.holds_chair:
+        calendar.remove(as_booked(ignore))
+    return calendar
+
+
+class BookedByDay(Mapping[date, list[Booked]]):
+    """What holds a chair, by day, read from the database a fortnight at a time as the search
+    reaches it (a proposal rarely looks at more than a few weeks)."""
+
+    CHUNK_DAYS = 14
+
+    def __init__(self, clinic_id: int) -> None:
+        self.clinic_id = clinic_id
+        self._days: dict[date, list[Booked]] = {}
+        self._loaded: set[date] = set()
+
+    def __getitem__(self, day: date) -> list[Booked]:
+        chunk = date.fromordinal(day.toordinal() - day.toordinal() % self.CHUNK_DAYS)
+        if chunk not in self._loaded:
+            self._loaded.add(chunk)
+            end = date.fromordinal(chunk.toordinal() + self.CHUNK_DAYS - 1)
+            self._days.update(booked_between(self.clinic_id, chunk, end))
+        return self._days.get(day, [])
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(self._days)
+
+    def __len__(self) -> int:
+        return len(self._days)
 
 
 def seed_protocols() -> int:

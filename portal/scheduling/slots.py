@@ -67,6 +67,27 @@ class ClinicCalendar:
     referral_id: int | None = None
     preferred: time | None = None
     _slots: dict[date, Slot | None] = field(default_factory=dict, repr=False)
+    _added: dict[date, list[Booked]] = field(default_factory=dict, repr=False)
+    _removed: set[Booked] = field(default_factory=set, repr=False)
+
+    def on(self, day: date) -> list[Booked]:
+        """What holds a chair on `day`, with the visits added and removed while booking."""
+        found = [b for b in self.booked.get(day, ()) if b not in self._removed]
+        return found + self._added.get(day, [])
+
+    def add(self, visit: Booked) -> None:
+        self._added.setdefault(visit.start.date(), []).append(visit)
+        self._slots.pop(visit.start.date(), None)
+
+    def prefer(self, preferred: time | None) -> None:
+        """Look for slots from another time of day (forgets the slots found so far)."""
+        self.preferred = preferred
+        self._slots.clear()
+
+    def remove(self, visit: Booked) -> None:
+        """A visit being moved: its chair and time are free for it (and others)."""
+        self._removed.add(visit)
+        self._slots.pop(visit.start.date(), None)
 
     def closed_reason(self, day: date) -> str | None:
         """Why the clinic does not treat on `day` at all, or None."""
@@ -83,7 +104,7 @@ class ClinicCalendar:
         why = self.closed_reason(day)
         if why is not None:
             return why
-        if extra or any(b.referral_id == self.referral_id for b in self.booked.get(day, ())):
+        if extra or any(b.referral_id == self.referral_id for b in self.on(day)):
             return "the patient already has an appointment that day"
         if self.slot(day) is None:
             return self._why_full(day)
@@ -112,15 +133,18 @@ class ClinicCalendar:
         window = self._window(day, with_clinician=with_clinician)
         if window is None or self.closed_reason(day) is not None:
             return
-        booked = self.booked.get(day, ())
+        booked = self.on(day)
+        by_chair: dict[int, list[Booked]] = {}
+        for b in booked:
+            by_chair.setdefault(b.chair_id, []).append(b)
+        length = timedelta(minutes=self.minutes)
         for start in self._starts(day, window):
-            end = start + timedelta(minutes=self.minutes)
+            end = start + length
             if with_clinician and not self._clinician_free(start, end, booked):
                 continue
             for chair_id, name in self.chairs:
-                if not any(
-                    b.chair_id == chair_id and overlaps(start, end, b.start, b.end) for b in booked
-                ):
+                taken = by_chair.get(chair_id, ())
+                if not any(b.start < end and start < b.end for b in taken):
                     yield Slot(start, end, chair_id, name)
                     break
 
@@ -140,7 +164,7 @@ class ClinicCalendar:
             )
         if chair_id not in {c for c, _ in self.chairs}:
             return "that chair is not in use"
-        booked = [b for b in self.booked.get(day, ()) if b != ignore]
+        booked = [b for b in self.on(day) if b != ignore]
         if any(b.referral_id == self.referral_id for b in booked):
             return "the patient already has an appointment that day"
         if any(b.chair_id == chair_id and overlaps(start, end, b.start, b.end) for b in booked):
