@@ -116,15 +116,17 @@ class ClinicCalendar:
             self._slots[day] = next(self.free_slots(day), None)
         return self._slots[day]
 
-    def alternatives(self, day: date, limit: int = 3) -> list[Slot]:
-        """Other free starts on `day` (a different start time each), after the chosen one."""
+    def alternatives(self, day: date, limit: int = 3, gap_minutes: int = 60) -> list[Slot]:
+        """Other free starts on `day`, at least `gap_minutes` from the chosen one and from
+        each other (a quarter-hour later is not an alternative worth reading)."""
         found: list[Slot] = []
         chosen = self.slot(day)
-        for slot in self.free_slots(day):
-            if chosen and slot.start == chosen.start:
-                continue
-            if all(s.start != slot.start for s in found):
+        taken = [chosen.start] if chosen else []
+        gap = timedelta(minutes=gap_minutes)
+        for slot in self.free_slots(day):  # nearest the preferred time first
+            if all(abs(slot.start - t) >= gap for t in taken):
                 found.append(slot)
+                taken.append(slot.start)
             if len(found) == limit:
                 break
         return found
