@@ -244,19 +244,25 @@ def move_appointment(
         placed.append(visit)
     if problems:
         raise BookingConflict(problems)
-    lines = []
-    for a, visit in zip(moving, placed, strict=True):
-        old = f"{a.starts_at:%a %d %b %Y %H:%M}"
+    lines = [
+        f"{a.starts_at:%a %d %b %Y %H:%M} moved to {visit.start:%a %d %b %Y %H:%M}"
+        for a, visit in zip(moving, placed, strict=True)
+    ]
+    # One visit at a time, the last first when moving later (the first first when earlier),
+    # so no two rows overlap in a chair even for a moment (the exclusion constraint is checked
+    # row by row).
+    pairs = sorted(zip(moving, placed, strict=True), key=lambda p: p[0].starts_at)
+    for a, visit in reversed(pairs) if shift.days > 0 else pairs:
         a.day, a.start_time, a.end_time = visit.start.date(), visit.start.time(), visit.end.time()
         a.chair_id = visit.chair_id
-        lines.append(f"{old} moved to {visit.start:%a %d %b %Y %H:%M}")
+        try:
+            _flush_appointment()
+        except IntegrityError as error:
+            raise lost_race(error) from error
     add_event(
         referral, "appointment_changed", actor=actor, reason="Appointment " + "; ".join(lines) + "."
     )
-    try:
-        _flush_appointment()
-    except IntegrityError as error:
-        raise lost_race(error) from error
+    _flush_appointment()
     for a in moving:
         record("appointment.move", "appointment", a.id, actor=actor)
     return moving
