@@ -177,7 +177,7 @@ def _place_existing_appointments(bind):
             sa.text(
                 "UPDATE appointment SET start_time = :s, end_time = :e, chair_id = :c, "
                 "clinician_id = :u WHERE id = :id"
-            ),
+            ).bindparams(sa.bindparam("s", type_=sa.Time()), sa.bindparam("e", type_=sa.Time())),
             {
                 "s": start.time(),
                 "e": end.time(),
