@@ -136,7 +136,9 @@ def _minutes(label: str, low: int, high: int) -> IntegerField:
 class ClinicSettingsForm(FlaskForm):
     days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
     chair_names = TextAreaField(
-        "Chairs and rooms, one a line", validators=[DataRequired(), Length(max=2000)]
+        "Chairs and rooms, one a line",
+        validators=[DataRequired(), Length(max=2000)],
+        render_kw={"rows": 8},
     )
     iv_infusion_minutes = _minutes("IV ketamine: infusion (minutes)", 5, 240)
     iv_recovery_minutes = _minutes("IV ketamine: recovery (minutes)", 0, 240)
