@@ -193,3 +193,26 @@ def test_only_the_visit_that_moved_carries_the_closed_day_note():
         ("Tue 01", True), ("Wed 02", False), ("Fri 04", False),
     ]  # fmt: skip
     assert "Mon 07 Dec: the clinic is closed (Staff training)" in week1[0].note
+
+
+def test_a_visit_goes_to_the_first_free_time_after_the_preferred_one_and_says_so():
+    taken = {MONDAY: 4}  # every chair all day, on Monday only
+    cal = calendar(booked=taken, preferred=time(9, 0))
+    busy_morning = [
+        Booked(datetime.combine(MONDAY + timedelta(days=2), time(8)),
+               datetime.combine(MONDAY + timedelta(days=2), time(11)), n, None, 200 + n)
+        for n in range(1, 5)
+    ]  # fmt: skip
+    cal.booked[MONDAY + timedelta(days=2)] = busy_morning
+    visits = plan("iv_induction", cal=cal)
+    wednesday = next(v for v in visits if v.day == MONDAY + timedelta(days=2))
+    assert wednesday.slot.start.time() == time(11, 0)
+    assert "09:00 is taken" in wednesday.note
+    assert [a.start.time() for a in wednesday.alternatives] == [
+        time(12, 0),
+        time(13, 0),
+        time(14, 0),
+    ]
+    friday = next(v for v in visits if v.day == MONDAY + timedelta(days=4))
+    assert friday.slot.start.time() == time(9, 0)
+    assert friday.slot.describe() == "09:00-10:40, Chair 1"

@@ -151,9 +151,12 @@ def propose(
 
 def _visit(calendar: ClinicCalendar, number: int, week: int, day: date, note: str):
     slot = calendar.slot(day)
-    if slot and calendar.preferred and slot.start.time() < calendar.preferred:
-        early = f"Nothing free at or after {calendar.preferred:%H:%M}; earlier that day."
-        note = f"{note} {early}".strip()
+    wanted = calendar.preferred
+    if slot and wanted and slot.start.time() < wanted:
+        note = f"{note} Nothing free at or after {wanted:%H:%M}; earlier that day.".strip()
+    elif slot and wanted and slot.start.time() > wanted:
+        later = f"{wanted:%H:%M} is taken (chairs or the clinician's patients); first free time."
+        note = f"{note} {later}".strip()
     return ProposedVisit(number, week, day, note, slot, calendar.alternatives(day))
 
 
