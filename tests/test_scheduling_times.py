@@ -234,6 +234,8 @@ def test_documenting_from_an_appointment_marks_it_attended_with_the_courses_numb
     assert "Session 3 of 6" in day  # 2 of 6 done: this visit is the third
     assert "Visit 1 of" not in day
     assert f"sessions/new?appointment={visit.id}" in day  # Start session
+    course = client.get(f"/treatment/referrals/{referral.id}/course").get_data(as_text=True)
+    assert f"sessions/new?appointment={visit.id}" in course  # and on the course page
     page, response = _start_session_from(client, referral, visit, escort_confirmed="y")
     assert "Document session 3 of 6" in page
     assert "saving marks it attended" in page

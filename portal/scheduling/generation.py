@@ -174,8 +174,3 @@ def _first_free_after(day: date, calendar: ClinicCalendar, used: Counter[date]) 
         if used[candidate] == 0 and calendar.refusal(candidate) is None:
             return candidate
     return None
-
-
-def check_day(day: date, calendar: ClinicCalendar, extra: int = 0) -> str | None:
-    """Why one appointment cannot be booked on `day`, or None (same rules as proposals)."""
-    return calendar.refusal(day, extra)
