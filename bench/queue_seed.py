@@ -123,8 +123,14 @@ def seed(url: str) -> None:
             (Fernet(os.environ["PORTAL_DATA_KEYS"]).encrypt(TOTP_SECRET.encode()), now),
         )
         cur.execute(
-            "INSERT INTO clinic_schedule (clinic_id, treatment_weekdays, chairs_per_day, "
-            "sla_urgent_days, sla_routine_days) VALUES (1, '[0,1,2,3,4]', 6, 2, 5)"
+            "INSERT INTO clinic_schedule (clinic_id, treatment_weekdays, opening_hours, "
+            "iv_infusion_minutes, iv_recovery_minutes, spravato_dosing_minutes, "
+            "spravato_monitoring_minutes, chairs_per_clinician, sla_urgent_days, "
+            "sla_routine_days) VALUES (1, '[0,1,2,3,4]', '{}', 40, 60, 15, 120, 2, 2, 5)"
+        )
+        cur.execute(
+            "INSERT INTO chair (clinic_id, name, position, active) "
+            "SELECT 1, 'Chair ' || n, n, true FROM generate_series(1, 6) AS n"
         )
         for table in ("clinic", "practice", "user_account", "patient", "referral"):
             cur.execute(

@@ -71,6 +71,7 @@ VIEW_MODULES = (
     "portal.pages.message_views",
     "portal.accounts.views",
     "portal.scheduling.views",
+    "portal.scheduling.day_views",
     "portal.scheduling.admin_views",
     "portal.scheduling.calendar_views",
     "portal.measures.views",

@@ -252,6 +252,12 @@ def coordinator_pages(cam: Camera, t: Targets) -> None:
     cam.shot(page, "coordinator-scheduling")
     cam.visit(page, f"/scheduling/day?date={t.busiest_day}")
     cam.shot(page, "coordinator-day-view")
+    cam.visit(page, f"/scheduling/week?date={t.busiest_day}")
+    cam.shot(page, "coordinator-week-view")
+    cam.visit(page, f"/scheduling/day/print?date={t.busiest_day}")
+    page.emulate_media(media="print")
+    cam.shot(page, "coordinator-day-print")
+    page.emulate_media(media="screen")
     context.close()
 
 
@@ -312,6 +318,8 @@ def admin_pages(cam: Camera) -> None:
     cam.shot(page, "admin-accounts")
     cam.visit(page, "/admin/audit")
     cam.shot(page, "admin-audit-log")
+    cam.visit(page, "/scheduling/settings")
+    cam.shot(page, "admin-scheduling-settings")
     context.close()
 
 

@@ -21,6 +21,7 @@ from portal.scheduling.models import ClinicSchedule
 from portal.triage.service import open_for_review
 from tests.conftest import csrf_token, signed_in
 from tests.factories import accepted_referral, create_referral, protocol
+from tests.factories.scheduling import settings_payload
 
 ROW = re.compile(r'(?:<a href="/triage/(\d+)/screening">|form="open-(\d+)"[^>]*>)KR-')
 VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
@@ -113,8 +114,7 @@ def _save_service_levels(admin, urgent: int, routine: int):
     response = admin.post(
         "/scheduling/settings",
         data={
-            "treatment_weekdays": ["0", "1", "2", "3", "4"],
-            "chairs_per_day": "6",
+            **settings_payload(),
             "sla_urgent_days": str(urgent),
             "sla_routine_days": str(routine),
             "csrf_token": csrf_token(admin, "/scheduling/settings"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -15,6 +15,7 @@ from portal.scheduling.generation import (
     session_count,
 )
 from portal.scheduling.protocols import SHIPPED_PROTOCOLS, default_protocol_code
+from portal.scheduling.slots import Booked
 from portal.triage.sla import add_business_days, is_overdue, latest_overdue_submission
 
 MONDAY = date(2026, 11, 30)
@@ -22,8 +23,29 @@ WEEKDAYS = frozenset(range(5))
 SHIPPED = {p["code"]: p for p in SHIPPED_PROTOCOLS}
 
 
+CHAIRS = [(1, "Chair 1"), (2, "Chair 2"), (3, "Chair 3"), (4, "Chair 4")]
+HOURS = {d: (time(8), time(17)) for d in range(7)}
+
+
+def all_day(day: date, chairs: int) -> list[Booked]:
+    """`chairs` chairs taken from opening to closing on `day`."""
+    return [
+        Booked(datetime.combine(day, time(8)), datetime.combine(day, time(17)), n, None, 100 + n)
+        for n in range(1, chairs + 1)
+    ]
+
+
 def calendar(**kw) -> ClinicCalendar:
-    return ClinicCalendar(treatment_weekdays=kw.pop("weekdays", WEEKDAYS), chairs_per_day=4, **kw)
+    """Four chairs open 8-17; `booked` as {day: chairs taken all day}."""
+    booked = {day: all_day(day, n) for day, n in kw.pop("booked", {}).items()}
+    return ClinicCalendar(
+        treatment_weekdays=kw.pop("weekdays", WEEKDAYS),
+        hours=HOURS,
+        chairs=CHAIRS,
+        booked=booked,
+        referral_id=1,
+        **kw,
+    )
 
 
 def plan(code: str, start: date = MONDAY, cal: ClinicCalendar | None = None):
@@ -93,7 +115,7 @@ def test_a_full_day_is_never_used_and_chairs_are_counted():
     visits = plan("iv_induction", cal=calendar(booked=full))
     assert MONDAY not in days(visits)
     assert MONDAY + timedelta(days=2) in days(visits)
-    assert "all 4 chairs are booked" in visits[0].note
+    assert "no chair is free for 100 minutes (all 4 booked)" in visits[0].note
 
 
 def test_no_room_in_a_week_carries_the_visit_after_it():
@@ -171,3 +193,26 @@ def test_only_the_visit_that_moved_carries_the_closed_day_note():
         ("Tue 01", True), ("Wed 02", False), ("Fri 04", False),
     ]  # fmt: skip
     assert "Mon 07 Dec: the clinic is closed (Staff training)" in week1[0].note
+
+
+def test_a_visit_goes_to_the_first_free_time_after_the_preferred_one_and_says_so():
+    taken = {MONDAY: 4}  # every chair all day, on Monday only
+    cal = calendar(booked=taken, preferred=time(9, 0))
+    busy_morning = [
+        Booked(datetime.combine(MONDAY + timedelta(days=2), time(8)),
+               datetime.combine(MONDAY + timedelta(days=2), time(11)), n, None, 200 + n)
+        for n in range(1, 5)
+    ]  # fmt: skip
+    cal.booked[MONDAY + timedelta(days=2)] = busy_morning
+    visits = plan("iv_induction", cal=cal)
+    wednesday = next(v for v in visits if v.day == MONDAY + timedelta(days=2))
+    assert wednesday.slot.start.time() == time(11, 0)
+    assert "09:00 is taken" in wednesday.note
+    assert [a.start.time() for a in wednesday.alternatives] == [
+        time(12, 0),
+        time(13, 0),
+        time(14, 0),
+    ]
+    friday = next(v for v in visits if v.day == MONDAY + timedelta(days=4))
+    assert friday.slot.start.time() == time(9, 0)
+    assert friday.slot.describe() == "09:00-10:40, Chair 1"

@@ -15,6 +15,7 @@ from portal.scheduling.models import Appointment, ClosedDate
 from portal.scheduling.settings import clinic_schedule
 from tests.conftest import csrf_token, force_login
 from tests.factories import accepted_referral, book, next_weekday, protocol
+from tests.factories.scheduling import appointment_on, one_chair_one_visit_a_day
 
 DAY_INPUT = re.compile(r'name="day" value="(\d{4}-\d\d-\d\d)"')
 
@@ -71,8 +72,7 @@ def test_propose_and_book_an_iv_series_moves_the_referral_to_scheduled(app, worl
 
 
 def test_a_full_day_is_refused_and_nothing_is_booked(app, world):
-    settings = clinic_schedule(world.clinic.id)
-    settings.chairs_per_day = 1
+    one_chair_one_visit_a_day(world.clinic.id)
     first = _accepted(world)
     second = _accepted(world, first_name="Bea")
     monday = next_weekday(0)
@@ -92,7 +92,7 @@ def test_a_full_day_is_refused_and_nothing_is_booked(app, world):
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Nothing was booked" in html
-    assert "all 1 chairs are booked" in html
+    assert "Chair 1 is taken" in html or "no chair is free" in html
     assert len(DAY_INPUT.findall(html)) == 2  # what was typed is still there
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1
@@ -170,14 +170,7 @@ def test_move_cancel_no_show_and_add(app, world):
     )
     assert "Someone else changed this appointment" in response.get_data(as_text=True)
     # Yesterday's visit (booked directly, as if made before) becomes a no-show event.
-    missed = Appointment(
-        referral_id=referral.id,
-        clinic_id=world.clinic.id,
-        day=past,
-        modality="iv_ketamine",
-        created_by_id=world.coordinator.id,
-    )
-    db.session.add(missed)
+    missed = appointment_on(referral, past, world.coordinator)
     db.session.commit()
     staff.post(
         f"/scheduling/appointments/{missed.id}/no-show",
@@ -210,13 +203,14 @@ def test_day_view_shows_chairs_and_what_is_missing(app, world):
     visit.escort_confirmed = visit.instructions_given = True
     db.session.commit()
     html = _staff(app, world.clinician).get(f"/scheduling/day?date={monday}").get_data(as_text=True)
-    assert "2 of 6 in use" in html
+    assert "2 visits on 6 chairs" in html
     assert "Ivy Testpatient" in html
     assert "Sera Testpatient" in html
-    sera = html.split("Sera Testpatient")[1].split("</tr>")[0]
+    listed = html.split('id="list-h"')[1]
+    sera = listed.split("Sera Testpatient")[1].split("</tr>")[0]
     assert "REMS enrolment missing" in sera
     assert "Escort not confirmed" in sera
-    ivy = html.split("Ivy Testpatient")[1].split("</tr>")[0]
+    ivy = listed.split("Ivy Testpatient")[1].split("</tr>")[0]
     assert "Nothing: ready" in ivy
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
@@ -11,12 +11,13 @@ from portal.clock import clinic_today
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.states import State
-from portal.scheduling.generation import parse_phases
 from portal.scheduling.models import ClosedDate, ProtocolTemplate
 from portal.scheduling.protocols import CUSTOM, default_protocol_code
-from portal.scheduling.queries import proposal
+from portal.scheduling.queries import propose_series
 from portal.scheduling.service import book_series
 from portal.scheduling.settings import clinic_schedule, seed_protocols
+
+PREFERRED_TIMES = [time(8, 30), time(9, 0), time(10, 30), time(13, 0), time(14, 0)]
 
 
 def next_treatment_day(day: date, weekdays: list[int]) -> date:
@@ -42,19 +43,23 @@ def seed_schedule(coordinator: User) -> None:
     # Leave the last accepted referral for the coordinator to schedule in the demo.
     accepted = [r for r in referrals if r.state == State.ACCEPTED][:-1]
     treated = [r for r in referrals if r.state == State.IN_TREATMENT]
-    for referral in accepted + treated:
+    for number, referral in enumerate(accepted + treated):
         protocol = protocols[default_protocol_code(referral.course.modality)]
-        phases = parse_phases(protocol.phases)
+        plan: dict = {}
+        left = referral.course.planned_sessions - len(referral.course.sessions)
         if referral.state == State.IN_TREATMENT:  # the rest of the series, from today
             protocol = protocols[CUSTOM]
-            phases = parse_phases([{"weeks": 2, "per_week": 2}])
-        visits = proposal(settings, protocol, phases, start)
-        days = [v.day for v in visits if v.day is not None]
+            plan = {"weeks": 2, "per_week": 2}
+        # Patients prefer different times of day, so a day fills like a real one.
+        preferred = PREFERRED_TIMES[number % len(PREFERRED_TIMES)]
+        visits = propose_series(referral, protocol, start, preferred=preferred, **plan)
+        days = [v.day for v in visits if v.day is not None][:left]
         book_series(
             referral,
             days,
             protocol=protocol,
             actor=coordinator,
             expected_version=referral.version,
+            preferred=preferred,
         )
     db.session.flush()

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
-from portal.clock import clinic_today
 from portal.extensions import db
 from portal.messages.service import News, news_for
 from portal.referrals.models import Patient, Referral, ReferralEvent
 from portal.referrals.queries import visible_to_referrer
 from portal.referrals.states import AWAITING_DECISION, CLOSED, IN_CARE, State
-from portal.scheduling.models import Appointment
+from portal.scheduling.queries import next_visits
 from portal.treatment.models import TreatmentCourse
 from portal.treatment.queries import Progress, scale_progress
 
@@ -51,7 +50,7 @@ class Row:
     sessions_planned: int | None
     phq9: Progress | None
     news: News
-    next_appointment: date | None = None
+    next_appointment: datetime | None = None  # on the clinic's clock
 
 
 def _listed(user: User):
@@ -100,28 +99,11 @@ def dashboard_rows(
         + (", searched" if term else ""),
     )
     news = news_for(user, referrals)
-    upcoming = next_appointments([r.id for r in referrals])
+    upcoming = next_visits([r.id for r in referrals])
     return [_row(r, news.get(r.id, News()), upcoming.get(r.id)) for r in referrals]
 
 
-def next_appointments(referral_ids: list[int]) -> dict[int, date]:
-    """The next booked visit of each referral, today or later, in one query."""
-    if not referral_ids:
-        return {}
-    today = clinic_today()
-    rows = db.session.execute(
-        select(Appointment.referral_id, func.min(Appointment.day))
-        .where(
-            Appointment.referral_id.in_(referral_ids),
-            Appointment.status == "booked",
-            Appointment.day >= today,
-        )
-        .group_by(Appointment.referral_id)
-    )
-    return dict(rows.all())
-
-
-def _row(referral: Referral, news: News, next_appointment: date | None) -> Row:
+def _row(referral: Referral, news: News, next_appointment: datetime | None) -> Row:
     last: ReferralEvent | None = referral.events[-1] if referral.events else None
     course = referral.course
     return Row(

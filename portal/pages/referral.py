@@ -23,6 +23,7 @@ from portal.referrals.screening import (
     failed_drugs,
 )
 from portal.referrals.states import State
+from portal.scheduling.queries import upcoming_visits
 from portal.treatment.models import TreatmentCourse
 from portal.treatment.queries import scale_progress, session_scores
 from portal.triage.forms import DECLINE_REASONS
@@ -66,6 +67,7 @@ def referral_page_context(referral: Referral, user: User) -> dict:
         "open_question": _open_question(referral),
         "decline_reasons": DECLINE_REASONS,
         "letter_kinds_to_start": startable_kinds(user, referral),
+        "upcoming_visits": upcoming_visits(referral),
         **offered_actions(user, referral),
     }
 

@@ -1,7 +1,7 @@
 """The clinic's appointments as an iCalendar feed behind a revocable secret link.
 
-Only the sha256 of the secret is stored. Events show the referral number and the patient's
-initials, never a name."""
+Only the sha256 of the secret is stored. Events show the referral number, the patient's
+initials and the chair, never a name."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import hashlib
 import secrets
 from datetime import UTC, date, datetime, timedelta
 
+from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.service import record
 from portal.auth.models import User
+from portal.clock import clinic_zone
 from portal.db import utcnow
 from portal.extensions import db
 from portal.referrals.models import Referral
@@ -53,52 +55,58 @@ def settings_for_token(token: str) -> ClinicSchedule | None:
     )
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
 def initials(first: str, last: str) -> str:
     return "".join(f"{part[:1].upper()}." for part in (first, last) if part)
 
 
-def calendar_text(settings: ClinicSchedule, host: str, today: date) -> str:
-    """The feed: one all-day event per booked appointment, a window around today."""
+def calendar_text(settings: ClinicSchedule, host: str, today: date) -> bytes:
+    """The feed: one timed event per visit in a window around today, in the clinic's zone
+    (with its VTIMEZONE). A cancelled visit or a no-show stays in the feed as STATUS:CANCELLED,
+    and every change raises SEQUENCE (the appointment's version), so subscribed calendars
+    update. Written by the icalendar library, which folds and escapes."""
+    zone = clinic_zone()
     appointments = db.session.scalars(
         select(Appointment)
         .where(
             Appointment.clinic_id == settings.clinic_id,
-            Appointment.status == AppointmentStatus.BOOKED,
             Appointment.day.between(
                 today - timedelta(days=FEED_PAST_DAYS), today + timedelta(days=FEED_FUTURE_DAYS)
             ),
         )
-        .options(joinedload(Appointment.referral).joinedload(Referral.patient))
-        .order_by(Appointment.day, Appointment.id)
+        .options(
+            joinedload(Appointment.referral).joinedload(Referral.patient),
+            joinedload(Appointment.chair),
+        )
+        .order_by(Appointment.day, Appointment.start_time, Appointment.id)
     )
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Ketamine referral portal//Appointments//EN",
-        "CALSCALE:GREGORIAN",
-        "X-WR-CALNAME:Treatment appointments",
-    ]
+    calendar = Calendar()
+    calendar.add("prodid", "-//Ketamine referral portal//Appointments//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", "Treatment appointments")
+    calendar.add("x-wr-timezone", zone.key)
+    stamp = datetime.now(UTC)
     for a in appointments:
         patient = a.referral.patient
-        summary = (
+        event = Event()
+        event.add("uid", f"appointment-{a.id}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", datetime.combine(a.day, a.start_time, tzinfo=zone))
+        event.add("dtend", datetime.combine(a.day, a.end_time, tzinfo=zone))
+        event.add(
+            "summary",
             f"{a.referral.number} {initials(patient.first_name, patient.last_name)} "
-            f"{MODALITY_SHORT.get(a.modality, a.modality)}"
+            f"{MODALITY_SHORT.get(a.modality, a.modality)}",
         )
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:appointment-{a.id}@{host}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;VALUE=DATE:{a.day:%Y%m%d}",
-            f"DTEND;VALUE=DATE:{a.day + timedelta(days=1):%Y%m%d}",
-            f"SUMMARY:{_escape(summary)}",
-            f"SEQUENCE:{a.version}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
+        event.add("location", a.chair.name)
+        event.add("sequence", a.version)
+        event.add("last-modified", a.updated_at)
+        cancelled = a.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+        if a.status == AppointmentStatus.NO_SHOW:
+            event.add("description", "No-show")
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
     record("calendar.feed", "clinic", settings.clinic_id, actor=None)
-    return "\r\n".join(lines) + "\r\n"
+    return calendar.to_ical()

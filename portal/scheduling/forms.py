@@ -16,6 +16,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -74,16 +75,24 @@ class ProposeForm(FlaskForm):
     per_week = IntegerField(
         "Sessions a week (custom plan)", validators=[Optional(), NumberRange(1, 7)]
     )
+    preferred = TimeField("Patient prefers from", validators=[Optional()])
 
 
 class SeriesForm(VersionedForm):
     """Confirm the proposed days; `version` is the referral's."""
 
     protocol_id = IntegerField(validators=[InputRequired()])
+    beyond_plan_reason = StringField(
+        "Why more sessions than planned", validators=[Optional(), Length(max=300)]
+    )
 
 
 class AddVisitForm(VersionedForm):
     day = DateField("Day", validators=[InputRequired(message="Choose a day."), near_today])
+    start = TimeField("From (first free time if empty)", validators=[Optional()])
+    beyond_plan_reason = StringField(
+        "Why more sessions than planned", validators=[Optional(), Length(max=300)]
+    )
 
 
 class MoveForm(VersionedForm):
@@ -92,6 +101,10 @@ class MoveForm(VersionedForm):
     day = DateField(
         "Move to", validators=[InputRequired(message="Choose the new day."), near_today]
     )
+    start = TimeField(
+        "At (same time, or the first free one after it, if empty)", validators=[Optional()]
+    )
+    with_later = BooleanField("Move the later visits of the series by as many days")
 
 
 class CancelVisitForm(VersionedForm):
@@ -110,11 +123,28 @@ class PreparationForm(VersionedForm):
     instructions_given = BooleanField("Pre-visit instructions given")
 
 
+class DayHoursForm(Form):
+    open = BooleanField("Open")
+    opens = TimeField("Opens", validators=[Optional()])
+    closes = TimeField("Closes", validators=[Optional()])
+
+
+def _minutes(label: str, low: int, high: int) -> IntegerField:
+    return IntegerField(label, validators=[InputRequired(), NumberRange(low, high)])
+
+
 class ClinicSettingsForm(FlaskForm):
-    treatment_weekdays = _weekdays_field("Treatment days", [at_least_one_day])
-    chairs_per_day = IntegerField(
-        "Chairs per day", validators=[InputRequired(), NumberRange(1, 200)]
+    days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
+    chair_names = TextAreaField(
+        "Chairs and rooms, one a line",
+        validators=[DataRequired(), Length(max=2000)],
+        render_kw={"rows": 8},
     )
+    iv_infusion_minutes = _minutes("IV ketamine: infusion (minutes)", 5, 240)
+    iv_recovery_minutes = _minutes("IV ketamine: recovery (minutes)", 0, 240)
+    spravato_dosing_minutes = _minutes("SPRAVATO: dosing (minutes)", 5, 120)
+    spravato_monitoring_minutes = _minutes("SPRAVATO: monitoring (minutes)", 120, 360)
+    chairs_per_clinician = _minutes("Patients one clinician supervises at once", 1, 20)
     sla_urgent_days = IntegerField(
         "Urgent: first decision within (business days)",
         validators=[InputRequired(), NumberRange(1, 30)],
@@ -123,6 +153,33 @@ class ClinicSettingsForm(FlaskForm):
         "Routine: first decision within (business days)",
         validators=[InputRequired(), NumberRange(1, 60)],
     )
+
+    def validate_days(self, field) -> None:
+        open_days = [d for d in field.data if d["open"]]
+        if not open_days:
+            raise ValidationError("Open the clinic on at least one day.")
+        for number, day in enumerate(field.data):
+            if day["open"] and not (
+                day["opens"] and day["closes"] and day["opens"] < day["closes"]
+            ):
+                raise ValidationError(
+                    f"{WEEKDAY_NAMES[number]}: give an opening time before the closing time."
+                )
+
+    def chair_list(self) -> list[str]:
+        names = [line.strip()[:60] for line in (self.chair_names.data or "").splitlines()]
+        return list(dict.fromkeys(n for n in names if n))
+
+
+class ClinicianHoursForm(FlaskForm):
+    clinician_id = IntegerField(validators=[InputRequired()])
+    weekdays = _weekdays_field("Works on (none: every opening day)")
+    starts = TimeField("From", validators=[Optional()])
+    ends = TimeField("Until", validators=[Optional()])
+
+    def validate_ends(self, field) -> None:
+        if self.starts.data and field.data and field.data <= self.starts.data:
+            raise ValidationError("The end is after the start.")
 
 
 class ClosedDateForm(FlaskForm):

@@ -6,7 +6,8 @@ Weeks are counted in 7-day blocks from the start date. Within a block, the proto
 weekdays come first (or, without a preference, days spread evenly over the block); a day that
 is not a treatment day, is closed, or has every chair booked is skipped and the reason shown.
 A session that finds no room in its week goes to the first free day after it, also shown.
-Nothing is ever placed on a full day.
+Nothing is ever placed on a full day. Each visit gets its slot (time and chair, see
+portal.scheduling.slots) and a few alternative times that day.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from portal.errors import Invalid
+from portal.scheduling.slots import WEEKDAY_NAMES, ClinicCalendar, Slot
 
 MAX_SESSIONS = 60
 SEARCH_DAYS = 28  # how far past its week a session that found no room may go
-WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+__all__ = ["WEEKDAY_NAMES", "ClinicCalendar", "ProposedVisit", "parse_phases", "propose"]
 
 
 @dataclass(frozen=True)
@@ -41,32 +43,13 @@ class Phase:
 
 
 @dataclass(frozen=True)
-class ClinicCalendar:
-    """What limits booking: treatment weekdays, closed dates, chairs, what is already booked."""
-
-    treatment_weekdays: frozenset[int]
-    chairs_per_day: int
-    closed: Mapping[date, str] = field(default_factory=dict)
-    booked: Mapping[date, int] = field(default_factory=dict)
-
-    def refusal(self, day: date, extra: int = 0) -> str | None:
-        """Why a session cannot go on `day` (with `extra` more already proposed), or None."""
-        if day.weekday() not in self.treatment_weekdays:
-            return f"{WEEKDAY_NAMES[day.weekday()]} is not a treatment day"
-        if day in self.closed:
-            reason = self.closed[day]
-            return f"the clinic is closed{f' ({reason})' if reason else ''}"
-        if self.booked.get(day, 0) + extra >= self.chairs_per_day:
-            return f"all {self.chairs_per_day} chairs are booked"
-        return None
-
-
-@dataclass(frozen=True)
 class ProposedVisit:
     number: int
     week: int  # 1-based week of the protocol the visit belongs to
     day: date | None  # None: no free day found; the coordinator adds it by hand
     note: str = ""
+    slot: Slot | None = None  # the time and chair found on `day`
+    alternatives: list[Slot] = field(default_factory=list)  # other free times that day
 
 
 def parse_phases(raw: Iterable[Mapping[str, Any]]) -> list[Phase]:
@@ -137,7 +120,7 @@ def propose(
         for day in chosen:
             used[day] += 1
             moved = note if day not in ideal else ""
-            visits.append(ProposedVisit(len(visits) + 1, week + 1, day, moved))
+            visits.append(_visit(calendar, len(visits) + 1, week + 1, day, moved))
         last = max([last, *chosen])
         for _ in range(count - len(chosen)):
             day = _first_free_after(max(last, block[-1]), calendar, used)
@@ -155,7 +138,8 @@ def propose(
             used[day] += 1
             last = day
             visits.append(
-                ProposedVisit(
+                _visit(
+                    calendar,
                     len(visits) + 1,
                     week + 1,
                     day,
@@ -163,6 +147,17 @@ def propose(
                 )
             )
     return visits
+
+
+def _visit(calendar: ClinicCalendar, number: int, week: int, day: date, note: str):
+    slot = calendar.slot(day)
+    wanted = calendar.preferred
+    if slot and wanted and slot.start.time() < wanted:
+        note = f"{note} Nothing free at or after {wanted:%H:%M}; earlier that day.".strip()
+    elif slot and wanted and slot.start.time() > wanted:
+        later = f"{wanted:%H:%M} is taken (chairs or the clinician's patients); first free time."
+        note = f"{note} {later}".strip()
+    return ProposedVisit(number, week, day, note, slot, calendar.alternatives(day))
 
 
 def _wanted_days(block: list[date], count: int, preferred: set[int]) -> list[date]:
@@ -179,8 +174,3 @@ def _first_free_after(day: date, calendar: ClinicCalendar, used: Counter[date]) 
         if used[candidate] == 0 and calendar.refusal(candidate) is None:
             return candidate
     return None
-
-
-def check_day(day: date, calendar: ClinicCalendar, extra: int = 0) -> str | None:
-    """Why one appointment cannot be booked on `day`, or None (same rules as proposals)."""
-    return calendar.refusal(day, extra)

@@ -100,6 +100,18 @@ def get_referral_for_schedule_or_404(referral_id: int, user: User) -> Referral:
     return referral
 
 
+def get_clinician_or_404(clinician_id: int, user: User) -> User:
+    """A clinician of the administrator's clinic (their working hours); otherwise 404."""
+    clinician = db.session.scalar(select(User).where(User.id == clinician_id))
+    if (
+        clinician is None
+        or clinician.role != Role.CLINICIAN
+        or not is_clinic_admin(user, clinician.clinic_id or -1)
+    ):
+        abort(404)
+    return clinician
+
+
 def get_calendar_or_404(token: str) -> ClinicSchedule:
     """The clinic whose calendar link `token` is; otherwise 404. The token is the
     credential: the feed is read without signing in."""

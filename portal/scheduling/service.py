@@ -1,16 +1,23 @@
-"""The rules of booking: a series, one more visit, moving, cancelling, no-shows, preparation.
+"""The rules of booking: a series, one more visit, moving, cancelling, no-shows, preparation,
+attendance.
 
-Every booking checks the day against the clinic's calendar (treatment day, not closed, a free
-chair) with the clinic's settings row locked, so nothing is double-booked silently. The first
-booking of an accepted referral moves it to `scheduled` through change_state."""
+Every booking checks each visit against the clinic's calendar (treatment day, not closed,
+within opening hours, a free chair for the whole visit, the clinician's hours and how many
+patients they supervise at once) with the clinic's settings row locked (SELECT ... FOR UPDATE
+on PostgreSQL), so two coordinators book one after the other and the second sees the first's
+visits. PostgreSQL's exclusion constraint appointment_chair_no_overlap is the last guard: a
+chair cannot hold two overlapping visits whatever the code does. A series is booked whole or
+not at all. The first booking of an accepted referral moves it to `scheduled` through
+change_state."""
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import date, timedelta
+from collections.abc import Sequence
+from datetime import date, time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.service import record
@@ -19,24 +26,26 @@ from portal.errors import Conflict, Invalid, NotAllowed
 from portal.extensions import db
 from portal.referrals.service import StaleEdit, add_event, change_state, lock_for_edit
 from portal.referrals.states import IN_CARE, State
-from portal.scheduling.models import Appointment, AppointmentStatus, ProtocolTemplate
-from portal.scheduling.settings import clinic_calendar, clinic_schedule
+from portal.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    ProtocolTemplate,
+)
+from portal.scheduling.placing import (
+    BookingConflict,
+    VisitRequest,
+    calendar_for,
+    lost_race,
+    place,
+    place_all,
+)
+from portal.scheduling.settings import as_booked, clinic_schedule
+
+__all__ = ["BookingConflict", "VisitRequest"]
 
 if TYPE_CHECKING:
     from portal.auth.models import User
     from portal.referrals.models import Referral
-
-
-class BookingConflict(Conflict):
-    """One or more days cannot be booked; each message names the day and why."""
-
-    # The days typed are refused and shown again to be changed: the form's problem (422),
-    # not a page gone stale (409).
-    status = 422
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("Nothing was booked: " + "; ".join(problems) + ".")
 
 
 class StaleAppointment(Conflict):
@@ -49,36 +58,38 @@ class StaleAppointment(Conflict):
         )
 
 
+class BeyondPlan(Conflict):
+    """Booking more visits than the course plans needs a reason."""
+
+    status = 422
+
+    def __init__(self, total: int, planned: int) -> None:
+        self.total, self.planned = total, planned
+        super().__init__(
+            f"This makes {total} sessions for a course planned for {planned}: write why the "
+            "extra visits are booked."
+        )
+
+
 def referral_appointments(referral: Referral) -> list[Appointment]:
     return list(
         db.session.scalars(
             select(Appointment)
             .where(Appointment.referral_id == referral.id)
-            .order_by(Appointment.day, Appointment.id)
+            .order_by(Appointment.day, Appointment.start_time, Appointment.id)
         )
     )
 
 
-def _check_days(referral: Referral, days: list[date], *, moving: Appointment | None = None):
-    """Raise BookingConflict unless every day is free; the clinic's settings row is locked."""
-    if not days:
-        raise BookingConflict(["no date was given"])
-    settings = clinic_schedule(referral.clinic_id, for_update=True)
-    calendar = clinic_calendar(settings, min(days), max(days), ignore=moving)
-    taken = {a.day for a in referral_appointments(referral) if a.is_booked and a is not moving}
-    problems, seen = [], Counter(days)
-    for day in sorted(set(days)):
-        why = calendar.refusal(day)
-        if why is None and calendar.booked.get(day, 0) + seen[day] > settings.chairs_per_day:
-            why = f"only {settings.chairs_per_day - calendar.booked.get(day, 0)} chair(s) free"
-        if why is None and (day in taken or seen[day] > 1):
-            why = "the patient already has an appointment that day"
-        if why is None and day < clinic_today() - timedelta(days=1):
-            why = "the day is in the past"
-        if why:
-            problems.append(f"{day:%a %d %b %Y}: {why}")
-    if problems:
-        raise BookingConflict(problems)
+def sessions_counted(referral: Referral) -> int:
+    """Visits that count against the plan: those booked or attended, and sessions documented
+    without an appointment."""
+    appointments = [a for a in referral_appointments(referral) if a.holds_chair]
+    linked = {a.session_id for a in appointments if a.session_id}
+    unlinked = [
+        s for s in (referral.course.sessions if referral.course else []) if s.id not in linked
+    ]
+    return len(appointments) + len(unlinked)
 
 
 def _start_or_lock(referral: Referral, *, actor: User, expected_version: int, reason: str):
@@ -95,36 +106,70 @@ def _start_or_lock(referral: Referral, *, actor: User, expected_version: int, re
 
 def book_series(
     referral: Referral,
-    days: list[date],
+    visits: Sequence[date | VisitRequest],
     *,
     protocol: ProtocolTemplate | None,
     actor: User,
     expected_version: int,
+    preferred: time | None = None,
+    beyond_plan_reason: str = "",
 ) -> list[Appointment]:
-    """Book the confirmed days of a series (or one added visit)."""
-    _check_days(referral, days)
+    """Book a series (or one added visit) whole or not at all, each visit in a free chair."""
+    requests = [v if isinstance(v, VisitRequest) else VisitRequest(v) for v in visits]
+    placed = place_all(referral, requests, preferred=preferred)
+    planned = referral.course.planned_sessions if referral.course else None
+    total = sessions_counted(referral) + len(placed)
+    reason = beyond_plan_reason.strip()
+    if planned is not None and total > planned and not reason:
+        raise BeyondPlan(total, planned)
     modality = referral.course.modality if referral.course else referral.requested_modality
     name = protocol.name if protocol else "Additional visit"
-    summary = f"{len(days)} appointment{'s' if len(days) != 1 else ''} from {min(days):%a %d %b %Y}"
-    _start_or_lock(
-        referral, actor=actor, expected_version=expected_version, reason=f"{name}: {summary}."
+    first = min(placed, key=lambda b: b.start)
+    summary = (
+        f"{len(placed)} appointment{'s' if len(placed) != 1 else ''} from "
+        f"{first.start:%a %d %b %Y %H:%M}"
     )
+    if planned is not None and total > planned:
+        summary += f" ({total} sessions for {planned} planned: {reason})"
     booked = [
         Appointment(
             referral_id=referral.id,
             clinic_id=referral.clinic_id,
             protocol_id=protocol.id if protocol else None,
-            day=day,
+            day=visit.start.date(),
+            start_time=visit.start.time(),
+            end_time=visit.end.time(),
+            chair_id=visit.chair_id,
+            clinician_id=visit.clinician_id,
             modality=modality,
             created_by_id=actor.id,
         )
-        for day in sorted(days)
+        for visit in sorted(placed, key=lambda b: b.start)
     ]
-    db.session.add_all(booked)
+    try:
+        with db.session.begin_nested():
+            _start_or_lock(
+                referral,
+                actor=actor,
+                expected_version=expected_version,
+                reason=f"{name}: {summary}.",
+            )
+            db.session.add_all(booked)
+            db.session.flush()
+    except IntegrityError as error:
+        raise lost_race(error) from error
     add_event(referral, "appointments_booked", actor=actor, reason=f"{name}: {summary}.")
     db.session.flush()
     for appointment in booked:
         record("appointment.book", "appointment", appointment.id, actor=actor)
+    if planned is not None and total > planned:
+        record(
+            "appointment.beyond_plan",
+            "referral",
+            referral.id,
+            actor=actor,
+            detail=f"{total} sessions for {planned} planned",
+        )
     return booked
 
 
@@ -144,23 +189,83 @@ def _flush_appointment() -> None:
 
 
 def move_appointment(
-    appointment: Appointment, new_day: date, *, actor: User, expected_version: int
-) -> None:
-    """Move a booked appointment to another free day."""
+    appointment: Appointment,
+    new_day: date,
+    *,
+    actor: User,
+    expected_version: int,
+    start: time | None = None,
+    chair_id: int | None = None,
+    with_later: bool = False,
+) -> list[Appointment]:
+    """Move a booked visit to a free time (the same time and chair if free, else the first free
+    one at or after it); `with_later` moves the later booked visits of the series by the same
+    number of days. All move or none; the chairs left are free for others."""
     _versioned(appointment, expected_version, actor=actor, action="appointment.move")
-    if new_day == appointment.day:
-        raise Invalid("Choose a different day to move the appointment to.", field="day")
-    _check_days(appointment.referral, [new_day], moving=appointment)
-    old = appointment.day
-    appointment.day = new_day
+    if (
+        new_day == appointment.day
+        and start in (None, appointment.start_time)
+        and chair_id
+        in (
+            None,
+            appointment.chair_id,
+        )
+    ):
+        raise Invalid("Choose a different day or time to move the appointment to.", field="day")
+    referral = appointment.referral
+    shift = new_day - appointment.day
+    moving = [appointment]
+    if with_later:
+        moving += [
+            a
+            for a in referral_appointments(referral)
+            if a.is_booked and a is not appointment and a.starts_at > appointment.starts_at
+        ]
+    targets = [new_day] + [a.day + shift for a in moving[1:]]
+    settings = clinic_schedule(referral.clinic_id, for_update=True)
+    calendar = calendar_for(
+        referral,
+        settings,
+        min([*targets, *(a.day for a in moving)]),
+        max([*targets, *(a.day for a in moving)]),
+    )
+    for a in moving:  # their own chairs are free for them
+        calendar.remove(as_booked(a))
+    placed, problems = [], []
+    for a, day in zip(moving, targets, strict=True):
+        asked_start = start if a is appointment else None
+        calendar.prefer(asked_start or a.start_time)
+        request = VisitRequest(day, asked_start or a.start_time, chair_id or a.chair_id)
+        visit, why = place(calendar, request)
+        if why and not (a is appointment and start):  # a time typed is kept or refused
+            visit, why = place(calendar, VisitRequest(day))
+        if why:
+            problems.append(f"{day:%a %d %b %Y}: {why}")
+        placed.append(visit)
+    if problems:
+        raise BookingConflict(problems)
+    lines = [
+        f"{a.starts_at:%a %d %b %Y %H:%M} moved to {visit.start:%a %d %b %Y %H:%M}"
+        for a, visit in zip(moving, placed, strict=True)
+    ]
+    # One visit at a time, the last first when moving later (the first first when earlier),
+    # so no two rows overlap in a chair even for a moment (the exclusion constraint is checked
+    # row by row).
+    pairs = sorted(zip(moving, placed, strict=True), key=lambda p: p[0].starts_at)
+    for a, visit in reversed(pairs) if shift.days > 0 else pairs:
+        a.day, a.start_time, a.end_time = visit.start.date(), visit.start.time(), visit.end.time()
+        a.chair_id = visit.chair_id
+        try:
+            _flush_appointment()
+        except IntegrityError as error:
+            raise lost_race(error) from error
     add_event(
-        appointment.referral,
-        "appointment_changed",
-        actor=actor,
-        reason=f"Appointment of {old:%a %d %b %Y} moved to {new_day:%a %d %b %Y}.",
+        referral, "appointment_changed", actor=actor, reason="Appointment " + "; ".join(lines) + "."
     )
     _flush_appointment()
-    record("appointment.move", "appointment", appointment.id, actor=actor)
+    for a in moving:
+        record("appointment.move", "appointment", a.id, actor=actor)
+    return moving
 
 
 def cancel_appointment(
@@ -176,10 +281,23 @@ def cancel_appointment(
         appointment.referral,
         "appointment_changed",
         actor=actor,
-        reason=f"Appointment of {appointment.day:%a %d %b %Y} cancelled: {reason}",
+        reason=f"Appointment of {appointment.starts_at:%a %d %b %Y %H:%M} cancelled: {reason}",
     )
     _flush_appointment()
     record("appointment.cancel", "appointment", appointment.id, actor=actor)
+
+
+def mark_attended(appointment: Appointment, session_id: int, *, actor: User) -> None:
+    """The visit took place: the session documented from it is linked (treatment calls this)."""
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise NotAllowed(
+            f"This appointment is {appointment.status.label.lower()}; a session starts only "
+            "from a booked one."
+        )
+    appointment.status = AppointmentStatus.ATTENDED
+    appointment.session_id = session_id
+    _flush_appointment()
+    record("appointment.attend", "appointment", appointment.id, actor=actor)
 
 
 def mark_no_show(appointment: Appointment, *, actor: User, expected_version: int) -> None:
@@ -192,7 +310,7 @@ def mark_no_show(appointment: Appointment, *, actor: User, expected_version: int
         appointment.referral,
         "no_show",
         actor=actor,
-        reason=f"Missed the appointment of {appointment.day:%a %d %b %Y}.",
+        reason=f"Missed the appointment of {appointment.starts_at:%a %d %b %Y %H:%M}.",
     )
     _flush_appointment()
     record("appointment.no_show", "appointment", appointment.id, actor=actor)

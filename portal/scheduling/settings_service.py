@@ -4,7 +4,7 @@ protocol templates. Each records its audit row; the view commits."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +14,21 @@ from portal.auth.models import User
 from portal.errors import Conflict
 from portal.extensions import db
 from portal.scheduling.generation import parse_phases
-from portal.scheduling.models import ClinicSchedule, ClosedDate, ProtocolTemplate
+from portal.scheduling.models import (
+    Chair,
+    ClinicianHours,
+    ClinicSchedule,
+    ClosedDate,
+    ProtocolTemplate,
+)
+from portal.scheduling.settings import chairs
+
+DURATION_FIELDS = (
+    "iv_infusion_minutes",
+    "iv_recovery_minutes",
+    "spravato_dosing_minutes",
+    "spravato_monitoring_minutes",
+)
 
 
 class DayAlreadyClosed(Conflict):
@@ -27,19 +41,68 @@ class DayAlreadyClosed(Conflict):
 def update_settings(
     settings: ClinicSchedule,
     *,
-    treatment_weekdays: Iterable[int],
-    chairs_per_day: int,
+    hours: Mapping[int, tuple[time, time]],
+    chair_names: list[str],
+    minutes: Mapping[str, int],
+    chairs_per_clinician: int,
     sla_urgent_days: int,
     sla_routine_days: int,
     actor: User,
 ) -> None:
-    """The clinic's treatment days, chairs per day and service levels."""
-    settings.treatment_weekdays = sorted(set(treatment_weekdays))
-    settings.chairs_per_day = chairs_per_day
+    """The clinic's opening hours by weekday (the treatment days), its chairs, the minutes a
+    visit holds its chair, how many patients a clinician supervises at once, service levels.
+    A chair removed from the list is retired (its past visits keep it); booked visits stay."""
+    settings.treatment_weekdays = sorted(hours)
+    settings.opening_hours = {
+        str(d): [f"{o:%H:%M}", f"{c:%H:%M}"] for d, (o, c) in sorted(hours.items())
+    }
+    for name in DURATION_FIELDS:
+        setattr(settings, name, minutes[name])
+    settings.chairs_per_clinician = chairs_per_clinician
     settings.sla_urgent_days = sla_urgent_days
     settings.sla_routine_days = sla_routine_days
+    existing = {c.name: c for c in chairs(settings.clinic_id, active_only=False)}
+    for position, name in enumerate(chair_names, start=1):
+        chair = existing.get(name) or Chair(clinic_id=settings.clinic_id, name=name)
+        chair.position, chair.active = position, True
+        db.session.add(chair)
+    for name, chair in existing.items():
+        if name not in chair_names:
+            chair.active = False
     db.session.flush()
     record("clinic.schedule_settings", "clinic", settings.clinic_id, actor=actor)
+
+
+def set_clinician_hours(
+    clinic_id: int,
+    clinician_id: int,
+    weekdays: Iterable[int],
+    starts: time | None,
+    ends: time | None,
+    *,
+    actor: User,
+) -> None:
+    """When a clinician works: the weekdays (none: every opening day) between two times (none:
+    the opening hours)."""
+    for row in db.session.scalars(
+        select(ClinicianHours).where(
+            ClinicianHours.clinic_id == clinic_id, ClinicianHours.clinician_id == clinician_id
+        )
+    ):
+        db.session.delete(row)
+    db.session.flush()
+    db.session.add_all(
+        ClinicianHours(
+            clinic_id=clinic_id,
+            clinician_id=clinician_id,
+            weekday=day,
+            starts=starts or time(0),
+            ends=ends or time(23, 59),
+        )
+        for day in sorted(set(weekdays))
+    )
+    db.session.flush()
+    record("clinic.clinician_hours", "user", clinician_id, actor=actor)
 
 
 def close_day(clinic_id: int, day: date, reason: str, *, actor: User) -> ClosedDate:

@@ -1,9 +1,9 @@
 """Scheduling pages for clinic staff: a referral's series (its appointments, a proposed series,
-booking it), changes to one appointment, the day view."""
+booking it), changes to one appointment. The day and week views are in day_views."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -33,7 +33,7 @@ from portal.scheduling.permissions import (
     get_appointment_or_404,
     get_referral_for_schedule_or_404,
 )
-from portal.scheduling.settings import clinic_schedule, closed_reason
+from portal.scheduling.settings import chairs
 
 restrict_blueprint(bp, *CLINIC_ROLES)
 
@@ -75,7 +75,9 @@ def _schedule_page(
         form=form or _propose_form(referral, protocols),
         protocols=protocols,
         protocol=protocol,
-        visits=[(day, note, _weekday(day)) for day, note in visits],
+        visits=list(visits),
+        chairs=chairs(referral.clinic_id),
+        counted=service.sessions_counted(referral),
         series=series or SeriesForm(formdata=None, data={"version": referral.version}),
         error=error,
         appointments=service.referral_appointments(referral),
@@ -105,7 +107,12 @@ def propose(referral_id: int):
     protocol = next(p for p in protocols if p.id == form.protocol_id.data)
     try:
         proposed = queries.propose_series(
-            referral, protocol, form.start.data, weeks=form.weeks.data, per_week=form.per_week.data
+            referral,
+            protocol,
+            form.start.data,
+            weeks=form.weeks.data,
+            per_week=form.per_week.data,
+            preferred=form.preferred.data,
         )
     except Invalid as invalid:
         return _schedule_page(referral, protocols, form=form, error=str(invalid))
@@ -114,7 +121,7 @@ def propose(referral_id: int):
         protocols,
         form=form,
         protocol=protocol,
-        visits=[(v.day.isoformat() if v.day else "", v.note) for v in proposed],
+        visits=[_proposed_row(v) for v in proposed],
         series=SeriesForm(
             formdata=None, data={"version": referral.version, "protocol_id": protocol.id}
         ),
@@ -129,15 +136,16 @@ def book(referral_id: int):
     protocols = queries.protocols()
     series = SeriesForm()
     protocol = next((p for p in protocols if p.id == series.protocol_id.data), None)
-    days = _posted_days()
-    if series.validate_on_submit() and days:
+    requests = _posted_visits()
+    if series.validate_on_submit() and requests:
         try:
             booked = service.book_series(
                 referral,
-                days,
+                requests,
                 protocol=protocol,
                 actor=current_user,
                 expected_version=series.expected_version(),
+                beyond_plan_reason=series.beyond_plan_reason.data or "",
             )
         except DomainError as refusal:
             error = refusal_message(refusal)
@@ -152,20 +160,53 @@ def book(referral_id: int):
     else:
         error = (
             f"Nothing was booked: every proposed visit needs a day within "
-            f"{SCHEDULE_YEARS} years of today."
+            f"{SCHEDULE_YEARS} years of today, and a time as HH:MM."
         )
         status = 422
-    notes = request.form.getlist("note")
-    typed = [(day, notes[i] if i < len(notes) else "") for i, day in enumerate(_raw_days())]
     return _schedule_page(
         referral,
         protocols,
         protocol=protocol,
-        visits=typed,
+        visits=_typed_rows(),
         series=series,
         error=error,
         status=status,
     )
+
+
+def _proposed_row(visit) -> dict:
+    slot = visit.slot
+    return {
+        "day": visit.day.isoformat() if visit.day else "",
+        "weekday": f"{visit.day:%A}" if visit.day else "",
+        "time": f"{slot.start:%H:%M}" if slot else "",
+        "end": f"{slot.end:%H:%M}" if slot else "",
+        "chair_id": slot.chair_id if slot else None,
+        "note": visit.note,
+        "alternatives": [a.describe() for a in visit.alternatives],
+    }
+
+
+def _typed_rows() -> list[dict]:
+    """The series as posted, to show it again after a refusal (nothing typed is lost)."""
+    form = request.form
+    days, times = form.getlist("day")[:60], form.getlist("time")
+    chairs_, notes = form.getlist("chair"), form.getlist("note")
+    rows = []
+    for i, day in enumerate(days):
+        chair = chairs_[i] if i < len(chairs_) else ""
+        rows.append(
+            {
+                "day": day,
+                "weekday": _weekday(day),
+                "time": times[i] if i < len(times) else "",
+                "end": "",
+                "chair_id": int(chair) if chair.isdigit() else None,
+                "note": notes[i] if i < len(notes) else "",
+                "alternatives": [],
+            }
+        )
+    return rows
 
 
 def _weekday(raw: str) -> str:
@@ -175,21 +216,24 @@ def _weekday(raw: str) -> str:
         return ""
 
 
-def _raw_days() -> list[str]:
-    return request.form.getlist("day")[:60]
-
-
-def _posted_days() -> list[date] | None:
-    days = []
-    for raw in _raw_days():
+def _posted_visits() -> list[service.VisitRequest] | None:
+    """The visits posted (day, HH:MM, chair), or None if any is malformed."""
+    form = request.form
+    days, times, chairs_ = form.getlist("day")[:60], form.getlist("time"), form.getlist("chair")
+    visits = []
+    for i, raw in enumerate(days):
         try:
             day = date.fromisoformat(raw)
+            raw_time = times[i] if i < len(times) else ""
+            start = time.fromisoformat(raw_time) if raw_time else None
+            raw_chair = chairs_[i] if i < len(chairs_) else ""
+            chair = int(raw_chair) if raw_chair else None
         except ValueError:
             return None
         if not within_schedule(day):
             return None
-        days.append(day)
-    return days or None
+        visits.append(service.VisitRequest(day, start, chair))
+    return visits or None
 
 
 @bp.post("/referrals/<int:referral_id>/add")
@@ -205,10 +249,12 @@ def add_visit(referral_id: int):
     try:
         service.book_series(
             referral,
-            [form.day.data],
+            [service.VisitRequest(form.day.data)],
             protocol=None,
             actor=current_user,
             expected_version=form.expected_version(),
+            preferred=form.start.data,
+            beyond_plan_reason=form.beyond_plan_reason.data or "",
         )
     except DomainError as refusal:
         flash(refusal_message(refusal), "error")
@@ -249,7 +295,12 @@ def move(appointment_id: int):
         appointment_id,
         MoveForm(),
         lambda a, f: service.move_appointment(
-            a, f.day.data, actor=current_user, expected_version=f.expected_version()
+            a,
+            f.day.data,
+            actor=current_user,
+            expected_version=f.expected_version(),
+            start=f.start.data,
+            with_later=f.with_later.data,
         ),
         "Appointment moved.",
     )
@@ -293,39 +344,3 @@ def preparation(appointment_id: int):
         ),
         "Preparation saved.",
     )
-
-
-def _day_asked(value: str) -> date:
-    """The day in ?date=, or today for a missing or malformed one; a day more than
-    SCHEDULE_YEARS from today is refused with a notice (dates near year 9999 overflow)."""
-    today = clinic_today()
-    if not value:
-        return today
-    try:
-        asked = date.fromisoformat(value)
-    except ValueError:
-        flash("That is not a date (use YYYY-MM-DD); today is shown.", "error")
-        return today
-    if not within_schedule(asked):
-        flash(f"Choose a day within {SCHEDULE_YEARS} years of today; today is shown.", "error")
-        return today
-    return asked
-
-
-@bp.get("/day")
-def day():
-    shown = _day_asked(request.args.get("date", ""))
-    settings = clinic_schedule(current_user.clinic_id)
-    rows = queries.day_schedule(current_user, shown)
-    page = render_template(
-        "scheduling/day.html",
-        rows=rows,
-        day=shown,
-        today=clinic_today(),
-        settings=settings,
-        booked=sum(1 for r in rows if r.appointment.is_booked),
-        closed=closed_reason(settings, shown),
-        timedelta=timedelta,
-    )
-    db.session.commit()
-    return page

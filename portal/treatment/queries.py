@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -15,7 +14,6 @@ from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.states import IN_CARE
 from portal.scales.scoring import PHQ9, Change, change
-from portal.scheduling.models import Appointment, AppointmentStatus
 from portal.treatment.models import TreatmentCourse, TreatmentSession
 
 if TYPE_CHECKING:
@@ -88,19 +86,3 @@ def load_session_details(course: TreatmentCourse) -> None:
     ).all()
     # Whoever loaded the course, its list is these sessions, details and all.
     set_committed_value(course, "sessions", list(sessions))
-
-
-def next_appointments(referral: Referral, today: date, limit: int = 3) -> list:
-    """The referral's next booked visits, from today on (the course page lists them)."""
-    return list(
-        db.session.scalars(
-            select(Appointment)
-            .where(
-                Appointment.referral_id == referral.id,
-                Appointment.status == AppointmentStatus.BOOKED,
-                Appointment.day >= today,
-            )
-            .order_by(Appointment.day, Appointment.id)
-            .limit(limit)
-        )
-    )

@@ -13,6 +13,8 @@ from portal.extensions import db
 from portal.referrals.service import add_event, change_state, lock_for_edit
 from portal.referrals.states import ACCEPTED_NOT_STARTED, State
 from portal.scales.scoring import CADSS6, PHQ9, score
+from portal.scheduling.queries import appointment_of
+from portal.scheduling.service import mark_attended
 from portal.treatment.assessments import add_assessment
 from portal.treatment.errors import (
     AlreadyRecorded,
@@ -26,6 +28,7 @@ from portal.treatment.safety import dose_mg as computed_dose
 if TYPE_CHECKING:
     from portal.auth.models import User
     from portal.referrals.models import Referral
+    from portal.scheduling.models import Appointment
 
 
 def open_course(
@@ -90,9 +93,15 @@ class SessionRecord:
 
 
 def record_session(
-    course: TreatmentCourse, data: SessionRecord, *, actor: User, expected_version: int
+    course: TreatmentCourse,
+    data: SessionRecord,
+    *,
+    actor: User,
+    expected_version: int,
+    appointment: Appointment | None = None,
 ) -> TreatmentSession:
-    """Document one session; the first one moves the referral into treatment."""
+    """Document one session; the first one moves the referral into treatment. Started from a
+    booked `appointment`, the visit becomes attended and shares the session's escort."""
     referral = course.referral
     if data.phq9_answers is not None:
         score(PHQ9.code, data.phq9_answers)  # refuse bad answers before anything is written
@@ -125,6 +134,10 @@ def record_session(
         )
     _scales_with(session, CADSS6.code, data.cadss6_answers, actor=actor)
     _scales_with(session, PHQ9.code, data.phq9_answers, actor=actor)
+    if appointment is not None:
+        mark_attended(appointment, session.id, actor=actor)
+        appointment.escort_confirmed = session.escort_confirmed
+        db.session.flush()
     number = len(course.sessions)
     add_event(
         referral,
@@ -234,6 +247,9 @@ def update_session(
     referral = session.course.referral
     lock_for_edit(referral, actor=actor, expected_version=expected_version)
     _apply(session, data)
+    visit = appointment_of(session.id)
+    if visit is not None:  # escort confirmed on either is the same fact
+        visit.escort_confirmed = session.escort_confirmed
     for assessment in session.assessments:  # scales taken with the session share its date
         assessment.taken_on = data.session_date
     db.session.flush()

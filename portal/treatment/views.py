@@ -3,7 +3,7 @@ completing or ending a course. REMS and scale pages are in rems_views and scale_
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.reauth import needs_reauth, reauth_then_resend
@@ -12,6 +12,8 @@ from portal.clock import clinic_today
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.referrals.actions import apply_referral_form, refusal_message
+from portal.scheduling.permissions import get_appointment_or_404
+from portal.scheduling.service import referral_appointments
 from portal.treatment import alerts, bp, outcomes, queries, service, signing
 from portal.treatment.forms import (
     AddendumForm,
@@ -54,17 +56,34 @@ def course(referral_id: int):
         can_document=can(current_user, course, "document"),
         enrolment_form=RemsEnrolmentForm(),
         authorization_warnings=authorizations.referral_warnings(referral, clinic_today()),
-        next_appointments=queries.next_appointments(referral, clinic_today()),
         patient_phone=(referral.intake or {}).get("patient", {}).get("phone", ""),
+        upcoming=[a for a in referral_appointments(referral) if a.is_booked][:3],
+        today=clinic_today(),
     )
+
+
+def _appointment_asked(referral_id: int):
+    """The booked visit a session starts from (?appointment=), or None; another referral's or
+    one no longer booked answers 404."""
+    raw = request.args.get("appointment", "")
+    if not raw:
+        return None
+    appointment = get_appointment_or_404(int(raw) if raw.isdigit() else 0, current_user, "act")
+    if appointment.referral_id != referral_id or not appointment.is_booked:
+        abort(404)
+    return appointment
 
 
 @bp.route("/referrals/<int:referral_id>/sessions/new", methods=["GET", "POST"])
 def new_session(referral_id: int):
     course = get_course_or_404(referral_id, current_user)
     referral = course.referral
+    appointment = _appointment_asked(referral.id)
+    start = {"version": referral.version}
+    if appointment is not None:  # the visit's date, and its escort: the same fact
+        start |= {"session_date": appointment.day, "escort_confirmed": appointment.escort_confirmed}
     form = SessionForm(
-        data={"version": referral.version} if request.method == "GET" else None,
+        data=start if request.method == "GET" else None,
         modality=course.modality,
     )
     if form.validate_on_submit():
@@ -74,6 +93,7 @@ def new_session(referral_id: int):
                 form.to_record(),
                 actor=current_user,
                 expected_version=form.expected_version(),
+                appointment=appointment,
             )
         except DomainError as error:
             flash(refusal_message(error), "error")
@@ -94,6 +114,8 @@ def new_session(referral_id: int):
         form=form,
         course=course,
         referral=referral,
+        appointment=appointment,
+        number=len(course.sessions) + 1,
         bp_warning=bp_prompt(form.bp_pre_systolic.data, form.bp_pre_diastolic.data),
     ), 422 if form.errors else 200
 

@@ -31,6 +31,7 @@ def test_coordinator_triages_accepts_schedules_and_sees_the_day(page, live_serve
         world.referrer, world.coordinator, world.clinician, first_name="Sol", last_name="Arden"
     )
     spravato.requested_modality = spravato.course.modality = "spravato"
+    spravato.course.planned_sessions = 16  # the label's schedule, as proposed
     create_referral(world.referrer, first_name="Una", last_name="Urgent", urgency="urgent")
     protocol("iv_induction")
     db.session.commit()
@@ -105,8 +106,9 @@ def test_coordinator_triages_accepts_schedules_and_sees_the_day(page, live_serve
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Day view").click()
     page.get_by_label("Day", exact=True).fill(monday.isoformat())
     page.get_by_role("button", name="Show").click()
-    expect(page.get_by_text("2 of 6 in use")).to_be_visible()
+    expect(page.get_by_text("2 visits on 6 chairs")).to_be_visible()
     expect(page.get_by_role("row").filter(has_text="Iris Valdez")).to_be_visible()
+    expect(page.locator("table.day-grid td.visit")).to_have_count(2)
     sol = page.get_by_role("row").filter(has_text="Sol Arden")
     expect(sol).to_contain_text("REMS enrolment missing")
     sol.get_by_label("Escort").check()
