@@ -55,7 +55,10 @@ class Config:
     # Reverse proxies in front of the portal that set X-Forwarded-For (0: none, served directly).
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
     AUTH_RATE_LIMIT = "10 per minute; 100 per hour"
+    # Failed sign-ins in a row: per account and address, the address is then blocked for the
+    # account; per account from anywhere, the account is then under attack (portal.auth.lockout).
     LOCKOUT_THRESHOLD = 10
+    LOCKOUT_ACCOUNT_THRESHOLD = 30
 
 
 class DevelopmentConfig(Config):

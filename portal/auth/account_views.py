@@ -62,7 +62,7 @@ def reauth():
         if confirm_identity(user, row, password=form.password.data, code=form.code.data):
             db.session.commit()
             return redirect(safe_target(target))
-        if lockout.is_locked(user):
+        if lockout.is_blocked(user):
             sessions.revoke(row, "locked")
             db.session.commit()
             session.clear()

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import session, url_for
+from flask import flash, session, url_for
 
 from portal.admin.settings import REFERRER_MFA, get_flag
-from portal.auth import sessions
+from portal.audit.service import record
+from portal.auth import lockout, sessions
 from portal.auth.models import User
 from portal.auth.service import complete_sign_in
 from portal.db import utcnow
@@ -49,6 +50,18 @@ def mfa_required(user: User) -> bool:
     return user.is_clinic_staff or get_flag(REFERRER_MFA)
 
 
+def password_may_continue(user: User) -> bool:
+    """The password was right. Under attack (portal.auth.lockout), an account with a second
+    step goes on to it; one without (or one that would set it up now) goes on only from an
+    address it signed in from before."""
+    if user.has_mfa:
+        return True
+    if lockout.may_use_password_alone(user):
+        return True
+    record("auth.login", "user", user.id, outcome="denied", actor=user, detail="under attack")
+    return False
+
+
 def begin_second_step(user: User, target: str | None) -> str:
     """The password was right: remember who is half-way and where to go next."""
     session.clear()
@@ -75,7 +88,17 @@ def pending_target() -> str:
 
 
 def finish(user: User, *, method: str, target: str | None = None) -> None:
-    """Every step passed: a fresh session identifier, the failure count reset."""
-    complete_sign_in(user, method=method)
+    """Every step passed: a fresh session identifier, this address's failures forgotten, and
+    the owner told of failed attempts from elsewhere since the last sign-in."""
+    attempts, addresses = complete_sign_in(user, method=method)
     sessions.start(user, mfa=method != "password")
     session.pop(PENDING_KEY, None)
+    if attempts:
+        flash(
+            f"Since your last sign-in, {attempts} attempt{'s' if attempts != 1 else ''} to sign "
+            f"in to your account failed from {addresses} other address"
+            f"{'es' if addresses != 1 else ''}. Those addresses are held back. If it was not "
+            "you, change your password under Account security and tell your clinic's "
+            "administrator.",
+            "warning",
+        )

@@ -29,6 +29,8 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         target = request.args.get("next")
+        if user is not None and not signin.password_may_continue(user):
+            user = None  # under attack, and from an address it never signed in from
         if user is None:
             db.session.commit()
             flash(SIGN_IN_FAILED, "error")
