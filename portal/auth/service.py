@@ -93,7 +93,7 @@ def complete_sign_in(user: User, *, method: str) -> tuple[int, int]:
 def change_password(user: User, *, current: str, new: str) -> None:
     """Set a new password after checking the current one; raises AccountError at the field
     at fault. The attempt counts toward the throttling until the current password is right
-    (the caller commits that too); after a change the caller renews the sessions (sessions.restart)."""
+    (counted at once); after a change the caller renews the sessions (sessions.restart)."""
     if not lockout.begin_attempt(user) or not verify_password(user.password_hash, current):
         record("account.password_change", "user", user.id, outcome="failed", actor=user)
         raise AccountError("The current password is not right.", field="current")
