@@ -143,8 +143,9 @@ def test_pages_without_files_take_only_a_forms_worth(app, world, monkeypatch):
     )
     assert response.status_code == 413
     assert "Traceback" not in response.get_data(as_text=True)
+    multipart = "multipart/form-data; boundary=x"
     for path, large in (("/login", False), ("/referrals/new", True)):
-        with app.test_request_context(path, method="POST"):
+        with app.test_request_context(path, method="POST", content_type=multipart):
             from flask import request
 
             files = app.config["MAX_ATTACHMENT_FILES"] * app.config["MAX_ATTACHMENT_BYTES"]
