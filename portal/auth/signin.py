@@ -33,8 +33,11 @@ SIGN_IN_FAILED = (
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks,
+    no control characters (a CR/LF would split the Location header)."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and "\\" not in target
