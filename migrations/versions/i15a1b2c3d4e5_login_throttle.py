@@ -1,4 +1,5 @@
-"""login_throttle: failed sign-in attempts per account and address
+"""login_throttle: failed sign-in attempts per account and address; pending_sign_in: a
+sign-in half-way (password right, second step to come) kept on the server
 
 The address is blocked for the account after LOCKOUT_THRESHOLD attempts in a row
 (portal/auth/lockout.py); user_account.failed_logins and locked_until now count attempts
@@ -40,9 +41,30 @@ def upgrade():
         batch_op.create_index(
             batch_op.f('ix_login_throttle_last_failure_at'), ['last_failure_at'], unique=False
         )
+    op.create_table(
+        'pending_sign_in',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('token_hash', sa.String(length=64), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('target', sa.String(length=500), nullable=False),
+        sa.ForeignKeyConstraint(
+            ['user_id'], ['user_account.id'],
+            name=op.f('fk_pending_sign_in_user_id_user_account'),
+        ),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_sign_in')),
+        sa.UniqueConstraint('token_hash', name=op.f('uq_pending_sign_in_token_hash')),
+    )
+    with op.batch_alter_table('pending_sign_in', schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f('ix_pending_sign_in_user_id'), ['user_id'], unique=False
+        )
 
 
 def downgrade():
+    with op.batch_alter_table('pending_sign_in', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pending_sign_in_user_id'))
+    op.drop_table('pending_sign_in')
     with op.batch_alter_table('login_throttle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_throttle_last_failure_at'))
     op.drop_table('login_throttle')

@@ -3,15 +3,18 @@ authenticator app or a recovery code, then a fresh server-side session."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import hashlib
+import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import flash, session, url_for
+from sqlalchemy import delete, select
 
 from portal.admin.settings import REFERRER_MFA, get_flag
 from portal.audit.service import record
 from portal.auth import lockout, sessions
-from portal.auth.models import User
+from portal.auth.models import PendingSignIn, User
 from portal.auth.service import complete_sign_in
 from portal.db import utcnow
 from portal.extensions import db
@@ -66,34 +69,51 @@ def password_may_continue(user: User) -> bool:
 
 
 def begin_second_step(user: User, target: str | None) -> str:
-    """The password was right: remember who is half-way and where to go next."""
+    """The password was right: remember on the server who is half-way and where to go next;
+    the cookie gets only a random token for it."""
     session.clear()
-    session[PENDING_KEY] = {"uid": user.id, "at": utcnow().isoformat(), "next": target or ""}
+    db.session.execute(delete(PendingSignIn).where(PendingSignIn.user_id == user.id))
+    token = secrets.token_urlsafe(32)
+    db.session.add(PendingSignIn(token_hash=_hash(token), user_id=user.id, target=target or ""))
+    db.session.flush()
+    session[PENDING_KEY] = token
     return url_for("mfa.verify") if user.has_mfa else url_for("mfa.enrol")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _pending() -> PendingSignIn | None:
+    token = session.get(PENDING_KEY)
+    if not isinstance(token, str) or not token:
+        return None
+    row = db.session.scalar(select(PendingSignIn).where(PendingSignIn.token_hash == _hash(token)))
+    if row is None or utcnow() - row.created_at > PENDING_TTL:
+        session.pop(PENDING_KEY, None)
+        return None
+    return row
 
 
 def pending_user() -> User | None:
     """The user who gave the right password in the last few minutes, if any."""
-    pending = session.get(PENDING_KEY)
-    if not isinstance(pending, dict):
+    row = _pending()
+    if row is None:
         return None
-    started = datetime.fromisoformat(pending.get("at", "1970-01-01T00:00:00+00:00"))
-    if utcnow() - started > PENDING_TTL:
-        session.pop(PENDING_KEY, None)
-        return None
-    user = db.session.get(User, pending.get("uid"))
+    user = db.session.get(User, row.user_id)
     return user if user is not None and user.is_enabled else None
 
 
 def pending_target() -> str:
-    pending = session.get(PENDING_KEY)
-    return (pending or {}).get("next") or ""
+    row = _pending()
+    return row.target if row is not None else ""
 
 
 def finish(user: User, *, method: str, target: str | None = None) -> None:
     """Every step passed: a fresh session identifier, this address's failures forgotten, and
     the owner told of failed attempts from elsewhere since the last sign-in."""
     attempts, addresses = complete_sign_in(user, method=method)
+    db.session.execute(delete(PendingSignIn).where(PendingSignIn.user_id == user.id))
     sessions.start(user, mfa=method != "password")
     session.pop(PENDING_KEY, None)
     if attempts:

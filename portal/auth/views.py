@@ -35,8 +35,9 @@ def login():
             db.session.commit()
             flash(SIGN_IN_FAILED, "error")
         elif user.has_mfa or signin.mfa_required(user):
+            second_step = signin.begin_second_step(user, target if is_safe_next(target) else "")
             db.session.commit()
-            return redirect(signin.begin_second_step(user, target if is_safe_next(target) else ""))
+            return redirect(second_step)
         else:
             signin.finish(user, method="password")
             db.session.commit()
