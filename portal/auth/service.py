@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from portal.audit.service import record
 from portal.auth import lockout
 from portal.auth.models import User
-from portal.auth.password_policy import password_problems
+from portal.auth.password_policy import clinic_names, password_problems
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.db import utcnow
 from portal.errors import Invalid
@@ -38,7 +38,9 @@ def create_user(
     role = Role(role)
     if find_by_email(email) is not None:
         raise AccountError("An account with that email already exists.", field="email")
-    problems = password_problems(password, email=email, full_name=full_name)
+    problems = password_problems(
+        password, email=email, full_name=full_name, context=tuple(clinic_names())
+    )
     if problems:
         raise AccountError(problems[0], field="password")
     user = User(
@@ -98,7 +100,9 @@ def change_password(user: User, *, current: str, new: str) -> None:
         record("account.password_change", "user", user.id, outcome="failed", actor=user)
         raise AccountError("The current password is not right.", field="current")
     lockout.register_success(user)
-    problems = password_problems(new, email=user.email, full_name=user.full_name)
+    problems = password_problems(
+        new, email=user.email, full_name=user.full_name, context=tuple(clinic_names())
+    )
     if problems:
         raise AccountError(problems[0], field="new")
     if verify_password(user.password_hash, new):
