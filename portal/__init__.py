@@ -55,6 +55,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    _quiet_server_banner()
     from portal.cli import register_cli
 
     register_cli(app)
@@ -76,3 +77,11 @@ def _check_limiter_storage(app: Flask) -> None:
         raise RuntimeError(
             "Production refuses to start: the rate-limit store at REDIS_URL does not answer."
         )
+
+
+def _quiet_server_banner() -> None:
+    """The development server (and the tests' live servers) answer "Server: portal", not
+    Werkzeug's and Python's versions."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    WSGIRequestHandler.version_string = lambda self: "portal"  # type: ignore[method-assign]

@@ -8,6 +8,7 @@ import secrets
 from flask import (
     Blueprint,
     Flask,
+    g,
     render_template,
     request,
 )
@@ -146,8 +147,22 @@ def register_error_handlers(app: Flask) -> None:
     """Friendly pages with no stack trace, path or SQL. Every error page carries an error id,
     logged with the status and the endpoint only, so a user's report can be matched."""
 
+    def log_exception(exc_info) -> None:
+        """Flask's log of an unhandled error, without its traceback (which can carry SQL and
+        values): the error id, the exception's type and the endpoint; the trace at debug."""
+        g.error_id = secrets.token_hex(6)
+        app.logger.error(
+            "error %s: unhandled %s on endpoint %s",
+            g.error_id,
+            exc_info[0].__name__ if exc_info[0] else "error",
+            request.endpoint,
+        )
+        app.logger.debug("error %s: traceback", g.error_id, exc_info=exc_info)
+
+    app.log_exception = log_exception
+
     def page(code: int, message: str):
-        error_id = secrets.token_hex(6)
+        error_id = g.pop("error_id", None) or secrets.token_hex(6)
         log = app.logger.error if code >= 500 else app.logger.info
         log("error %s: status %s on endpoint %s", error_id, code, request.endpoint)
         return render_template(

@@ -118,7 +118,7 @@ def test_change_password_page_explains_what_is_wrong(app, world):
     client = app.test_client()
     login(client, world.referrer)
     page = client.get("/account/password").get_data(as_text=True)
-    assert "At least 12 characters; no other rules" in page
+    assert "At least 12 characters and hard to guess; no other rules" in page
     wrong = post(
         client, "/account/password", {"current": "nope", "new": "x" * 20, "confirm": "x" * 20}
     )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from portal.audit.service import record
+from portal.audit_shown import record_shown
 from portal.clock import clinic_today
 from portal.extensions import db
 from portal.messages.service import News, news_for
@@ -91,13 +91,12 @@ def dashboard_rows(
         full = func.lower(Patient.first_name + " " + Patient.last_name)
         stmt = stmt.where(full.contains(term, autoescape=True))
     referrals = list(db.session.scalars(stmt).unique())
-    record(
+    record_shown(
         "referral.list",
         "referral",
-        None,
+        [r.id for r in referrals],
         actor=user,
-        detail=f"{len(referrals)} shown, filter {state or filter_key}"
-        + (", searched" if term else ""),
+        detail=f"filter {state or filter_key}" + (", searched" if term else ""),
     )
     news = news_for(user, referrals)
     upcoming = next_appointments([r.id for r in referrals])
