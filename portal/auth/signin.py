@@ -72,7 +72,11 @@ def begin_second_step(user: User, target: str | None) -> str:
     """The password was right: remember on the server who is half-way and where to go next;
     the cookie gets only a random token for it."""
     session.clear()
-    db.session.execute(delete(PendingSignIn).where(PendingSignIn.user_id == user.id))
+    db.session.execute(  # the user's half-finished sign-ins that ran out of time
+        delete(PendingSignIn).where(
+            PendingSignIn.user_id == user.id, PendingSignIn.created_at < utcnow() - PENDING_TTL
+        )
+    )
     token = secrets.token_urlsafe(32)
     db.session.add(PendingSignIn(token_hash=_hash(token), user_id=user.id, target=target or ""))
     db.session.flush()
@@ -113,7 +117,9 @@ def finish(user: User, *, method: str, target: str | None = None) -> None:
     """Every step passed: a fresh session identifier, this address's failures forgotten, and
     the owner told of failed attempts from elsewhere since the last sign-in."""
     attempts, addresses = complete_sign_in(user, method=method)
-    db.session.execute(delete(PendingSignIn).where(PendingSignIn.user_id == user.id))
+    row = _pending()
+    if row is not None:  # used once
+        db.session.delete(row)
     sessions.start(user, mfa=method != "password")
     session.pop(PENDING_KEY, None)
     if attempts:
