@@ -30,6 +30,11 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
         serve_locally_only(app)  # and answering this computer only
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        # SQLite takes one writer at a time: under a burst of parallel requests (40 sign-ins
+        # at once) a writer may wait longer than pysqlite's 5 seconds; wait, do not fail.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {"timeout": 30}}
 
     from portal import extensions, models, web  # noqa: F401 - models registers every table
 
