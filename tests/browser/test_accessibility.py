@@ -122,6 +122,7 @@ def site(app, world):
                 "protocol": u("scheduling.edit_protocol", protocol_id=extra["PT"]),
                 "letterhead": u("letterhead.settings"),
                 "referrer-mfa": u("admin.referrer_mfa"),
+                "sign-in-attempts": u("admin.sign_in_attempts"),
             },
         }
     return pages
