@@ -55,7 +55,10 @@ class Config:
     # Reverse proxies in front of the portal that set X-Forwarded-For (0: none, served directly).
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
     AUTH_RATE_LIMIT = "10 per minute; 100 per hour"
+    # Failed sign-ins in a row: per account and address, the address is then blocked for the
+    # account; per account from anywhere, the account is then under attack (portal.auth.lockout).
     LOCKOUT_THRESHOLD = 10
+    LOCKOUT_ACCOUNT_THRESHOLD = 30
 
 
 class DevelopmentConfig(Config):
@@ -110,6 +113,15 @@ class ProductionConfig(Config):
         from portal.crypto import parse_keys
 
         parse_keys(os.environ["PORTAL_DATA_KEYS"])  # a malformed key stops the start too
+        redis_url = os.environ.get("REDIS_URL", "")
+        if not redis_url and os.environ.get("PORTAL_ONE_WORKER") != "1":
+            raise RuntimeError(
+                "Production refuses to start without REDIS_URL: rate limits (sign-in, codes) "
+                "must be counted by all workers together. Set REDIS_URL=redis://HOST:6379/0, "
+                "or, if the portal runs exactly one worker process, PORTAL_ONE_WORKER=1."
+            )
+        if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise RuntimeError("REDIS_URL must start with redis://, rediss:// or unix://.")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -24,11 +24,17 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     )
     app.config.from_object(config)
     if app.config["ENV_NAME"] == "development":
-        from portal.instance_secrets import use_instance_secrets
+        from portal.instance_secrets import serve_locally_only, use_instance_secrets
 
         use_instance_secrets(app)  # a random key per install, never a public one
+        serve_locally_only(app)  # and answering this computer only
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        # SQLite takes one writer at a time: under a burst of parallel requests (40 sign-ins
+        # at once) a writer may wait longer than pysqlite's 5 seconds; wait, do not fail.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {"timeout": 30}}
 
     from portal import extensions, models, web  # noqa: F401 - models registers every table
 
@@ -43,6 +49,8 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
     extensions.limiter.init_app(app)
+    if app.config["ENV_NAME"] == "production":
+        _check_limiter_storage(app)
     web.init_app(app)
     hops = app.config.get("PROXY_HOPS", 0)
     if hops:
@@ -52,7 +60,33 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    _quiet_server_banner()
     from portal.cli import register_cli
 
     register_cli(app)
     return app
+
+
+def _check_limiter_storage(app: Flask) -> None:
+    """Production: the shared counter store answers now, or the portal does not start; without
+    one (PORTAL_ONE_WORKER=1) say loudly that limits hold only with one worker."""
+    from portal.extensions import limiter
+
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        app.logger.warning(
+            "RATE LIMITS ARE COUNTED IN THIS PROCESS ONLY (no REDIS_URL, PORTAL_ONE_WORKER=1): "
+            "run exactly one worker, or an attacker gets a limit's worth per worker."
+        )
+        return
+    if not limiter.storage.check():
+        raise RuntimeError(
+            "Production refuses to start: the rate-limit store at REDIS_URL does not answer."
+        )
+
+
+def _quiet_server_banner() -> None:
+    """The development server (and the tests' live servers) answer "Server: portal", not
+    Werkzeug's and Python's versions."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    WSGIRequestHandler.version_string = lambda self: "portal"  # type: ignore[method-assign]

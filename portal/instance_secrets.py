@@ -8,13 +8,14 @@ own (config.ProductionConfig.validate); the tests use fixed test-only keys."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from flask import Flask
+from flask import Flask, Response, request
 
 from config import TEST_DATA_KEY
 
@@ -58,3 +59,33 @@ def _read_or_make(app: Flask, path: Path, make: Callable[[], str]) -> str:
     if not value:
         raise RuntimeError(f"{path} is empty: put the key back, or remove the file.")
     return value
+
+
+LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+NOT_LOCAL = (
+    "This portal runs with its development configuration, which answers only on this "
+    "computer (http://127.0.0.1 or http://localhost). To serve it to others, run it in "
+    "production: PORTAL_ENV=production with SECRET_KEY, DATABASE_URL and PORTAL_DATA_KEYS set "
+    "(see the README, Production).\n"
+)
+
+
+def is_local(host: str, remote_addr: str | None) -> bool:
+    """Both the name asked for and the address asking are this computer's."""
+    name = host[1:].split("]", 1)[0] if host.startswith("[") else host.rsplit(":", 1)[0]
+    try:
+        loopback = ipaddress.ip_address(remote_addr or "").is_loopback
+    except ValueError:
+        loopback = False
+    return name.lower() in LOCAL_NAMES and loopback
+
+
+def serve_locally_only(app: Flask) -> None:
+    """Development keys live in instance/ on this computer, and development is not hardened:
+    refuse every request that does not come from this computer to its local name."""
+
+    @app.before_request
+    def refuse_remote_requests():
+        if not is_local(request.host or "", request.remote_addr):
+            return Response(NOT_LOCAL, status=403, mimetype="text/plain")
+        return None

@@ -14,7 +14,9 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from portal.audit.service import uncommitted
 from portal.auth.hooks import register_session_hooks, session_ended_redirect
@@ -93,10 +95,22 @@ def blueprints() -> list[Blueprint]:
     return found
 
 
+class DatabaseInt(IntegerConverter):
+    """<int:...> in a route: a number the database's integer columns can hold, else 404 (a
+    larger one would make the database refuse the query with a server error)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False) -> None:  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, INT_MAX if max is None else max, signed)
+
+
+INT_MAX = 2**31 - 1
+
+
 def init_app(app: Flask) -> None:
     from portal.attachments.limits import PortalRequest
     from portal.templating import register_templating
 
+    app.url_map.converters["int"] = DatabaseInt  # before any route is added
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
     register_templating(app)
@@ -162,8 +176,22 @@ def register_error_handlers(app: Flask) -> None:
     """Friendly pages with no stack trace, path or SQL. Every error page carries an error id,
     logged with the status and the endpoint only, so a user's report can be matched."""
 
+    def log_exception(exc_info) -> None:
+        """Flask's log of an unhandled error, without its traceback (which can carry SQL and
+        values): the error id, the exception's type and the endpoint; the trace at debug."""
+        g.error_id = secrets.token_hex(6)
+        app.logger.error(
+            "error %s: unhandled %s on endpoint %s",
+            g.error_id,
+            exc_info[0].__name__ if exc_info[0] else "error",
+            request.endpoint,
+        )
+        app.logger.debug("error %s: traceback", g.error_id, exc_info=exc_info)
+
+    app.log_exception = log_exception
+
     def page(code: int, message: str):
-        error_id = secrets.token_hex(6)
+        error_id = g.pop("error_id", None) or secrets.token_hex(6)
         g.error_page = True
         log = app.logger.error if code >= 500 else app.logger.info
         log("error %s: status %s on endpoint %s", error_id, code, request.endpoint)
@@ -204,6 +232,16 @@ def register_error_handlers(app: Flask) -> None:
     def other_http_error(error):
         # Werkzeug's own pages can echo details; ours say only what the user can do.
         return page(error.code, "The request could not be completed. Go back and try again.")
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(error):
+        # A value the database or the calendar cannot hold (a year 9999 plus a day, a number
+        # past the column's range) is the request's fault, not a server error.
+        db.session.rollback()
+        return page(
+            400, "A value in the request is out of range. Go back, correct it and try again."
+        )
 
     @app.errorhandler(500)
     def server_error(error):

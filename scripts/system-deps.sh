@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # System libraries the portal needs: Pango and HarfBuzz (with its subsetter, without which
 # WeasyPrint silently takes a path 2-5x slower) for PDF letters, and for the test suite
-# poppler-utils (pdftotext, pdftoppm) and Chromium for the browser journeys.
+# poppler-utils (pdftotext, pdftoppm), Chromium for the browser journeys and redis-server
+# (rate limits shared by worker processes, tests/test_rate_limit_store.py).
 # Installs them with apt-get when run as root; otherwise prints the exact command.
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(poppler-utils chromium)
+  packages+=(poppler-utils chromium redis-server)
 fi
 missing=()
 for p in "${packages[@]}"; do

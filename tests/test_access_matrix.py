@@ -162,6 +162,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("account.session_extend", "POST"): ({}, SIGNED_IN),
     ("admin.audit_csv", "GET"): ({}, {"admin"}),
     ("admin.accounts", "GET"): ({}, {"admin"}),
+    ("admin.sign_in_attempts", "GET"): ({}, {"admin"}),
     ("admin.account_action", "GET"): ({"user_id": "U", "action": "unlock"}, {"admin"}),
     ("admin.account_action", "POST"): ({"user_id": "U", "action": "unlock"}, {"admin"}),
     ("admin.referrer_mfa", "GET"): ({}, {"admin"}),

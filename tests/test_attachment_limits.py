@@ -83,7 +83,9 @@ def test_the_size_limit_follows_the_configured_attachment_limit(
 
 def test_a_limit_above_100_mb_is_not_cut_short_by_the_request_cap(app, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_ATTACHMENT_BYTES", 150 * 1024 * 1024)
-    with app.test_request_context("/referrals/new", method="POST"):
+    with app.test_request_context(
+        "/referrals/new", method="POST", content_type="multipart/form-data; boundary=x"
+    ):
         from flask import request
 
         files = app.config["MAX_ATTACHMENT_FILES"] * 150 * 1024 * 1024
@@ -141,8 +143,9 @@ def test_pages_without_files_take_only_a_forms_worth(app, world, monkeypatch):
     )
     assert response.status_code == 413
     assert "Traceback" not in response.get_data(as_text=True)
+    multipart = "multipart/form-data; boundary=x"
     for path, large in (("/login", False), ("/referrals/new", True)):
-        with app.test_request_context(path, method="POST"):
+        with app.test_request_context(path, method="POST", content_type=multipart):
             from flask import request
 
             files = app.config["MAX_ATTACHMENT_FILES"] * app.config["MAX_ATTACHMENT_BYTES"]

@@ -25,6 +25,7 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
 
 def test_production_starts_with_all_three(monkeypatch, tmp_path):
     key = Fernet.generate_key().decode()
+    monkeypatch.setenv("PORTAL_ONE_WORKER", "1")  # no Redis here: see test_rate_limit_store.py
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
     monkeypatch.setenv("PORTAL_DATA_KEYS", key)

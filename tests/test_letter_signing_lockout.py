@@ -1,9 +1,12 @@
 """The password typed to sign a letter is a sign-in attempt too: wrong ones count toward the
-account's lockout, and a locked account cannot sign."""
+throttling of the address they come from, and from a blocked address the letter cannot be
+signed."""
 
 from __future__ import annotations
 
-from portal.auth.models import User
+from sqlalchemy import select
+
+from portal.auth.models import LoginThrottle, User
 from portal.extensions import db
 from portal.letters.models import Letter
 from tests.conftest import post_form, signed_in
@@ -24,9 +27,12 @@ def test_wrong_passwords_at_letter_signing_count_toward_the_lockout(app, world):
     db.session.expire_all()
     clinician = db.session.get(User, world.clinician.id)
     assert clinician.failed_logins == threshold
-    assert clinician.locked_until is not None
-    # Locked: even the right password does not sign, and the page says why.
+    throttle = db.session.scalar(select(LoginThrottle).where(LoginThrottle.user_id == clinician.id))
+    assert throttle.locked_until is not None
+    # Blocked: even the right password does not sign, and the page says why.
     locked = post_form(client, sign, {"password": PASSWORD}, token_from=edit)
-    assert "Your account is locked" in client.get(locked.location).get_data(as_text=True)
+    assert "Too many wrong passwords were typed for your account from here" in client.get(
+        locked.location
+    ).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Letter, letter.id).status == "draft"

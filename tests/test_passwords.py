@@ -8,7 +8,7 @@ import pytest
 from portal.auth.password_policy import MAX_LENGTH, common_passwords, password_problems
 from portal.auth.passwords import hash_password, verify_password
 from portal.auth.service import AccountError, create_user
-from tests.conftest import force_login, login
+from tests.conftest import force_login, login, page_text
 from tests.factories import PASSWORD
 from tests.security_helpers import post
 
@@ -42,6 +42,53 @@ def test_good_passwords_pass_without_composition_rules(password):
     assert password_problems(password, email="maya.chen@clinic.test", full_name="Maya Chen") == []
 
 
+@pytest.mark.parametrize(
+    "password",
+    [
+        "1234567890123",  # a sequence
+        "qwertyuiopasdf",  # a keyboard walk
+        "Harborview Ketamine Clinic",  # the clinic's own name
+        "harborviewketamineclinic",
+        "HarborviewClinic2026",
+    ],
+)
+def test_easily_guessed_passwords_are_refused_with_zxcvbns_advice(password):
+    problems = password_problems(
+        password,
+        email="maya.chen@clinic.test",
+        full_name="Maya Chen",
+        context=("Harborview Ketamine Clinic",),
+    )
+    assert problems, password
+    assert problems[0].startswith(("That password would be easy to guess.", "The password may"))
+
+
+def test_the_clinics_name_is_refused_on_the_change_page_with_advice(app, world):
+    client = app.test_client()
+    force_login(client, world.referrer)
+    name = world.clinic.name  # e.g. "Test Ketamine Clinic"
+    response = post(
+        client, "/account/password", {"current": PASSWORD, "new": name, "confirm": name}
+    )
+    assert response.status_code == 422
+    page = page_text(response.get_data(as_text=True))
+    assert "your name or words of this portal alone. Add a few unrelated words." in page
+
+
+def test_the_demo_password_still_passes_for_the_demo_accounts():
+    from portal.demo import DEMO_PASSWORD
+
+    assert (
+        password_problems(
+            DEMO_PASSWORD,
+            email="referrer@demo.test",
+            full_name="Maya Chen",
+            context=("Lakeside Ketamine & Esketamine Clinic",),
+        )
+        == []
+    )
+
+
 def test_the_common_list_is_the_packaged_one():
     assert len(common_passwords()) > 20_000
     assert "1qaz2wsx3edc" in common_passwords()
@@ -71,7 +118,7 @@ def test_change_password_page_explains_what_is_wrong(app, world):
     client = app.test_client()
     login(client, world.referrer)
     page = client.get("/account/password").get_data(as_text=True)
-    assert "At least 12 characters; no other rules" in page
+    assert "At least 12 characters and hard to guess; no other rules" in page
     wrong = post(
         client, "/account/password", {"current": "nope", "new": "x" * 20, "confirm": "x" * 20}
     )

@@ -14,7 +14,7 @@ from wtforms.validators import (
 )
 
 from portal.accounts.npi import is_valid_npi
-from portal.auth.password_policy import password_problems
+from portal.auth.password_policy import clinic_names, password_problems
 
 # A plain shape check: the address is proven by the link or by the admin who approves it.
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
@@ -94,7 +94,10 @@ class _ChoosesPassword(FlaskForm):
         email_field = getattr(self, "email", None)
         email = (email_field.data if email_field is not None else self.account_email) or ""
         problems = password_problems(
-            field.data or "", email=email, full_name=self.full_name.data or ""
+            field.data or "",
+            email=email,
+            full_name=self.full_name.data or "",
+            context=tuple(clinic_names()),
         )
         if problems:
             raise ValidationError(problems[0])

@@ -48,13 +48,16 @@ ACTIONS = {
 }
 
 
+def manageable(admin: User):
+    """The condition on User for the accounts `admin` manages."""
+    return or_(User.clinic_id == admin.clinic_id, User.role == Role.REFERRER)
+
+
 def manageable_accounts(admin: User) -> list[User]:
     """Staff of the admin's clinic and every referring provider."""
     return list(
         db.session.scalars(
-            select(User)
-            .where(or_(User.clinic_id == admin.clinic_id, User.role == Role.REFERRER))
-            .order_by(User.role, User.full_name)
+            select(User).where(manageable(admin)).order_by(User.role, User.full_name)
         )
     )
 

@@ -7,12 +7,13 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.account_service import ACTIONS, apply, manageable_accounts
+from portal.admin.account_service import ACTIONS, apply, manageable, manageable_accounts
 from portal.admin.permissions import get_account_or_404
 from portal.admin.settings import REFERRER_MFA, get_flag, set_flag
 from portal.auth import lockout
 from portal.auth.forms import ConfirmForm
 from portal.auth.reauth import reauth_required
+from portal.db import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 
@@ -25,6 +26,20 @@ def accounts():
         is_locked=lockout.is_locked,
         referrer_mfa=get_flag(REFERRER_MFA),
         actions=ACTIONS,
+    )
+
+
+@bp.get("/accounts/sign-in-attempts")
+def sign_in_attempts():
+    """Accounts with failed sign-ins in the last day: how many, from how many addresses,
+    which addresses are blocked, and whether the account is under attack."""
+    rows = lockout.under_attack(manageable(current_user))
+    return render_template(
+        "admin/sign_in_attempts.html",
+        rows=rows,
+        addresses={user.id: lockout.blocked_addresses(user) for user, *_ in rows},
+        is_locked=lockout.is_locked,
+        now=utcnow(),
     )
 
 

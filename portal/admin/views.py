@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, render_template, request
 
 from portal.admin import bp
@@ -11,11 +13,17 @@ from portal.audit.service import record
 from portal.db import utcnow
 from portal.extensions import db
 
+# Dates the filters can work with (a day is added to "to": 9999-12-31 would overflow).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
 
 def _filters() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
     form.fill_choices()
     form.validate()
+    for field in (form.date_from, form.date_to):
+        if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
+            field.errors = [*field.errors, f"Choose a date between {FIRST_DAY} and {LAST_DAY}."]
     for field in form:  # an invalid filter is ignored (and shown as such), never sent as SQL
         if field.errors:
             field.data = None

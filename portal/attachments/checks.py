@@ -7,12 +7,12 @@ from __future__ import annotations
 import io
 import re
 
-from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import LimitReachedError, PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from portal.errors import Invalid
+from portal.images import ATTACHMENT_PIXELS, ImageRefused, reencode
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
@@ -20,8 +20,8 @@ SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JP
 # What a PDF may not carry, each with the sentence that says so. Byte names first (a last
 # net for objects the walk below does not reach), then the keys the walk looks for; pypdf
 # hands names back decoded (/Java#53cript reads as /JavaScript), wherever they sit.
-JAVASCRIPT, OPEN_ACTION, EMBEDDED, ACTION, TANGLED = (
-    "javascript", "open_action", "embedded", "action", "tangled"
+JAVASCRIPT, OPEN_ACTION, EMBEDDED, ACTION, LINK, TANGLED = (
+    "javascript", "open_action", "embedded", "action", "link", "tangled"
 )  # fmt: skip
 REASONS = {
     JAVASCRIPT: "The PDF contains JavaScript (a script that runs inside the document), which "
@@ -33,10 +33,13 @@ REASONS = {
     "safety. Attach each file on its own.",
     ACTION: "The PDF has a link or button that launches a program or sends data, which the "
     "portal does not accept for safety. Print it to a new PDF and upload that.",
+    LINK: "The PDF has a link to something other than a web page or an email address (such "
+    "as a script or a file on the computer), which the portal does not accept for safety. "
+    "Print it to a new PDF and upload that.",
     TANGLED: "The PDF is too complex for the portal to check. Print it to a new PDF and "
     "upload that.",
 }
-PRIORITY = (JAVASCRIPT, OPEN_ACTION, EMBEDDED, ACTION, TANGLED)  # the first found is told
+PRIORITY = (JAVASCRIPT, OPEN_ACTION, EMBEDDED, ACTION, LINK, TANGLED)  # the first found is told
 ACTIVE_CONTENT = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|OpenAction|RichMedia)\b")
 BYTE_KINDS = {
     b"JavaScript": JAVASCRIPT,
@@ -58,6 +61,7 @@ KEY_KINDS = {
     "/RichMedia": EMBEDDED,
 }
 SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named", "/Thread"})
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 MAX_OBJECTS = 250_000
 
 
@@ -72,8 +76,9 @@ def too_large(size: int, limit: int) -> str:
     )
 
 
-def check(data: bytes, *, max_bytes: int) -> str:
-    """The file's content type, or Refused."""
+def check(data: bytes, *, max_bytes: int) -> tuple[str, bytes]:
+    """The file's content type and the bytes to store (an image re-encoded from its pixels
+    alone, a PDF as it came), or Refused."""
     if not data:
         raise Refused("The file is empty.")
     if len(data) > max_bytes:
@@ -85,18 +90,15 @@ def check(data: bytes, *, max_bytes: int) -> str:
             "Save or scan it as a PDF and try again."
         )
     if kind == PDF:
-        _check_pdf(data)
-    else:
-        _check_image(data)
-    return kind
-
-
-def _check_image(data: bytes) -> None:
+        try:
+            _check_pdf(data)
+        except (PyPdfError, RecursionError, MemoryError) as error:  # pypdf's own limits
+            raise Refused(REASONS[TANGLED]) from error
+        return kind, data
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise Refused("The image is damaged or incomplete and cannot be opened.") from error
+        return kind, reencode(data, kind, max_pixels=ATTACHMENT_PIXELS)
+    except ImageRefused as error:
+        raise Refused(str(error)) from error
 
 
 def _check_pdf(data: bytes) -> None:
@@ -111,7 +113,9 @@ def _check_pdf(data: bytes) -> None:
         pages = list(reader.pages)
     except Refused:
         raise
-    except (PdfReadError, KeyError, ValueError, TypeError, AttributeError) as error:
+    except LimitReachedError as error:
+        raise Refused(REASONS[TANGLED]) from error
+    except (PyPdfError, KeyError, ValueError, TypeError, AttributeError) as error:
         raise Refused("The PDF is damaged and cannot be read.") from error
     if not pages:
         raise Refused("The PDF has no pages.")
@@ -133,11 +137,26 @@ def _unsafe_actions(item: DictionaryObject) -> set[str]:
             actions.append(value)
         elif isinstance(value, ArrayObject):
             actions.extend(v.get_object() for v in value)
-    return {
+    found = {
         JAVASCRIPT if action.get("/S") == "/JavaScript" else ACTION
         for action in actions
         if isinstance(action, DictionaryObject) and action.get("/S") not in SAFE_ACTIONS
     }
+    if any(_bad_link(action) for action in actions if isinstance(action, DictionaryObject)):
+        found.add(LINK)
+    return found
+
+
+def _bad_link(action: DictionaryObject) -> bool:
+    """A /URI action to anything but a web page or an email address (javascript:, file:...)."""
+    if action.get("/S") != "/URI":
+        return False
+    target = action.get("/URI")
+    target = target.get_object() if target is not None else ""
+    text = target.decode("latin-1") if isinstance(target, bytes) else str(target)
+    scheme, colon, _ = text.partition(":")
+    scheme = "".join(ch for ch in scheme if ch.isprintable() and not ch.isspace()).lower()
+    return bool(colon) and scheme not in LINK_SCHEMES
 
 
 def _active_content(root: DictionaryObject, pages: list) -> set[str]:

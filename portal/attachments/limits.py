@@ -10,6 +10,7 @@ MAX_CONTENT_LENGTH in the configuration overrides both."""
 from __future__ import annotations
 
 from flask import Request, current_app
+from werkzeug.exceptions import RequestEntityTooLarge
 
 UPLOAD_ENDPOINTS = frozenset(
     {"referrals.new", "referrals.edit", "attachments.upload", "referrals.answer"}
@@ -22,10 +23,12 @@ def form_limit(config) -> int:
     return 2 * config["MAX_FORM_MEMORY_SIZE"] + 64 * 1024
 
 
-def request_limit(config, endpoint: str | None) -> int:
+def request_limit(config, endpoint: str | None, mimetype: str = "multipart/form-data") -> int:
+    """Files only come in multipart: any other body (urlencoded above all) is held to a form's
+    worth, even where files are allowed."""
     if config.get("MAX_CONTENT_LENGTH") is not None:
         return config["MAX_CONTENT_LENGTH"]
-    if endpoint in UPLOAD_ENDPOINTS:
+    if endpoint in UPLOAD_ENDPOINTS and mimetype == "multipart/form-data":
         files = config["MAX_ATTACHMENT_FILES"] * config["MAX_ATTACHMENT_BYTES"]
         return files + form_limit(config)
     return form_limit(config)
@@ -41,8 +44,18 @@ class PortalRequest(Request):
             return self._max_content_length
         if not current_app:
             return None
-        return request_limit(current_app.config, self.endpoint)
+        return request_limit(current_app.config, self.endpoint, self.mimetype)
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
+
+    def _load_form_data(self) -> None:
+        """In a multipart body the text parts together are held to a form's worth too (each
+        part is held to MAX_FORM_MEMORY_SIZE by Werkzeug); the files are counted apart."""
+        super()._load_form_data()
+        if not current_app or self.mimetype != "multipart/form-data":
+            return
+        text = sum(len(key) + len(value) for key, value in self.form.items(multi=True))
+        if text > form_limit(current_app.config):
+            raise RequestEntityTooLarge()

@@ -40,7 +40,7 @@ def add_upload(referral: Referral, upload: FileStorage, *, actor: User) -> Attac
     stream.seek(0)
     if size > limit:  # refuse before reading it into memory
         raise Refused(too_large(size, limit))
-    content_type = check(data := stream.read(), max_bytes=limit)
+    content_type, data = check(stream.read(), max_bytes=limit)
     stem = secure_filename(upload.filename or "")[:200].rsplit(".", 1)[0] or "attachment"
     attachment = Attachment(
         referral=referral,

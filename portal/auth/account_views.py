@@ -68,7 +68,7 @@ def reauth():
                     "auth/reauth_resend.html", resend_to=to, action=action, fields=fields
                 )
             return redirect(safe_target(target))
-        if lockout.is_locked(user):
+        if lockout.is_blocked(user):
             sessions.revoke(row, "locked")
             db.session.commit()
             session.clear()

@@ -39,7 +39,10 @@ class PasswordChangeForm(FlaskForm):
     new = PasswordField(
         "New password",
         validators=[DataRequired(), Length(max=MAX_LENGTH)],
-        description="At least 12 characters; no other rules. A few unrelated words work well.",
+        description=(
+            "At least 12 characters and hard to guess; no other rules. A few unrelated words "
+            "work well."
+        ),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

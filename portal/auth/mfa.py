@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pyotp
 import segno
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
 from portal.auth.models import RecoveryCode
 from portal.crypto import decrypt, encrypt, is_encrypted, reencrypt, rotation_step
@@ -71,14 +71,31 @@ def matching_step(secret: str, code: str, *, after: int | None) -> int | None:
 
 def verify_totp(user: User, code: str) -> bool:
     """Check a code from the user's authenticator and remember its step so it cannot be
-    replayed."""
+    replayed. The step is claimed by one conditional UPDATE: of requests racing with the same
+    code, only the one whose UPDATE changed the row is accepted (the others wait on its row
+    lock on PostgreSQL, on the write lock on SQLite, then find the step taken)."""
     if user.totp_secret_enc is None:
         return False
     step = matching_step(open_secret(user.totp_secret_enc), code, after=user.totp_last_step)
     if step is None:
         return False
-    user.totp_last_step = step
-    return True
+    return _claim_step(user, step)
+
+
+def _claim_step(user: User, step: int) -> bool:
+    from portal.auth.models import User
+
+    claimed = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(user, ["totp_last_step"])
+    return claimed == 1
 
 
 def enrol(user: User, secret: str, code: str) -> list[str] | None:
@@ -135,8 +152,16 @@ def use_recovery_code(user: User, code: str) -> bool:
     for row in unused:
         salt = row.code_hash.split("$", 1)[0]
         if hmac.compare_digest(_hash_code(cleaned, salt), row.code_hash):
-            row.used_at = utcnow()
-            return True
+            # Claimed by a conditional UPDATE: a code raced from several sessions is
+            # accepted by the one request whose UPDATE changed the row.
+            claimed = db.session.execute(
+                update(RecoveryCode)
+                .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+                .values(used_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            db.session.refresh(row, ["used_at"])
+            return claimed == 1
     return False
 
 

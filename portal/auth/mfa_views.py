@@ -33,8 +33,8 @@ def verify():
         return _restart()
     form = CodeForm()
     if form.validate_on_submit():
-        if lockout.is_locked(user):
-            record("auth.mfa", "user", user.id, outcome="denied", actor=user, detail="locked")
+        if not lockout.begin_attempt(user):  # counted before the code is checked
+            record("auth.mfa", "user", user.id, outcome="denied", actor=user, detail="blocked")
             db.session.commit()
             return _restart(SIGN_IN_FAILED)
         target = signin.pending_target()
@@ -52,7 +52,6 @@ def verify():
                 "warning",
             )
             return redirect(safe_target(target))
-        lockout.register_failure(user)
         record("auth.mfa", "user", user.id, outcome="failed", actor=user)
         db.session.commit()
         form.code.errors.append("That code is not valid, or was already used. Try the next one.")

@@ -103,8 +103,8 @@ def reauth_required(view=None, *, action: str = "Continue"):
 def confirm_identity(
     user: User, row: UserSession | None = None, *, password: str, code: str | None = None
 ) -> bool:
-    """Check it is `user`. A locked account is refused; a wrong password or code counts
-    toward the lockout, a right one clears the count.
+    """Check it is `user`. The attempt is counted before anything is checked (an address
+    blocked for the account is refused outright); a right answer clears the count.
 
     With `row`, the session is being renewed (the confirmation page): a code is needed too
     where an authenticator is set up, success marks the session freshly authenticated, and the
@@ -112,7 +112,7 @@ def confirm_identity(
     signature, in a session renewed already), only the password is checked and the caller
     audits the outcome."""
     renewing = row is not None
-    ok = not lockout.is_locked(user) and verify_password(user.password_hash, password)
+    ok = lockout.begin_attempt(user) and verify_password(user.password_hash, password)
     if ok and renewing and user.has_mfa:
         ok = mfa.verify_totp(user, code or "") or mfa.use_recovery_code(user, code or "")
     if ok:
@@ -121,8 +121,6 @@ def confirm_identity(
             sessions.mark_authenticated(row)
             record("auth.reauth", "user", user.id, actor=user)
         return True
-    if not lockout.is_locked(user):
-        lockout.register_failure(user)
     if renewing:
         record("auth.reauth", "user", user.id, outcome="failed", actor=user)
     return False

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from portal.audit.service import record
 from portal.auth import lockout
 from portal.auth.models import User
-from portal.auth.password_policy import password_problems
+from portal.auth.password_policy import clinic_names, password_problems
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.db import utcnow
 from portal.errors import Invalid
@@ -38,7 +38,9 @@ def create_user(
     role = Role(role)
     if find_by_email(email) is not None:
         raise AccountError("An account with that email already exists.", field="email")
-    problems = password_problems(password, email=email, full_name=full_name)
+    problems = password_problems(
+        password, email=email, full_name=full_name, context=tuple(clinic_names())
+    )
     if problems:
         raise AccountError(problems[0], field="password")
     user = User(
@@ -59,18 +61,19 @@ def create_user(
 
 def authenticate(email: str, password: str) -> User | None:
     """The account for these credentials, or None whatever the reason (unknown, wrong
-    password, disabled, locked); the audit row never names the email. Sign-in is complete
-    only after complete_sign_in, once any second step has passed."""
+    password, disabled, this address blocked); the audit row never names the email. The
+    attempt is counted before the password is checked (portal.auth.lockout). Sign-in is
+    complete only after complete_sign_in, once any second step has passed."""
     user = find_by_email(email)
-    ok = verify_password(user.password_hash if user else None, password)  # timed alike
     if user is None or not user.is_enabled:
+        verify_password(None, password)  # timed alike
         record("auth.login", "user", user.id if user else None, outcome="failed", actor=user)
         return None
-    if lockout.is_locked(user):
-        record("auth.login", "user", user.id, outcome="denied", actor=user, detail="locked")
+    if not lockout.begin_attempt(user):
+        verify_password(None, password)
+        record("auth.login", "user", user.id, outcome="denied", actor=user, detail="blocked")
         return None
-    if not ok:
-        lockout.register_failure(user)
+    if not verify_password(user.password_hash, password):
         record("auth.login", "user", user.id, outcome="failed", actor=user)
         return None
     if needs_rehash(user.password_hash):
@@ -78,23 +81,28 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def complete_sign_in(user: User, *, method: str) -> None:
-    """Every step passed: reset the failure count and record the sign-in."""
+def complete_sign_in(user: User, *, method: str) -> tuple[int, int]:
+    """Every step passed: forget this address's failures and record the sign-in. Returns the
+    failed attempts from other addresses since the last sign-in (attempts, addresses), which
+    the owner is told about."""
+    attempts, addresses = lockout.failures_elsewhere(user, user.last_login_at)
     lockout.register_success(user)
     user.last_login_at = utcnow()
     record("auth.login", "user", user.id, actor=user, detail=method)
+    return attempts, addresses
 
 
 def change_password(user: User, *, current: str, new: str) -> None:
     """Set a new password after checking the current one; raises AccountError at the field
-    at fault. A wrong current password counts toward the lockout (the caller commits that
-    too); after a change the caller renews the sessions (sessions.restart)."""
-    if lockout.is_locked(user) or not verify_password(user.password_hash, current):
-        if not lockout.is_locked(user):
-            lockout.register_failure(user)
+    at fault. The attempt counts toward the throttling until the current password is right
+    (counted at once); after a change the caller renews the sessions (sessions.restart)."""
+    if not lockout.begin_attempt(user) or not verify_password(user.password_hash, current):
         record("account.password_change", "user", user.id, outcome="failed", actor=user)
         raise AccountError("The current password is not right.", field="current")
-    problems = password_problems(new, email=user.email, full_name=user.full_name)
+    lockout.register_success(user)
+    problems = password_problems(
+        new, email=user.email, full_name=user.full_name, context=tuple(clinic_names())
+    )
     if problems:
         raise AccountError(problems[0], field="new")
     if verify_password(user.password_hash, new):

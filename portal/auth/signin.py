@@ -3,14 +3,18 @@ authenticator app or a recovery code, then a fresh server-side session."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import hashlib
+import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import session, url_for
+from flask import flash, session, url_for
+from sqlalchemy import delete, select
 
 from portal.admin.settings import REFERRER_MFA, get_flag
-from portal.auth import sessions
-from portal.auth.models import User
+from portal.audit.service import record
+from portal.auth import lockout, sessions
+from portal.auth.models import PendingSignIn, User
 from portal.auth.service import complete_sign_in
 from portal.db import utcnow
 from portal.extensions import db
@@ -32,8 +36,11 @@ SIGN_IN_FAILED = (
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks,
+    no control characters (a CR/LF would split the Location header)."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and "\\" not in target
@@ -49,33 +56,78 @@ def mfa_required(user: User) -> bool:
     return user.is_clinic_staff or get_flag(REFERRER_MFA)
 
 
+def password_may_continue(user: User) -> bool:
+    """The password was right. Under attack (portal.auth.lockout), an account with a second
+    step goes on to it; one without (or one that would set it up now) goes on only from an
+    address it signed in from before."""
+    if user.has_mfa:
+        return True
+    if lockout.may_use_password_alone(user):
+        return True
+    record("auth.login", "user", user.id, outcome="denied", actor=user, detail="under attack")
+    return False
+
+
 def begin_second_step(user: User, target: str | None) -> str:
-    """The password was right: remember who is half-way and where to go next."""
+    """The password was right: remember on the server who is half-way and where to go next;
+    the cookie gets only a random token for it."""
     session.clear()
-    session[PENDING_KEY] = {"uid": user.id, "at": utcnow().isoformat(), "next": target or ""}
+    db.session.execute(  # the user's half-finished sign-ins that ran out of time
+        delete(PendingSignIn).where(
+            PendingSignIn.user_id == user.id, PendingSignIn.created_at < utcnow() - PENDING_TTL
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(PendingSignIn(token_hash=_hash(token), user_id=user.id, target=target or ""))
+    db.session.flush()
+    session[PENDING_KEY] = token
     return url_for("mfa.verify") if user.has_mfa else url_for("mfa.enrol")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _pending() -> PendingSignIn | None:
+    token = session.get(PENDING_KEY)
+    if not isinstance(token, str) or not token:
+        return None
+    row = db.session.scalar(select(PendingSignIn).where(PendingSignIn.token_hash == _hash(token)))
+    if row is None or utcnow() - row.created_at > PENDING_TTL:
+        session.pop(PENDING_KEY, None)
+        return None
+    return row
 
 
 def pending_user() -> User | None:
     """The user who gave the right password in the last few minutes, if any."""
-    pending = session.get(PENDING_KEY)
-    if not isinstance(pending, dict):
+    row = _pending()
+    if row is None:
         return None
-    started = datetime.fromisoformat(pending.get("at", "1970-01-01T00:00:00+00:00"))
-    if utcnow() - started > PENDING_TTL:
-        session.pop(PENDING_KEY, None)
-        return None
-    user = db.session.get(User, pending.get("uid"))
+    user = db.session.get(User, row.user_id)
     return user if user is not None and user.is_enabled else None
 
 
 def pending_target() -> str:
-    pending = session.get(PENDING_KEY)
-    return (pending or {}).get("next") or ""
+    row = _pending()
+    return row.target if row is not None else ""
 
 
 def finish(user: User, *, method: str, target: str | None = None) -> None:
-    """Every step passed: a fresh session identifier, the failure count reset."""
-    complete_sign_in(user, method=method)
+    """Every step passed: a fresh session identifier, this address's failures forgotten, and
+    the owner told of failed attempts from elsewhere since the last sign-in."""
+    attempts, addresses = complete_sign_in(user, method=method)
+    row = _pending()
+    if row is not None:  # used once
+        db.session.delete(row)
     sessions.start(user, mfa=method != "password")
     session.pop(PENDING_KEY, None)
+    if attempts:
+        flash(
+            f"Since your last sign-in, {attempts} attempt{'s' if attempts != 1 else ''} to sign "
+            f"in to your account failed from {addresses} other address"
+            f"{'es' if addresses != 1 else ''}. Those addresses are held back. If it was not "
+            "you, change your password under Account security and tell your clinic's "
+            "administrator.",
+            "warning",
+        )

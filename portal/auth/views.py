@@ -29,12 +29,15 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         target = request.args.get("next")
+        if user is not None and not signin.password_may_continue(user):
+            user = None  # under attack, and from an address it never signed in from
         if user is None:
             db.session.commit()
             flash(SIGN_IN_FAILED, "error")
         elif user.has_mfa or signin.mfa_required(user):
+            second_step = signin.begin_second_step(user, target if is_safe_next(target) else "")
             db.session.commit()
-            return redirect(signin.begin_second_step(user, target if is_safe_next(target) else ""))
+            return redirect(second_step)
         else:
             signin.finish(user, method="password")
             db.session.commit()

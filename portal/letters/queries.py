@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.audit.service import record
+from portal.audit_shown import record_shown
 from portal.db import utcnow
 from portal.extensions import db
 from portal.letters.models import ACKNOWLEDGEMENT, DRAFT, FINAL, Letter
@@ -57,7 +57,13 @@ def unopened_letters(user: User, days: int) -> list[Letter]:
             .order_by(Letter.created_at)
         )
     )
-    record("letter.list", "letter", None, actor=user, detail=f"unopened after {days} days")
+    record_shown(
+        "letter.list",
+        "letter",
+        [letter.referral_id for letter in letters],
+        actor=user,
+        detail=f"unopened after {days} days",
+    )
     return letters
 
 

@@ -266,11 +266,11 @@ def sign_letter(letter: Letter, *, actor: User, password: str) -> Letter:
         raise LetterNotAllowed("Only a clinician of the clinic can sign letters.")
     if letter.kind in (DECLINE, SUMMARY) and not letter.narrative.strip():
         raise LetterNotAllowed("Write the letter's text before signing it.")
-    if lockout.is_locked(actor):
+    if lockout.is_blocked(actor):
         record("letter.sign", "letter", letter.id, actor=actor, outcome="locked")
         raise LetterNotAllowed(
-            "Your account is locked after too many wrong passwords, so the letter is not "
-            "signed. Try again later, or ask an administrator to unlock it."
+            "Too many wrong passwords were typed for your account from here, so the letter is "
+            "not signed. Try again later, or ask an administrator to unlock it."
         )
     if not confirm_identity(actor, password=password):
         record("letter.sign", "letter", letter.id, actor=actor, outcome="denied")

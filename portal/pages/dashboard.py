@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
-from portal.audit.service import record
+from portal.audit_shown import record_shown
 from portal.extensions import db
 from portal.messages.service import News, news_for
 from portal.referrals.models import Patient, Referral, ReferralEvent
@@ -90,13 +90,12 @@ def dashboard_rows(
         full = func.lower(Patient.first_name + " " + Patient.last_name)
         stmt = stmt.where(full.contains(term, autoescape=True))
     referrals = list(db.session.scalars(stmt).unique())
-    record(
+    record_shown(
         "referral.list",
         "referral",
-        None,
+        [r.id for r in referrals],
         actor=user,
-        detail=f"{len(referrals)} shown, filter {state or filter_key}"
-        + (", searched" if term else ""),
+        detail=f"filter {state or filter_key}" + (", searched" if term else ""),
     )
     news = news_for(user, referrals)
     upcoming = next_visits([r.id for r in referrals])

@@ -42,12 +42,13 @@ def keep_typing(
     actor: User,
 ) -> list[str]:
     """Keep what was typed and the files attached, before anything else happens to the intake;
-    returns a sentence for each file refused. Raises StaleEdit or NotEditable (nothing kept) if
+    returns a sentence for each field cut to its length and each file refused. Raises
+    StaleEdit or NotEditable (nothing kept) if
     the referral moved on."""
     check_version(referral, version, actor=actor)
-    save_draft(referral, formdata, actor=actor)
+    cut = save_draft(referral, formdata, actor=actor)
     _, refusals = add_uploads(referral, uploads, actor=actor)
-    return refusals
+    return cut + refusals
 
 
 def send_intake(

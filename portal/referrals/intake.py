@@ -57,8 +57,29 @@ def new_form_key() -> str:
 
 
 def snapshot(formdata: MultiDict) -> dict[str, list[str]]:
-    """The form exactly as typed, without tokens and files."""
-    return {k: formdata.getlist(k) for k in formdata if k not in NOT_SAVED}
+    """The form as typed, without tokens and files: the intake's own fields only, each value
+    at most as long as the field takes (the same caps as for sending)."""
+    return bounded_snapshot(formdata)[0]
+
+
+def bounded_snapshot(formdata: MultiDict) -> tuple[dict[str, list[str]], list[str]]:
+    """The snapshot, and the labels of the fields whose value was cut to its limit."""
+    from portal.referrals.intake_forms import IntakeForm, field_limits
+
+    limits = field_limits(IntakeForm(formdata=formdata, meta={"csrf": False}))
+    kept: dict[str, list[str]] = {}
+    cut: list[str] = []
+    for key in formdata:
+        if key in NOT_SAVED or key not in limits:
+            continue
+        longest, most, label = limits[key]
+        values = formdata.getlist(key)
+        kept[key] = [value[:longest] for value in values[:most]]
+        if kept[key] != values:
+            cut.append(
+                f"“{label}” was longer than {longest} characters: the first {longest} are kept."
+            )
+    return kept, cut
 
 
 def draft_for_key(form_key: str, actor: User) -> Referral:
@@ -101,14 +122,16 @@ def _raced(form_key: str, actor: User) -> Referral:
     return referral
 
 
-def save_draft(referral: Referral, formdata: MultiDict, *, actor: User) -> None:
-    """Keep what was typed, valid or not; only the referrer's drafts and questioned referrals."""
+def save_draft(referral: Referral, formdata: MultiDict, *, actor: User) -> list[str]:
+    """Keep what was typed, valid or not; only the referrer's drafts and questioned referrals.
+    Returns a sentence for each field cut to its limit."""
     if referral.state not in EDITABLE:
         raise NotEditable("This referral can no longer be edited.")
-    referral.form_data = snapshot(formdata)
+    referral.form_data, cut = bounded_snapshot(formdata)
     mark_changed(referral, actor=actor)
     flush_or_stale(referral)
     record("referral.draft_save", "referral", referral.id, actor=actor)
+    return cut
 
 
 def intake_document(form: Any) -> dict[str, Any]:

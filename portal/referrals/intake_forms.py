@@ -251,3 +251,30 @@ IntakeForm = scale_form(
     ANCHORS["PCL-5"],
     required=False,
 )
+
+# What a draft keeps of a field that has no Length validator (choices, dates, numbers).
+SHORT_FIELD = 200
+
+
+def field_limits(form) -> dict[str, tuple[int, int, str]]:
+    """Every field of a bound intake form, rows included: name -> (longest value, most
+    values, label). A draft keeps these names only, each value cut to its length."""
+    limits: dict[str, tuple[int, int, str]] = {}
+
+    def add(field) -> None:
+        if isinstance(field, FieldList):
+            for entry in field:
+                for sub in entry.form:
+                    add(sub)
+            return
+        longest = next((v.max for v in field.validators if isinstance(v, Length)), SHORT_FIELD)
+        most = len(field.choices or []) if isinstance(field, SelectMultipleField) else 1
+        limits[field.name] = (
+            longest if longest and longest > 0 else SHORT_FIELD,
+            most,
+            field.label.text,
+        )
+
+    for field in form:
+        add(field)
+    return limits

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
+from portal.audit_shown import record_shown
 from portal.db import utcnow
 from portal.errors import Invalid
 from portal.extensions import db
@@ -76,7 +77,13 @@ def alerts_for_clinician(user: User) -> list[SafetyAlert]:
     )
     alerts = list(db.session.scalars(stmt))
     if alerts:
-        record("safety_alert.list", "safety_alert", None, actor=user, detail=f"{len(alerts)}")
+        record_shown(
+            "safety_alert.list",
+            "safety_alert",
+            [a.referral_id for a in alerts],
+            actor=user,
+            detail="",
+        )
     return alerts
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.audit.service import record
+from portal.audit_shown import record_shown
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.states import IN_CARE
@@ -35,7 +35,9 @@ def active_courses(user: User) -> list[TreatmentCourse]:
         .order_by(Referral.urgency.desc(), TreatmentCourse.id)
     )
     courses = list(db.session.scalars(stmt))
-    record("course.list", "treatment_course", None, actor=user, detail=f"{len(courses)} shown")
+    record_shown(
+        "course.list", "treatment_course", [c.referral_id for c in courses], actor=user, detail=""
+    )
     return courses
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.service import record
+from portal.audit_shown import record_shown
 from portal.clock import clinic_today, local_time
 from portal.errors import Invalid
 from portal.extensions import db
@@ -59,7 +60,13 @@ def pending_forms(user: User, today: date) -> list[PendingForm]:
         .order_by(TreatmentSession.session_date, TreatmentSession.id)
     )
     sessions = list(db.session.scalars(stmt))
-    record("rems.list", "treatment_session", None, actor=user, detail=f"{len(sessions)} shown")
+    record_shown(
+        "rems.list",
+        "treatment_session",
+        [s.course.referral_id for s in sessions],
+        actor=user,
+        detail="",
+    )
     forms = [PendingForm(s, s.session_date, days_left(s.session_date, today)) for s in sessions]
     return sorted(forms, key=lambda f: (f.days_left, f.session.id))
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from portal.audit.service import record
+from portal.audit_shown import record_shown
 from portal.auth.models import User
 from portal.authorizations.service import flagged_referral_ids
 from portal.extensions import db
@@ -297,7 +297,9 @@ def queue_page(
     rows = [_row(r, settings, today, tz) for r in referrals]
 
     searched = ", searched" if filters.q else ""  # never the term itself
-    record("referral.list", "referral", None, actor=user, detail=f"{len(rows)} shown{searched}")
+    record_shown(
+        "referral.list", "referral", [r.id for r in referrals], actor=user, detail=searched[2:]
+    )
     return QueuePage(
         rows,
         total,

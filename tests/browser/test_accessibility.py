@@ -130,6 +130,7 @@ def site(app, world):
                 "letterhead": u("letterhead.settings"),
                 "referrer-mfa": u("admin.referrer_mfa"),
                 "fhir-clients": u("fhir_admin.clients"),
+                "sign-in-attempts": u("admin.sign_in_attempts"),
             },
         }
     return pages
