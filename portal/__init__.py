@@ -44,6 +44,10 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     extensions.login_manager.init_app(app)
     extensions.limiter.init_app(app)
     web.init_app(app)
+    from portal import jobs, notifications
+
+    jobs.init_app(app)
+    notifications.init_app(app)
     hops = app.config.get("PROXY_HOPS", 0)
     if hops:
         # Behind N reverse proxies the client's address is in X-Forwarded-For; without this

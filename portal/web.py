@@ -72,6 +72,8 @@ VIEW_MODULES = (
     "portal.scheduling.views",
     "portal.scheduling.admin_views",
     "portal.scheduling.calendar_views",
+    "portal.notifications.views",
+    "portal.notifications.admin_views",
 )
 
 

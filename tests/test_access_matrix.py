@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.accounts.service import create_invitation
 from portal.audit.models import AuditEvent
 from portal.extensions import db as _db
+from portal.notifications.models import Notification, OutboxMessage
 from tests.conftest import csrf_token, force_login
 from tests.factories import (
     accepted_referral,
@@ -155,6 +156,17 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("admin.account_action", "POST"): ({"user_id": "U", "action": "unlock"}, {"admin"}),
     ("admin.referrer_mfa", "GET"): ({}, {"admin"}),
     ("admin.referrer_mfa", "POST"): ({}, {"admin"}),
+    # Notifications: each person's own; the deliveries are the admins'; the development
+    # mailbox exists in development only (404 here, for everyone).
+    ("notifications.index", "GET"): ({}, SIGNED_IN),
+    ("notifications.open_notification", "GET"): ({"notification_id": "N"}, {"referrer"}),
+    ("notifications.read_all", "POST"): ({}, SIGNED_IN),
+    ("notifications.edit_preferences", "GET"): ({}, SIGNED_IN),
+    ("notifications.edit_preferences", "POST"): ({}, SIGNED_IN),
+    ("deliveries.index", "GET"): ({}, {"admin"}),
+    ("deliveries.act", "POST"): ({"outbox_id": "OB", "action": "dismiss"}, {"admin"}),
+    ("deliveries.sent_mail", "GET"): ({}, set()),
+    ("deliveries.sent_message", "GET"): ({"outbox_id": "OB"}, set()),
 }
 
 
@@ -180,6 +192,11 @@ def objects(world):
     request = pending_account_request()
     alert = phq9_with_item9(referral, world.clinician)
     extra = scheduling_objects(referral, world)
+    note = _db.session.scalar(
+        select(Notification).where(Notification.user_id == world.referrer.id).limit(1)
+    )
+    failed = _db.session.scalar(select(OutboxMessage).limit(1))
+    failed.status = "failed"
     _db.session.commit()
     return {
         **extra,
@@ -195,6 +212,8 @@ def objects(world):
         "S": referral.course.sessions[0].id,
         "AL": alert.id,
         "U": world.referrer.id,
+        "N": note.id,
+        "OB": failed.id,
     }
 
 

@@ -9,8 +9,16 @@ from portal.cli.demo import seed_demo
 from portal.cli.keys import keys_group
 from portal.cli.letters import letters_group
 from portal.cli.users import create_user_command
+from portal.cli.worker import worker_command
 
 
 def register_cli(app: Flask) -> None:
-    for command in (seed_demo, create_user_command, letters_group, audit_group, keys_group):
+    for command in (
+        seed_demo,
+        create_user_command,
+        letters_group,
+        audit_group,
+        keys_group,
+        worker_command,
+    ):
         app.cli.add_command(command)
