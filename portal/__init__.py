@@ -45,6 +45,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     extensions.limiter.init_app(app)
     web.init_app(app)
     from portal import jobs, notifications
+    from portal.letters import tasks  # noqa: F401 - the letter jobs register on the queue
 
     jobs.init_app(app)
     notifications.init_app(app)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from huey import Huey
 from huey.storage import BlackHoleStorage, MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -62,6 +64,28 @@ def in_app(function: Callable[..., Any]) -> Callable[..., Any]:
                 db.session.remove()
 
     return wrapper
+
+
+def after_commit(task: Callable[..., Any], *args: Any) -> None:
+    """Enqueue `task(*args)` once the current transaction commits; never if it rolls back.
+    Work that must not be lost is also found by a periodic sweep (the queue may be down)."""
+    from portal.extensions import db
+
+    db.session().info.setdefault(_AFTER_COMMIT, []).append((task, args))
+
+
+_AFTER_COMMIT = "jobs_after_commit"
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session: Session) -> None:
+    for task, args in session.info.pop(_AFTER_COMMIT, []):
+        enqueue_quietly(task, *args)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def enqueue_quietly(task: Callable[..., Any], *args: Any) -> bool:

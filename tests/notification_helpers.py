@@ -38,7 +38,7 @@ class Received:
 
     @property
     def subject(self) -> str:
-        return str(self.message["Subject"])
+        return " ".join(str(self.message["Subject"]).split())
 
     @property
     def body(self) -> str:
@@ -107,3 +107,32 @@ def deliver_all() -> dict[str, int]:
     from portal.notifications.delivery import deliver_due
 
     return deliver_due()
+
+
+class Jobs:
+    """The job queue of the test's app (huey, in memory): run what was enqueued, as a worker
+    would, in this process."""
+
+    def run(self) -> int:
+        from portal.jobs import huey
+
+        count = 0
+        while (task := huey.dequeue()) is not None:
+            huey.execute(task)
+            count += 1
+        return count
+
+    def pending(self) -> list[str]:
+        from portal.jobs import huey
+
+        return [task.name for task in huey.pending()]
+
+
+@pytest.fixture
+def jobs(app):
+    """The queue emptied of what earlier tests left, then a runner."""
+    from portal.jobs import huey
+
+    huey.flush()
+    yield Jobs()
+    huey.flush()

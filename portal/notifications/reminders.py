@@ -73,7 +73,7 @@ def remind_forms_due(today: date) -> int:
         if days_left(session.session_date, today) != FORM_REMINDER_DAYS_LEFT:
             continue
         referral = session.course.referral
-        link = f"/treatment/rems#session-{session.id}"
+        link = f"/treatment/referrals/{referral.id}/course#session-{session.id}"
         if _already("form_due", referral.id, link):
             continue
         notify("form_due", clinicians_of(referral), referral=referral, link=link)

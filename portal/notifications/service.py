@@ -199,3 +199,18 @@ def all_admins() -> list[User]:
 def delivery_failed(row: OutboxMessage) -> None:
     """Tell the admins that an email finally failed (who and what is on the Deliveries page)."""
     notify("delivery_failed", all_admins(), link="/admin/deliveries")
+
+
+def email_link(
+    to: str, *, kind: str, subject: str, sentence: str, path: str, user: User | None = None
+) -> OutboxMessage:
+    """An email to someone who may not have an account yet (an invitation, an approval) or
+    that carries a one-time link: sealed in the outbox, dropped once sent."""
+    return queue_email(
+        to,
+        kind=kind,
+        subject=subject,
+        body=f"{sentence}\n{absolute(path)}\n",
+        user=user,
+        secret=True,
+    )

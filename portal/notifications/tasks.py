@@ -8,7 +8,7 @@ from huey import crontab
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from portal.jobs import enqueue_quietly, huey, in_app
+from portal.jobs import after_commit, huey, in_app
 from portal.notifications.models import PENDING, OutboxMessage
 
 
@@ -46,29 +46,13 @@ def hourly_notifications() -> None:
 
 
 # After the commit, hand each new outbox row to the queue; a rolled-back one never existed.
-_NEW = "outbox_new_ids"
-
-
 @event.listens_for(Session, "after_flush")
-def _remember_new_rows(session: Session, _context) -> None:
-    new = [obj.id for obj in session.new if isinstance(obj, OutboxMessage)]
-    if new:
-        session.info.setdefault(_NEW, []).extend(new)
+def _enqueue_new_rows(session: Session, _context) -> None:
+    for obj in session.new:
+        if isinstance(obj, OutboxMessage):
+            after_commit(deliver_task, obj.id)
 
 
 def enqueue_after_commit(outbox_id: int) -> None:
     """Hand an existing row (an admin's retry) to the queue once the transaction commits."""
-    from portal.extensions import db
-
-    db.session().info.setdefault(_NEW, []).append(outbox_id)
-
-
-@event.listens_for(Session, "after_commit")
-def _enqueue_committed(session: Session) -> None:
-    for outbox_id in session.info.pop(_NEW, []):
-        enqueue_quietly(deliver_task, outbox_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(_NEW, None)
+    after_commit(deliver_task, outbox_id)
