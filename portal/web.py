@@ -35,6 +35,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "mfa.qr",
         "verify.lookup",  # the letter verification page: no patient information
         "verify.letter",
+        "auth.forgot_password",  # the reset link is the credential (portal/auth/reset.py)
+        "auth.reset_password",
     }
 )
 
@@ -52,6 +54,7 @@ VIEW_MODULES = (
     "portal.auth.views",
     "portal.auth.mfa_views",
     "portal.auth.account_views",
+    "portal.auth.reset_views",
     "portal.referrals.views",
     "portal.pages.intake_views",
     "portal.pages.views",

@@ -18,6 +18,7 @@ from tests.factories import (
     accepted_referral,
     document_sessions,
     draft_letter,
+    password_reset_link,
     pending_account_request,
     phq9_with_item9,
     scheduling_objects,
@@ -156,6 +157,10 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("admin.account_action", "POST"): ({"user_id": "U", "action": "unlock"}, {"admin"}),
     ("admin.referrer_mfa", "GET"): ({}, {"admin"}),
     ("admin.referrer_mfa", "POST"): ({}, {"admin"}),
+    ("auth.forgot_password", "GET"): ({}, set(USERS)),
+    ("auth.forgot_password", "POST"): ({}, set(USERS)),
+    ("auth.reset_password", "GET"): ({"token": "RT"}, set(USERS)),
+    ("auth.reset_password", "POST"): ({"token": "RT"}, set(USERS)),
     # Notifications: each person's own; the deliveries are the admins'; the development
     # mailbox exists in development only (404 here, for everyone).
     ("notifications.index", "GET"): ({}, SIGNED_IN),
@@ -197,6 +202,7 @@ def objects(world):
     )
     failed = _db.session.scalar(select(OutboxMessage).limit(1))
     failed.status = "failed"
+    reset_token = password_reset_link(world.referrer)
     _db.session.commit()
     return {
         **extra,
@@ -214,6 +220,7 @@ def objects(world):
         "U": world.referrer.id,
         "N": note.id,
         "OB": failed.id,
+        "RT": reset_token,
     }
 
 
