@@ -78,7 +78,9 @@ def test_reset_end_to_end_then_two_step_sign_in_is_still_asked(app, world, clien
     assert signed.location.endswith("/two-step/code")  # the second step is still asked
     token = csrf_token(client, "/two-step/code")
     code = fresh_totp_code(world.clinician)
-    assert client.post("/two-step/code", data={"code": code, "csrf_token": token}).status_code == 302
+    assert (
+        client.post("/two-step/code", data={"code": code, "csrf_token": token}).status_code == 302
+    )
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"auth.password_reset_request", "auth.password_reset"} <= actions
 
