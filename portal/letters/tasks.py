@@ -52,12 +52,14 @@ def acknowledge_task(referral_id: int) -> bool:
 
 
 @huey.periodic_task(crontab(minute="*/5"))
+@huey.lock_task("acknowledge-missing")
 @in_app
 def acknowledge_missing() -> int:
     return sum(acknowledge(referral_id) for referral_id in unacknowledged_ids())
 
 
 @huey.periodic_task(crontab(minute="30", hour="2"))
+@huey.lock_task("letters-generate-due")
 @in_app
 def generate_due() -> tuple[int, int]:
     """What `flask --app portal letters generate-due --workers 1` does, nightly."""

@@ -34,6 +34,7 @@ def sweep_outbox() -> dict[str, int]:
 
 
 @huey.periodic_task(crontab(minute="0"))
+@huey.lock_task("hourly-notifications")  # one worker at a time; a later run finds it done
 @in_app
 def hourly_notifications() -> None:
     from portal.extensions import db
