@@ -128,3 +128,42 @@ def test_password_reset_in_the_browser_and_the_links_it_refuses(
         expect(page.get_by_text("has been used already")).to_be_visible()
     finally:
         app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"
+
+
+def test_an_admin_retries_a_failed_delivery_and_reads_the_development_mailbox(
+    app, page, live_server, world, jobs, shot
+):
+    from sqlalchemy import select
+
+    from portal.notifications.models import FAILED, OutboxMessage
+    from portal.notifications.service import notify
+
+    notify("account_request", [world.admin], link="/invitations")
+    db.session.commit()
+    row = db.session.scalar(select(OutboxMessage))
+    row.status, row.tries, row.last_error = FAILED, 6, "server answered 451 (temporary)"
+    db.session.commit()
+    app.config.update(ENV_NAME="development", MAIL_SERVER="")  # mail to the dev mailbox
+    try:
+        sign_in(page, live_server, world.admin.email)
+        page.get_by_role("link", name="Deliveries").click()
+        expect(page.get_by_role("cell", name="server answered 451 (temporary)")).to_be_visible()
+        shot("notifications-deliveries")
+        page.get_by_role("button", name="Retry").click()
+        expect(page.get_by_text("The email will be tried again.")).to_be_visible()
+        expect(page.get_by_text("Every email was delivered.")).to_be_visible()
+        jobs.run()  # the worker: no MAIL_SERVER in development, so the dev mailbox
+        page.get_by_role("link", name="Sent mail").click()
+        page.get_by_role("link", name="A referring provider asked for an account").click()
+        expect(page.get_by_role("link", name="http://127.0.0.1:5000/invitations")).to_be_visible()
+        shot("notifications-sent-mail")
+        page.goto(f"{live_server}/notifications/preferences")
+        expect(page.get_by_role("group", name="A new account request")).to_be_visible()
+        page.get_by_role("group", name="An email that could not be delivered").get_by_label(
+            "Daily digest email"
+        ).check()
+        page.get_by_role("button", name="Save choices").click()
+        expect(page.get_by_text("Your notification choices are saved.")).to_be_visible()
+        shot("notifications-preferences")
+    finally:
+        app.config.update(ENV_NAME="testing")
