@@ -20,8 +20,8 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	@echo "Serving http://127.0.0.1:5000  (Ctrl-C stops)"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Serving http://127.0.0.1:5000 with the job queue's worker beside it (Ctrl-C stops both)"
+	@BIN=$(BIN) bash scripts/run-web-and-worker.sh
 
 test: $(STAMP)
 	@bash scripts/system-deps.sh --test

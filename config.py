@@ -59,6 +59,28 @@ class Config:
     # account; per account from anywhere, the account is then under attack (portal.auth.lockout).
     LOCKOUT_THRESHOLD = 10
     LOCKOUT_ACCOUNT_THRESHOLD = 30
+    # Email (portal/notifications/mailer.py). Without MAIL_SERVER, development keeps mail in
+    # the development mailbox (Sent mail); anywhere else a delivery fails until it is set.
+    # Keep treatment words out of the sender's name: it shows in every inbox.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Referral portal <no-reply@portal.invalid>"
+    )
+    MAIL_TIMEOUT = 15
+    MAIL_MAX_TRIES = int(os.environ.get("MAIL_MAX_TRIES", "6"))
+    MAIL_RETRY_SECONDS = int(os.environ.get("MAIL_RETRY_SECONDS", "60"))  # doubled each try
+    # Daily digest emails leave at this clinic-local hour.
+    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "7"))
+    # The job queue (portal/jobs.py): Redis when REDIS_URL is set, else this SQLite file.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    QUEUE_NAME = os.environ.get("QUEUE_NAME", "portal")
+    QUEUE_SQLITE_PATH = os.environ.get("QUEUE_SQLITE_PATH", str(INSTANCE_DIR / "queue.sqlite3"))
+    PASSWORD_RESET_MINUTES = 30
+    RESET_RATE_LIMIT = "5 per 15 minutes"  # per address and per client address
 
 
 class DevelopmentConfig(Config):
@@ -87,6 +109,14 @@ class TestingConfig(Config):
     # and the limiter is reset between tests.
     AUTH_RATE_LIMIT = "1000 per minute"
     RATELIMIT_STORAGE_URI = "memory://"  # never share counts with a developer's Redis
+    # The queue in memory unless a test points it at a file (tests/notification_helpers.py);
+    # a developer's Redis is never used.
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+    QUEUE_SQLITE_PATH = os.environ.get("TEST_QUEUE_SQLITE_PATH", "")
+    MAIL_SERVER = os.environ.get("TEST_MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("TEST_MAIL_PORT", "25"))
+    MAIL_RETRY_SECONDS = 0
+    MAIL_MAX_TRIES = 3
     # The tests write dates with the machine's date.today() (UTC on CI); the clinic's own zone
     # is tested on purpose in test_clock.py.
     CLINIC_TIMEZONE = os.environ.get("TEST_CLINIC_TIMEZONE", "UTC")

@@ -11,6 +11,7 @@ from portal.clinics import models as clinics  # noqa: F401
 from portal.fhir import models as fhir  # noqa: F401
 from portal.letters import models as letters  # noqa: F401
 from portal.messages import models as messages  # noqa: F401
+from portal.notifications import models as notifications  # noqa: F401
 from portal.referrals import models as referrals  # noqa: F401
 from portal.scheduling import models as scheduling  # noqa: F401
 from portal.treatment import models as treatment  # noqa: F401

@@ -69,6 +69,15 @@ def register_templating(app: Flask) -> None:
     app.add_template_global(can_correct_letter, "can_correct_letter")
 
     @app.context_processor
+    def unread_notifications():
+        """The bell's count, on every page of a signed-in user."""
+        if not has_request_context() or not current_user.is_authenticated:
+            return {}
+        from portal.notifications.queries import unread_count
+
+        return {"unread_notifications": unread_count(current_user)}
+
+    @app.context_processor
     def pending_account_requests():
         """Admins see pending account requests in the navigation."""
         if not has_request_context() or not current_user.is_authenticated:

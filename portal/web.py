@@ -38,6 +38,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "mfa.qr",
         "verify.lookup",  # the letter verification page: no patient information
         "verify.letter",
+        "auth.forgot_password",  # the reset link is the credential (portal/auth/reset.py)
+        "auth.reset_password",
     }
 )
 
@@ -55,6 +57,7 @@ VIEW_MODULES = (
     "portal.auth.views",
     "portal.auth.mfa_views",
     "portal.auth.account_views",
+    "portal.auth.reset_views",
     "portal.referrals.views",
     "portal.pages.intake_views",
     "portal.pages.views",
@@ -80,6 +83,8 @@ VIEW_MODULES = (
     "portal.fhir.views",
     "portal.fhir.admin_views",
     "portal.authorizations.views",
+    "portal.notifications.views",
+    "portal.notifications.admin_views",
 )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import inspect, text
 from portal import create_app
 from portal.extensions import db as _db
 from portal.extensions import limiter
+from tests.notification_helpers import jobs, mailbox  # noqa: F401 - queue; real SMTP server
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

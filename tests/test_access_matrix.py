@@ -13,11 +13,13 @@ from portal.accounts.service import create_invitation
 from portal.audit.models import AuditEvent
 from portal.extensions import db as _db
 from portal.fhir.models import FhirClient
+from portal.notifications.models import Notification, OutboxMessage
 from tests.conftest import csrf_token, force_login
 from tests.factories import (
     accepted_referral,
     document_sessions,
     draft_letter,
+    password_reset_link,
     pending_account_request,
     phq9_with_item9,
     scheduling_objects,
@@ -193,6 +195,21 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
         ("fhir.unknown", m): ({"rest": "a/b/c"}, set(USERS))
         for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
     },  # fmt: skip
+    ("auth.forgot_password", "GET"): ({}, set(USERS)),
+    ("auth.forgot_password", "POST"): ({}, set(USERS)),
+    ("auth.reset_password", "GET"): ({"token": "RT"}, set(USERS)),
+    ("auth.reset_password", "POST"): ({"token": "RT"}, set(USERS)),
+    # Notifications: each person's own; the deliveries are the admins'; the development
+    # mailbox exists in development only (404 here, for everyone).
+    ("notifications.index", "GET"): ({}, SIGNED_IN),
+    ("notifications.open_notification", "GET"): ({"notification_id": "N"}, {"referrer"}),
+    ("notifications.read_all", "POST"): ({}, SIGNED_IN),
+    ("notifications.edit_preferences", "GET"): ({}, SIGNED_IN),
+    ("notifications.edit_preferences", "POST"): ({}, SIGNED_IN),
+    ("deliveries.index", "GET"): ({}, {"admin"}),
+    ("deliveries.act", "POST"): ({"outbox_id": "OB", "action": "dismiss"}, {"admin"}),
+    ("deliveries.sent_mail", "GET"): ({}, set()),
+    ("deliveries.sent_message", "GET"): ({"outbox_id": "OB"}, set()),
 }
 # What every caller of the FHIR API gets without a bearer token, signed in to the pages or not.
 API_STATUS = {
@@ -236,6 +253,12 @@ def objects(world):
     alert = phq9_with_item9(referral, world.clinician)
     extra = scheduling_objects(referral, world)
     fhir_client = Ehr().register(world.practice.id)
+    note = _db.session.scalar(
+        select(Notification).where(Notification.user_id == world.referrer.id).limit(1)
+    )
+    failed = _db.session.scalar(select(OutboxMessage).limit(1))
+    failed.status = "failed"
+    reset_token = password_reset_link(world.referrer)
     _db.session.commit()
     return {
         **extra,
@@ -254,6 +277,9 @@ def objects(world):
         "PR": world.practice.id,
         "QT": "2026-Q4",
         "FC": _db.session.scalar(select(FhirClient.id).where(FhirClient.client_id == fhir_client)),
+        "N": note.id,
+        "OB": failed.id,
+        "RT": reset_token,
     }
 
 

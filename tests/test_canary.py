@@ -1,6 +1,6 @@
 """No PHI leaks: the whole loop runs with canary values as the patient's name and date of
-birth, and they never appear in logs, URLs (paths, query strings, Location headers) or
-error pages."""
+birth, and they never appear in logs, URLs (paths, query strings, Location headers), error
+pages or any email the loop sends."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from sqlalchemy import select
 
 from portal.clock import clinic_today
 from portal.letters.models import Letter
+from portal.notifications.models import OutboxMessage
 from portal.referrals.models import Referral
 from portal.treatment.models import TreatmentSession
 from tests.conftest import csrf_token, login
 from tests.factories import PASSWORD, intake_form, protocol
+from tests.notification_helpers import deliver_all
 
 CANARY_FIRST = "Canaryfirstqz"
 CANARY_LAST = "Canarylastxv"
@@ -65,7 +67,7 @@ def all_logs(caplog):
         logging.getLogger(name).setLevel(logging.NOTSET)
 
 
-def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs):
+def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs, mailbox, jobs):
     urls: list[str] = []
     error_pages: list[str] = []
 
@@ -235,6 +237,30 @@ def test_canary_phi_never_leaves_the_pages(app, db, world, all_logs):
         app.view_functions["referrals.detail"], app.testing = saved, testing
     assert failed.status_code == 500
     error_pages.append(failed.get_data(as_text=True))
+
+    # Every email the loop caused, delivered by the worker's jobs to a real SMTP server: the
+    # canaries are in none of them (headers, sender's name and decoded body).
+    jobs.run()
+    deliver_all()
+    kinds = set(db.session.scalars(select(OutboxMessage.kind)))
+    assert {
+        "referral_received",
+        "new_referral",
+        "question",
+        "answer",
+        "message",
+        "accepted",
+        "scheduled",
+        "safety_alert",
+        "course_ended",
+        "letter_ready",
+    } <= kinds
+    assert len(mailbox.received) >= len(kinds)
+    for message in mailbox.received:
+        headers = " ".join(f"{k}: {v}" for k, v in message.message.items())
+        text = f"{headers}\n{message.body}"
+        for canary in CANARIES:
+            assert canary not in text, f"{canary} in an email: {message.subject}"
 
     logged = (
         "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in all_logs.records)

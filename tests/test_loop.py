@@ -33,7 +33,7 @@ def _post(client, path, data, token_from):
     return client.post(path, data={**data, "csrf_token": csrf_token(client, token_from)})
 
 
-def test_referral_loop_end_to_end(app, db, world):
+def test_referral_loop_end_to_end(app, db, world, jobs):
     referrer, coordinator, clinician = world.referrer, world.coordinator, world.clinician
     client = app.test_client()
 
@@ -42,6 +42,9 @@ def test_referral_loop_end_to_end(app, db, world):
     response = _post(client, "/referrals/new", REFERRAL_FORM, "/referrals/new")
     assert response.status_code == 302
     referral = db.session.scalar(select(Referral))
+    assert referral.letters == []  # the acknowledgement is the worker's, after the commit
+    assert "acknowledge_task" in jobs.pending()
+    jobs.run()
     page = client.get(response.location).get_data(as_text=True)
     assert "Quentin Lovelace" in page
     assert "Submitted" in page
@@ -169,6 +172,6 @@ def test_referral_loop_end_to_end(app, db, world):
     summary_row = next(row for row in table.split("<tr>") if "Treatment summary" in row)
     assert "not yet" not in summary_row
     assert f"{referrer.display_name} on" in summary_row
-    # The acknowledgement of receipt was made when the referral was sent; not opened yet.
+    # The acknowledgement of receipt, made by the worker when the referral was sent; not opened.
     ack_row = next(row for row in table.split("<tr>") if "Acknowledgement of receipt" in row)
     assert "not yet" in ack_row

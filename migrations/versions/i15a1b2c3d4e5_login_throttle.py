@@ -6,7 +6,7 @@ The address is blocked for the account after LOCKOUT_THRESHOLD attempts in a row
 from anywhere and mark the account as under attack (a soft lock).
 
 Revision ID: i15a1b2c3d4e5
-Revises: 7b1d5e0c2f48
+Revises: i18a1b2c3d4e5
 Create Date: 2026-12-07 16:40:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i15a1b2c3d4e5'
-down_revision = '7b1d5e0c2f48'
+down_revision = 'i18a1b2c3d4e5'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 the SPRAVATO label; psychosis or mania) before acceptance
 
 Revision ID: i17a1c0ffee01
-Revises: 7b1d5e0c2f48
+Revises: i20a7f3c9e1d2
 Create Date: 2026-12-07 16:30:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i17a1c0ffee01'
-down_revision = '7b1d5e0c2f48'
+down_revision = 'i20a7f3c9e1d2'
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ and end time, a chair, a clinician and the session documented from them. On Post
 exclusion constraint makes a double-booked chair impossible whatever the application does.
 
 Revision ID: i18a1b2c3d4e5
-Revises: 7b1d5e0c2f48
+Revises: i17c3e0c0ffee
 Create Date: 2026-12-07 16:30:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "i18a1b2c3d4e5"
-down_revision = "7b1d5e0c2f48"
+down_revision = 'i17c3e0c0ffee'
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,7 @@ from portal.clinics.models import Practice
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError
 from portal.extensions import db
+from portal.notifications.service import absolute, all_admins, email_link, notify, queue_email
 from portal.roles import Role
 
 if TYPE_CHECKING:
@@ -86,6 +87,16 @@ def create_invitation(
     db.session.add(invitation)
     db.session.flush()
     record("invitation.create", "invitation", invitation.id, actor=actor)
+    email_link(
+        email,
+        kind="invitation",
+        subject="Your invitation to the clinic's referral portal",
+        sentence=(
+            f"The clinic invites you to send and follow referrals in its portal. The link "
+            f"works once and expires in {days} days. Create your account:"
+        ),
+        path=f"/invite/{token}",
+    )
     return invitation, token
 
 
@@ -163,6 +174,7 @@ def request_account(form: RequestAccountForm) -> AccountRequest | None:
     db.session.add(request)
     db.session.flush()
     record("account_request.create", "account_request", request.id)
+    notify("account_request", all_admins(), link="/invitations")
     return request
 
 
@@ -211,6 +223,13 @@ def approve_request(request: AccountRequest, practice_id: int, *, actor: User) -
     request.user_id = user.id
     record("account_request.approve", "account_request", request.id, actor=actor)
     record("user.create", "user", user.id, actor=actor)
+    queue_email(
+        user.email,
+        kind="account_approved",
+        subject="Your account on the clinic's referral portal is ready",
+        body=f"Your account request was approved. Sign in:\n{absolute('/login')}\n",
+        user=user,
+    )
     return user
 
 

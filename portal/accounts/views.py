@@ -69,8 +69,9 @@ def invitations():
             db.session.commit()
             link = url_for("accounts.accept_invitation", token=token, _external=True)
             flash(
-                f"Invitation created for {invitation.email}. Send them the link below; it works "
-                f"once and expires in {current_app.config.get('INVITATION_DAYS', 7)} days.",
+                f"Invitation created for {invitation.email}: the link is on its way to them by "
+                "email. It is also shown below, once, to send another way; it works once and "
+                f"expires in {current_app.config.get('INVITATION_DAYS', 7)} days.",
                 "success",
             )
             form = _invite_form(formdata=None)

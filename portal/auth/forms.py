@@ -68,3 +68,25 @@ class ReauthForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: its CSRF token is the confirmation."""
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(message="Type the email you sign in with."), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    new = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        description="At least 12 characters; no other rules. A few unrelated words work well.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new", message="The two new passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )

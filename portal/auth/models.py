@@ -131,3 +131,21 @@ class PendingSignIn(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     target: Mapped[str] = mapped_column(String(500), default="")
+
+
+class PasswordReset(Base):
+    """A password-reset link: single use, short-lived, stored as a sha256 of its token, and
+    bound to the password it replaces (`password_fingerprint`): once the password changes,
+    by this link or any other way, every older link dies."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    password_fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

@@ -10,6 +10,7 @@ from portal.cli.fhir import fhir_client_group
 from portal.cli.keys import keys_group
 from portal.cli.letters import letters_group
 from portal.cli.users import create_user_command
+from portal.cli.worker import worker_command
 
 
 def register_cli(app: Flask) -> None:
@@ -20,5 +21,6 @@ def register_cli(app: Flask) -> None:
         audit_group,
         keys_group,
         fhir_client_group,
+        worker_command,
     ):
         app.cli.add_command(command)

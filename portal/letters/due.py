@@ -14,6 +14,7 @@ from portal.audit.service import record
 from portal.extensions import db
 from portal.letters.models import ACCEPTANCE, DECLINE, DRAFT, INTERIM, SUMMARY, Letter
 from portal.letters.service import new_letter
+from portal.notifications.service import clinicians_of, notify
 from portal.referrals.models import Referral
 from portal.referrals.states import ACCEPTED_NOT_STARTED, State
 from portal.treatment.models import TreatmentCourse
@@ -98,6 +99,12 @@ def create_due_drafts() -> list[int]:
                 continue  # another run made it first
             created.append(letter.id)
             record("letter.draft", "letter", letter.id, detail=f"{kind} due (batch)")
+            notify(
+                "letter_to_sign",
+                clinicians_of(referral),
+                referral=referral,
+                link=f"/letters/{letter.id}/edit",
+            )
     return created
 
 

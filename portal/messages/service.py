@@ -13,6 +13,7 @@ from portal.db import utcnow
 from portal.errors import Invalid
 from portal.extensions import db
 from portal.messages.models import Message, SeenMark
+from portal.notifications.service import coordinators_of, notify
 from portal.referrals.models import ReferralEvent
 from portal.referrals.states import State
 
@@ -30,6 +31,10 @@ def post_message(referral: Referral, body: str, *, actor: User) -> Message:
     db.session.add(message)
     db.session.flush()
     record("message.create", "referral", referral.id, actor=actor, detail=f"message {message.id}")
+    # The other side is told: the clinic's coordinators of a referrer's message, the referrer
+    # of the clinic's.
+    told = coordinators_of(referral) if actor.is_referrer else [referral.referrer]
+    notify("message", told, referral=referral, actor=actor)
     return message
 
 

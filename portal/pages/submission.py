@@ -1,6 +1,6 @@
 """Sending a referral: the intake and its state (referrals), the baseline scales (treatment)
-and, the first time, the acknowledgement of receipt (letters), in one unit of work. The caller
-commits once."""
+in one unit of work, the caller committing once; the first time, the acknowledgement of receipt
+(letters) is queued for the worker after the commit."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from portal.attachments.service import add_uploads
 from portal.audit.service import record
 from portal.clock import clinic_today
 from portal.extensions import db
-from portal.letters.service import acknowledge_referral
+from portal.jobs import after_commit
+from portal.letters.tasks import acknowledge_task
 from portal.referrals.intake import (
     SCALE_KEYS,
     check_version,
@@ -54,13 +55,14 @@ def keep_typing(
 def send_intake(
     referral: Referral, doc: dict[str, Any], formdata: MultiDict, *, actor: User
 ) -> bool:
-    """Send the validated intake: a draft is submitted and acknowledged, a referral the clinic
-    questioned is updated in place. Returns whether this was the referral's first sending."""
+    """Send the validated intake: a draft is submitted, a referral the clinic questioned is
+    updated in place. Returns whether this was the referral's first sending. The
+    acknowledgement letter of a first sending is rendered by the worker once this commits."""
     first_sending = referral.state == State.DRAFT
     submit_intake(referral, doc, formdata, actor=actor)
     add_baseline_scales(referral, doc["scales"], actor=actor)
     if first_sending:
-        acknowledge_referral(referral)
+        after_commit(acknowledge_task, referral.id)
     return first_sending
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from blinker import Namespace
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -17,6 +18,12 @@ from portal.errors import Conflict, Invalid
 from portal.extensions import db
 from portal.referrals.models import Referral, ReferralEvent
 from portal.referrals.states import FIRST_DECISIONS, REASON_REQUIRED, State, check_transition
+
+# Sent with every timeline event (a change of state or another entry), in the same unit of work,
+# so that the features above the ground floor can react without referrals importing them
+# (portal/notifications/triggers.py turns events into notifications). Receivers get the
+# referral as sender and `event=`, `actor=`; what they add to the session commits with it.
+referral_event = Namespace().signal("referral-event")
 
 RACE_MESSAGE = (
     "Someone else changed this referral at the same moment; nothing was saved. "
@@ -171,6 +178,7 @@ def change_state(
     record(
         "referral.transition", "referral", referral.id, actor=actor, detail=f"{current}->{target}"
     )
+    referral_event.send(referral, event=event, actor=actor)
     return event
 
 
@@ -178,4 +186,5 @@ def add_event(referral: Referral, kind: str, *, actor: User, reason: str = "") -
     """A timeline entry that is not a change of state (a session recorded, a letter sent)."""
     event = ReferralEvent(referral=referral, actor_id=actor.id, kind=kind, reason=reason)
     db.session.add(event)
+    referral_event.send(referral, event=event, actor=actor)
     return event

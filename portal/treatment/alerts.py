@@ -17,6 +17,7 @@ from portal.audit_shown import record_shown
 from portal.db import utcnow
 from portal.errors import Invalid
 from portal.extensions import db
+from portal.notifications.service import clinicians_of, notify
 from portal.referrals.models import Referral
 from portal.scales.scoring import PHQ9, phq9_item9_positive
 from portal.treatment.errors import AlertAlreadyReviewed
@@ -34,6 +35,15 @@ def raise_if_item9(assessment: Assessment, *, actor: User) -> SafetyAlert | None
     db.session.add(alert)
     db.session.flush()
     record("safety_alert.raise", "safety_alert", alert.id, actor=actor)
+    referral = db.session.scalar(select(Referral).where(Referral.id == assessment.referral_id))
+    # Always emailed at once, whatever the clinician chose (a mandatory kind); the clinician
+    # recording it is told too, so a colleague's cover sees it in the mailbox.
+    notify(
+        "safety_alert",
+        clinicians_of(referral),
+        referral=referral,
+        link=f"/treatment/referrals/{referral.id}/course",
+    )
     return alert
 
 

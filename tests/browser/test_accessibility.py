@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import url_for
+from sqlalchemy import select
 
 from portal.accounts.service import create_invitation
 from portal.extensions import db
+from portal.notifications.models import OutboxMessage
 from portal.triage.service import open_for_review
 from tests.browser.conftest import ARTIFACTS, sign_in
 from tests.factories import (
@@ -22,6 +24,7 @@ from tests.factories import (
     document_sessions,
     draft_letter,
     next_weekday,
+    password_reset_link,
     pending_account_request,
     phq9_with_item9,
     scheduling_objects,
@@ -67,6 +70,9 @@ def site(app, world):
         "invitee@example.test", "", world.practice.id, actor=world.coordinator
     )
     pending_account_request()
+    reset_token = password_reset_link(world.colleague)
+    failed = db.session.scalar(select(OutboxMessage).limit(1))
+    failed.status, failed.tries, failed.last_error = "failed", 6, "server answered 451 (temporary)"
     db.session.commit()
 
     def u(endpoint: str, **values) -> str:
@@ -81,6 +87,9 @@ def site(app, world):
                 "accept-invitation": u("accounts.accept_invitation", token=token),
                 "verify-lookup": u("verify.lookup"),
                 "verify-letter": u("verify.letter", code=letter.verify_code),
+                "forgot-password": u("auth.forgot_password"),
+                "reset-password": u("auth.reset_password", token=reset_token),
+                "reset-refused": u("auth.reset_password", token="no-such-link"),
                 "not-found": "/no-such-page",
             },
             "referrer": {
@@ -92,6 +101,8 @@ def site(app, world):
                 "profile": u("accounts.profile"),
                 "security": u("account.security"),
                 "password": u("account.password"),
+                "notifications": u("notifications.index"),
+                "email-choices": u("notifications.edit_preferences"),
             },
             "coordinator": {
                 "queue": u("triage.queue"),
@@ -131,6 +142,7 @@ def site(app, world):
                 "referrer-mfa": u("admin.referrer_mfa"),
                 "fhir-clients": u("fhir_admin.clients"),
                 "sign-in-attempts": u("admin.sign_in_attempts"),
+                "deliveries": u("deliveries.index"),
             },
         }
     return pages
@@ -188,7 +200,7 @@ def walk(page, live_server: str, role: str, urls: dict[str, str]) -> list[str]:
     problems = []
     for name, path in urls.items():
         response = page.goto(live_server + path)
-        expected = 404 if name == "not-found" else 200
+        expected = {"not-found": 404, "reset-refused": 400}.get(name, 200)
         if response.status != expected:
             problems.append(f"{role}-{name}: HTTP {response.status} at {path}")
             continue

@@ -25,6 +25,7 @@ from tests.factories.users import (
     create_practice,
     create_user,
     fresh_totp_code,
+    password_reset_link,
     pending_account_request,
 )
 
@@ -43,6 +44,7 @@ __all__ = [
     "fresh_totp_code",
     "intake_form",
     "next_weekday",
+    "password_reset_link",
     "pending_account_request",
     "phq9_with_item9",
     "png_bytes",

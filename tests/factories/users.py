@@ -162,3 +162,26 @@ def pending_account_request(email: str = "asking@example.test"):
     db.session.add(request)
     db.session.flush()
     return request
+
+
+def password_reset_link(user: User, *, minutes: int = 30) -> str:
+    """A live reset for `user`, as the emailed link would carry it: returns its token."""
+    import hashlib
+    import secrets
+    from datetime import timedelta
+
+    from portal.auth.models import PasswordReset
+    from portal.auth.reset import fingerprint
+    from portal.db import utcnow
+
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        PasswordReset(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            user_id=user.id,
+            password_fingerprint=fingerprint(user),
+            expires_at=utcnow() + timedelta(minutes=minutes),
+        )
+    )
+    db.session.flush()
+    return token
