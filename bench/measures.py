@@ -96,8 +96,12 @@ def measure(client, engine, paths: dict[str, str], requests: int) -> dict[str, t
         get(path)  # warm: first-use loads, template compilation
         event.listen(engine, "before_cursor_execute", counted)
         event.listen(engine, "after_cursor_execute", timed)
-        get(path)
-        count = len(statements)
+        counts = []
+        for _ in range(3):  # the least of three: the sign-in record is touched every 10 s
+            statements.clear()
+            get(path)
+            counts.append(len(statements))
+        count = min(counts)
         sql.clear()
         n = requests if "default" in label else max(10, requests // 3)
         times = sorted(get(path) for _ in range(n))

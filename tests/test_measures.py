@@ -129,6 +129,9 @@ def test_clinic_page_shows_suppressed_cells_and_lists(app, world, history):
     assert "First decision fewer than 11 fewer than 11" in text  # 14: one lost would show
     assert history.declined.number in text
     assert "=cmd|' /C calc'!A0 Bipolar: outside the label." in text  # shown as typed
+    # 14 decisions, 2 of them urgent: the routine 12 would give the urgent 2 away.
+    assert "Received to first decision 14 3.5 business days 7.0 business days" in text
+    assert "routine referrals fewer than 11 4.5 business days 7.0 business days" in text
     assert "<script" not in html.split("<main", 1)[1].split("</main>", 1)[0]
     assert html.count('role="img"') >= 3
     event = _db.session.scalars(

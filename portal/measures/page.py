@@ -69,7 +69,8 @@ def clinic_sections(scope: Scope) -> list[Section]:
     scope = materialize(scope, db.session)
     weekly = volume.weekly_table(scope)
     funnel_table = funnel.funnel_table(scope)
-    by_modality = results.by_modality_table(scope)
+    found = results.outcomes_by(scope, ("modality", "practice_id"))
+    by_modality = results.by_modality_table(scope, found["modality"])
     return [
         Section("Volume", [weekly, volume.practice_table(scope)], _weekly_chart(weekly)),
         Section("Funnel", [funnel_table, funnel.lost_table(scope)], _funnel_chart(funnel_table)),
@@ -84,7 +85,11 @@ def clinic_sections(scope: Scope) -> list[Section]:
         ),
         Section(
             "Outcomes",
-            [by_modality, results.by_practice_table(scope), activity.adverse_events_table(scope)],
+            [
+                by_modality,
+                results.by_practice_table(scope, found["practice_id"]),
+                activity.adverse_events_table(scope),
+            ],
             _outcomes_chart(by_modality),
         ),
     ]

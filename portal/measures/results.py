@@ -88,7 +88,7 @@ def _scored(scope: Scope):
             flagged.c.scale,
         )
         .having(final.is_not(None))
-        .subquery("scored")
+        .cte("scored")
     )
 
 
@@ -99,9 +99,10 @@ def _remission(scored):
     )
 
 
-def outcomes_query(scope: Scope, *, by: str):
-    """Per (grouping, scale): referrals scored, responders, remitters. `by` is "modality",
-    "practice_id" or "referrer_id"; the "all" rows give every referral of the scope."""
+def outcomes_query(scope: Scope, *, by: tuple[str, ...]):
+    """Per (grouping, group, scale): referrals scored, responders, remitters, for each grouping
+    of `by` ("modality", "practice_id", "referrer_id") and "all", from one reading of the
+    scores (a common table expression the groupings share)."""
     scored = _scored(scope)
     response = (scored.c.baseline > 0) & (
         (scored.c.baseline - scored.c.final) * 2 >= scored.c.baseline
@@ -111,13 +112,26 @@ def outcomes_query(scope: Scope, *, by: str):
         func.sum(case((response, 1), else_=0)).label("responders"),
         func.sum(case((_remission(scored), 1), else_=0)).label("remitters"),
     )
-    group = scored.c[by]
-    return union_all(
-        select(cast(group, String).label("grp"), scored.c.scale, *columns).group_by(
-            group, scored.c.scale
-        ),
-        select(literal("all").label("grp"), scored.c.scale, *columns).group_by(scored.c.scale),
-    )
+    parts = [
+        select(
+            literal(name).label("grouping"), cast(scored.c[name], String).label("grp"),
+            scored.c.scale, *columns,
+        ).group_by(scored.c[name], scored.c.scale)
+        for name in by
+    ]  # fmt: skip
+    everyone = select(literal("all").label("grouping"), literal("all").label("grp"))
+    parts.append(everyone.add_columns(scored.c.scale, *columns).group_by(scored.c.scale))
+    return union_all(*parts)
+
+
+def outcomes_by(scope: Scope, by: tuple[str, ...]) -> dict[str, dict[tuple[str, str], Outcome]]:
+    """{grouping: {(group as text or "all", scale code): Outcome}}; "all" in every grouping."""
+    found: dict[str, dict] = {name: {} for name in by}
+    for row in db.session.execute(outcomes_query(scope, by=by)):
+        outcome = Outcome(row.scored, int(row.responders), int(row.remitters))
+        for name in by if row.grouping == "all" else (row.grouping,):
+            found[name][(row.grp, row.scale)] = outcome
+    return found
 
 
 @dataclass(frozen=True)
@@ -134,10 +148,7 @@ class Outcome:
 
 def outcomes(scope: Scope, *, by: str) -> dict[tuple[str, str], Outcome]:
     """{(group as text or "all", scale code): Outcome}."""
-    return {
-        (row.grp, row.scale): Outcome(row.scored, int(row.responders), int(row.remitters))
-        for row in db.session.execute(outcomes_query(scope, by=by))
-    }
+    return outcomes_by(scope, (by,))[by]
 
 
 EMPTY = Outcome(0, 0, 0)
@@ -169,8 +180,8 @@ def _table(key: str, title: str, first: str, groups: list[tuple[str, str]], foun
     )
 
 
-def by_modality_table(scope: Scope) -> Table:
-    found = outcomes(scope, by="modality")
+def by_modality_table(scope: Scope, found=None) -> Table:
+    found = outcomes(scope, by="modality") if found is None else found
     groups = [(code, label) for code, label in MODALITY_SHORT.items()]
     return _table(
         "outcomes-treatment",
@@ -181,8 +192,8 @@ def by_modality_table(scope: Scope) -> Table:
     )
 
 
-def by_practice_table(scope: Scope) -> Table:
-    found = outcomes(scope, by="practice_id")
+def by_practice_table(scope: Scope, found=None) -> Table:
+    found = outcomes(scope, by="practice_id") if found is None else found
     ids = sorted({int(g) for g, _ in found if g not in ("all", None)})
     rows = db.session.execute(select(Practice.id, Practice.name).where(Practice.id.in_(ids)))
     names = {i: name for i, name in rows}  # noqa: C416 - dict() refuses Row
