@@ -226,9 +226,10 @@ def test_a_page_costs_the_same_few_queries_whatever_its_size(staff, world):
     small, large = (
         [s for s in statements if "user_session" not in s] for statements in (small, large)
     )
-    # The counts per state and of "needs action", the page's rows, the authorizations of the
-    # page's referrals, the coordinators for bulk assignment, the settings and the audit row.
-    assert len(large) == len(small) <= 9, "\n".join(s[:90] for s in large)
+    # The settings, the counts per state (with those needing action), the page's rows (with
+    # whether each has an approved authorization), the coordinators for bulk assignment and
+    # the audit row: the bench's goal of at most 8 still holds.
+    assert len(large) == len(small) <= 8, "\n".join(s[:90] for s in large)
 
 
 def test_an_unreviewed_item_9_alert_stands_out_in_the_queue_until_reviewed(app, world):

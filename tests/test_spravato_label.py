@@ -59,7 +59,7 @@ def _accept(client, referral, modality="spravato", **extra):
     path = f"/triage/{referral.id}/accept"
     page = client.get(path).get_data(as_text=True)
     version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
-    clinician = re.search(r'<option value="(\d+)">Samuel', page).group(1)
+    clinician = re.search(r'<option (?:selected )?value="(\d+)">Samuel', page).group(1)
     return client.post(
         path,
         data={

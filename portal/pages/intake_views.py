@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from portal.attachments.service import attachments_of
 from portal.audit.service import record
 from portal.auth import sessions
+from portal.clock import clinic_zone
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.guards import require_roles
@@ -32,6 +33,8 @@ from portal.referrals.intake_forms import MAX_ROWS, IntakeForm
 from portal.referrals.intake_io import formdata_from_document
 from portal.referrals.permissions import can
 from portal.roles import Role
+from portal.scheduling.settings import clinic_schedule_or_new
+from portal.triage.sla import due_on
 
 ROW_ACTION = re.compile(r"^(add|remove)_(trials|medications)(?:-(\d+))?$")
 
@@ -92,9 +95,13 @@ def _post(referral):
             first = send_intake(referral, intake_document(form), formdata, actor=current_user)
             db.session.commit()
             flash(
-                f"Referral {referral.number} was sent to the clinic."
-                if first
-                else f"Your changes to referral {referral.number} were sent to the clinic.",
+                (
+                    f"Referral {referral.number} was sent to the clinic."
+                    if first
+                    else f"Your changes to referral {referral.number} were sent to the clinic."
+                )
+                + " "
+                + _decision_expected(referral),
                 "success",
             )
             return redirect(url_for("referrals.detail", referral_id=referral.id))
@@ -171,11 +178,57 @@ def _apply_row_action(source: MultiDict) -> MultiDict:
     return formdata
 
 
+SCALE_ITEM = re.compile(r"^(phq9|gad7|pcl5)_\d+$")
+SCALE_NAMES = {"phq9": ("PHQ-9", 9), "gad7": ("GAD-7", 7), "pcl5": ("PCL-5", 20)}
+
+
+def error_summary(form) -> list[tuple[str, str]]:
+    """The refused send's summary as (anchor, text), in the page's order; a scale's missing
+    items are one entry linking to the first of them."""
+    entries: list[tuple[str, str]] = []
+    scales: dict[str, list[str]] = {}
+    errors = form.errors
+    for name, field in form._fields.items():
+        if name not in errors:
+            continue
+        scale = SCALE_ITEM.match(name)
+        if scale:
+            key = scale.group(1)
+            if key not in scales:
+                scales[key] = []
+                entries.append((field.id, f"@{key}"))
+            scales[key].append(name)
+            continue
+        entries.append((field.id, field.label.text))
+    entries += [(name, name) for name in errors if name not in form._fields]
+    summary = []
+    for anchor, text in entries:
+        if text.startswith("@"):
+            label, items = SCALE_NAMES[text[1:]]
+            missing = len(scales[text[1:]])
+            text = f"{label}: answer all {items} items ({missing} not answered)"
+        summary.append((anchor, text))
+    return summary
+
+
+def _decision_expected(referral) -> str:
+    """When to expect a first decision: the clinic's service level, in business days."""
+    settings, _ = clinic_schedule_or_new(referral.clinic_id)
+    days = settings.sla_urgent_days if referral.urgency == "urgent" else settings.sla_routine_days
+    sent_on = referral.submitted_at.astimezone(clinic_zone()).date()
+    kind = "urgent" if referral.urgency == "urgent" else "routine"
+    return (
+        f"Expect a first decision within {days} business days ({kind}), by "
+        f"{due_on(sent_on, days):%A %B %-d}."
+    )
+
+
 def _render(form, referral, refusals: list[str] | None = None, status: int = 200):
     attachments = attachments_of(referral) if referral is not None else []
     db.session.commit()  # what the request read or refused, with its audit rows
     return render_template(
         "referrals/intake.html",
+        error_summary=error_summary(form) if form.errors else [],
         form=form,
         referral=referral,
         attachments=attachments,

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from portal.audit_shown import record_shown
 from portal.auth.models import User
+from portal.authorizations.models import PriorAuthorization
 from portal.authorizations.service import flagged_referral_ids
 from portal.extensions import db
 from portal.referrals.models import (
@@ -201,6 +202,12 @@ _OPEN_ALERT = (
     .where(SafetyAlert.referral_id == Referral.id, SafetyAlert.reviewed_at.is_(None))
     .exists()
 )
+# An approved prior authorization: only those rows are checked for expiry and units.
+_APPROVED_AUTHORIZATION = (
+    select(PriorAuthorization.id)
+    .where(PriorAuthorization.referral_id == Referral.id, PriorAuthorization.status == "approved")
+    .exists()
+)
 ROWS = (
     select(
         Referral.id,
@@ -216,6 +223,7 @@ ROWS = (
         _COORDINATOR.full_name,
         _OPEN_ALERT,
         Referral.version,
+        _APPROVED_AUTHORIZATION,
     )
     .join(Patient, Patient.id == Referral.patient_id)
     .join(User, User.id == Referral.referrer_id)
@@ -261,15 +269,20 @@ def queue_page(
     today = datetime.now(tz).date()
     conditions, search = _conditions(user, filters, settings, today, tz)
 
-    counts_stmt = select(Referral.state, func.count()).where(*conditions).group_by(Referral.state)
+    # The counts per state and, in the same statement, how many of each need action.
+    action = _needs_action(settings, today, tz)
+    counts_stmt = (
+        select(Referral.state, func.count(), func.count(case((action, 1))))
+        .where(*conditions)
+        .group_by(Referral.state)
+    )
     if search is not None:
         counts_stmt = counts_stmt.join(Referral.patient)
-    counts = {state: n for state, n in db.session.execute(counts_stmt)}  # noqa: C416
-    action = _needs_action(settings, today, tz)
-    action_stmt = select(func.count()).select_from(Referral).where(*conditions, action)
-    if search is not None:
-        action_stmt = action_stmt.join(Referral.patient)
-    counts[NEEDS_ACTION] = db.session.scalar(action_stmt) or 0
+    counts: dict[str, int] = {}
+    counts[NEEDS_ACTION] = 0
+    for state, n, needing in db.session.execute(counts_stmt):
+        counts[state] = n
+        counts[NEEDS_ACTION] += needing
     if filters.state == NEEDS_ACTION:
         total = counts[NEEDS_ACTION]
     else:
@@ -291,7 +304,7 @@ def queue_page(
     page_ids = page_ids.subquery()
     rows_stmt = ROWS.join(page_ids, Referral.id == page_ids.c.id).order_by(*_order(filters))
     referrals = [_referral(row) for row in db.session.execute(rows_stmt)] if total else []
-    flagged = flagged_referral_ids([r.id for r in referrals], today)
+    flagged = flagged_referral_ids([r.id for r in referrals if r.authorization_alert], today)
     for r in referrals:
         r.authorization_alert = r.id in flagged
     rows = [_row(r, settings, today, tz) for r in referrals]
@@ -324,6 +337,7 @@ def _referral(row) -> QueueReferral:
         coord,
         alert,
         version,
+        approved,
     ) = row
     return QueueReferral(
         rid,
@@ -337,6 +351,7 @@ def _referral(row) -> QueueReferral:
         Person(coord) if coord else None,
         bool(alert),
         version,
+        bool(approved),  # replaced by the real check in queue_page
     )
 
 

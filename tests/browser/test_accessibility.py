@@ -117,6 +117,10 @@ def site(app, world):
                 "rems-forms": u("treatment.rems_list"),
                 "unopened-letters": u("letters.unopened"),
                 "providers": u("accounts.invitations"),
+                "authorization": u(
+                    "authorizations.referral_authorization", referral_id=spravato.id
+                ),
+                "queue-open": u("triage.queue", state="open"),
             },
             "clinician": {
                 "course": u("treatment.course", referral_id=r),

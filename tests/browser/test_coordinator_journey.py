@@ -76,7 +76,9 @@ def test_coordinator_triages_accepts_schedules_and_sees_the_day(page, live_serve
     page.context.clear_cookies()
     sign_in(page, live_server, world.coordinator.email)
     page.goto(f"{live_server}/triage/{referral.id}/screening")
-    expect(page.get_by_text("0.5 mg at night only, for two years.")).to_be_visible()
+    # The answer is on the screening page's own card (and on the timeline).
+    latest = page.get_by_role("region", name="The referrer's latest answer")
+    expect(latest).to_contain_text("0.5 mg at night only, for two years.")
     page.get_by_role("link", name="Accept…").click()
     page.get_by_label("Assigned clinician").select_option(label=world.clinician.display_name)
     expect(page.get_by_label("Protocol")).to_have_value(str(protocol("iv_induction").id))

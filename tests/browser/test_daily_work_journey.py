@@ -151,3 +151,16 @@ def test_a_prior_authorization_running_short_warns(page, live_server, world, sho
     row = page.get_by_role("row").filter(has_text=referral.number)
     expect(row.get_by_role("link", name="Authorization")).to_be_visible()
     shot("daily-queue-authorization-tag")
+
+
+def test_the_screening_details_boxes_are_wide_enough_to_type_in(page, live_server, world, shot):
+    sign_in(page, live_server, world.referrer.email)
+    page.goto(f"{live_server}/referrals/new")
+    for width in (1024, 1440):
+        page.set_viewport_size({"width": width, "height": 900})
+        boxes = page.locator("table.screening td.details input")
+        assert boxes.count() >= 8
+        for n in range(boxes.count()):
+            assert boxes.nth(n).bounding_box()["width"] >= 200, (width, n)
+    page.locator("table.screening").scroll_into_view_if_needed()
+    shot("daily-intake-screening-details")
