@@ -66,12 +66,15 @@ def in_app(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def after_commit(task: Callable[..., Any], *args: Any) -> None:
-    """Enqueue `task(*args)` once the current transaction commits; never if it rolls back.
-    Work that must not be lost is also found by a periodic sweep (the queue may be down)."""
-    from portal.extensions import db
+def after_commit(task: Callable[..., Any], *args: Any, session: Session | None = None) -> None:
+    """Enqueue `task(*args)` once the transaction of `session` (default: the app's) commits;
+    never if it rolls back. Work that must not be lost is also found by a periodic sweep (the
+    queue may be down)."""
+    if session is None:
+        from portal.extensions import db
 
-    db.session().info.setdefault(_AFTER_COMMIT, []).append((task, args))
+        session = db.session()
+    session.info.setdefault(_AFTER_COMMIT, []).append((task, args))
 
 
 _AFTER_COMMIT = "jobs_after_commit"

@@ -82,7 +82,11 @@ def test_reset_end_to_end_then_two_step_sign_in_is_still_asked(app, world, clien
         client.post("/two-step/code", data={"code": code, "csrf_token": token}).status_code == 302
     )
     actions = set(db.session.scalars(select(AuditEvent.action)))
-    assert {"auth.password_reset_request", "auth.password_reset"} <= actions
+    assert {
+        "auth.password_reset_request",
+        "auth.password_reset_open",
+        "auth.password_reset",
+    } <= actions
 
 
 def test_a_used_expired_tampered_or_superseded_link_is_refused_clearly(app, world, client, mailbox):

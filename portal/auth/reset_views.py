@@ -9,6 +9,7 @@ import time
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
+from portal.audit.service import record
 from portal.auth import bp
 from portal.auth.forms import ForgotPasswordForm, ResetPasswordForm
 from portal.auth.reset import ResetLinkInvalid, complete_reset, open_reset, request_reset
@@ -51,10 +52,13 @@ def forgot_password():
 def reset_password(token: str):
     form = ResetPasswordForm()
     try:
-        open_reset(token)
+        reset = open_reset(token)
     except ResetLinkInvalid as error:
         db.session.commit()  # the refusal's audit row
         return render_template("auth/reset_invalid.html", message=str(error)), 400
+    if request.method == "GET":
+        record("auth.password_reset_open", "password_reset", reset.id, actor=reset.user)
+        db.session.commit()
     if form.validate_on_submit():
         try:
             complete_reset(token, form.new.data)

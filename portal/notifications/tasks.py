@@ -51,7 +51,7 @@ def hourly_notifications() -> None:
 def _enqueue_new_rows(session: Session, _context) -> None:
     for obj in session.new:
         if isinstance(obj, OutboxMessage):
-            after_commit(deliver_task, obj.id)
+            after_commit(deliver_task, obj.id, session=session)
 
 
 def enqueue_after_commit(outbox_id: int) -> None:
