@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/security.py [--renders 5] [--parallel 40]
 
-1. Letter rendering with a 12,000 x 600 px PNG logo: stored as uploaded (what the portal did
-   before) against stored as the letterhead check keeps it now (1200 px wide), median ms.
+1. Letter rendering with a 12,000 x 2,000 px PNG logo (24 million pixels, just under the 25
+   million refused): no uploaded logo, the logo stored as uploaded (what the portal did
+   before) and as the letterhead check keeps it now (1200 px wide), median ms.
 2. `--parallel` wrong passwords for one account at once against the portal served on
    127.0.0.1 (threaded server, SQLite): how many were checked (at most the threshold) and
    the wall time.
@@ -38,9 +39,9 @@ def _huge_logo() -> bytes:
     from PIL import Image
 
     out = io.BytesIO()
-    image = Image.new("RGB", (12_000, 600), (20, 60, 90))
+    image = Image.new("RGB", (12_000, 2_000), (20, 60, 90))
     for x in range(0, 12_000, 50):  # some detail, so the PNG is not trivially flat
-        image.paste((200, 180, 40), (x, 0, x + 20, 600))
+        image.paste((200, 180, 40), (x, 0, x + 20, 2_000))
     image.save(out, format="PNG")
     return out.getvalue()
 
@@ -81,6 +82,7 @@ def logo_figures(folder: Path, renders: int) -> None:
         raw = _huge_logo()
         clinic = db.session.scalars(select(Clinic)).first()
         for label, (mime, data) in (
+            ("no logo (baseline)", ("", None)),
             ("as uploaded (before)", ("image/png", raw)),
             ("as kept now", check_logo(raw, "logo.png")),
         ):
@@ -88,7 +90,7 @@ def logo_figures(folder: Path, renders: int) -> None:
             db.session.commit()
             times = _render_times(letter_id, renders)
             print(
-                f"letter with a 12000x600 logo, {label}: logo {len(data) // 1024} KB, "
+                f"letter, 12000x2000 logo {label}: {len(data or b'') // 1024} KB, "
                 f"median {statistics.median(times):.0f} ms over {renders} renders"
             )
 
