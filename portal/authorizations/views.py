@@ -47,6 +47,7 @@ def referral_authorization(referral_id: int):
             target.errors = [*target.errors, str(invalid)]
         except DomainError as refusal:
             db.session.rollback()
+            db.session.commit()  # the read's and the refusal's audit rows
             flash(str(refusal), "error")
             return redirect(
                 url_for("authorizations.referral_authorization", referral_id=referral_id)
@@ -58,6 +59,7 @@ def referral_authorization(referral_id: int):
                 url_for("authorizations.referral_authorization", referral_id=referral.id)
             )
         referral = queries.get_referral_or_404(referral_id, current_user, "act")
+    db.session.commit()  # the reads' audit rows
     return render_template(
         "authorizations/page.html",
         referral=referral,

@@ -64,19 +64,36 @@ def bearer_token():
     if request.endpoint not in PUBLIC:
         authenticate()
         kind = (request.view_args or {}).get("kind") or request.endpoint.removeprefix("fhir.")
-        record("fhir.call", str(kind)[:40].lower(), detail=f"{request.method} {request.endpoint}")
+        # read=True: the call's audit row outlives a refusal's rollback, like any read.
+        record(
+            "fhir.call",
+            str(kind)[:40].lower(),
+            detail=f"{request.method} {request.endpoint}",
+            read=True,
+        )
+
+
+def _undo() -> None:
+    """Roll the refused call's change back; commit what is kept: the call's audit row, the
+    reads before the refusal and the refusal itself (portal/audit/service.py)."""
+    db.session.rollback()
+    try:
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the database itself may be what failed
+        db.session.rollback()
+        current_app.logger.error("audit events of a refused API call could not be written")
 
 
 @bp.errorhandler(FhirError)
 def refused(error: FhirError):
-    db.session.rollback()
+    _undo()
     return answer(operation_outcome(error.issues), error.status, **error.headers)
 
 
 def http_error(error: HTTPException):
     """The app's error pages are HTML; an API caller gets an OperationOutcome. Registered for
     each code the app answers with a page, since a handler for a code is looked up first."""
-    db.session.rollback()
+    _undo()
     code = {404: "not-found", 405: "not-supported", 413: "too-long", 429: "throttled"}
     issue = Issue(code.get(error.code, "processing"), error.description or error.name)
     return answer(operation_outcome([issue]), error.code or 400)
@@ -89,7 +106,7 @@ bp.register_error_handler(HTTPException, http_error)
 
 @bp.errorhandler(DomainError)
 def domain_refusal(error: DomainError):
-    db.session.rollback()
+    _undo()
     status = 409 if error.status == 409 else 422
     return answer(operation_outcome([Issue("business-rule", str(error))]), status)
 

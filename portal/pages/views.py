@@ -75,6 +75,7 @@ def answer(referral_id: int):
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
+        db.session.commit()  # the read's audit row
         return redirect(url_for("referrals.detail", referral_id=referral.id))
     try:
         change_state(
@@ -86,6 +87,7 @@ def answer(referral_id: int):
         )
     except DomainError as refusal:
         db.session.rollback()
+        db.session.commit()  # the read's and the refusal's audit rows
         flash(refusal_message(refusal), "error")
         return redirect(url_for("referrals.detail", referral_id=referral.id))
     added, refusals = add_uploads(

@@ -131,6 +131,7 @@ def open_referral(referral_id: int):
     Pressed twice, or already opened: the screening page, nothing changed."""
     referral = queries.get_referral_or_404(referral_id, current_user, "act")
     if referral.state != State.SUBMITTED:
+        db.session.commit()  # the read's audit row
         return redirect(url_for("triage.screening", referral_id=referral.id))
     return apply_referral_form(
         referral,
