@@ -13,6 +13,8 @@ INSTANCE_DIR = BASE_DIR / "instance"
 # Fernet key for the test suite only: it is public, so it protects nothing. Development makes
 # its own keys (portal/instance_secrets.py); production refuses to start without its own.
 TEST_DATA_KEY = "ZGV2LW9ubHkta2V5LW5vdC1zZWNyZXQtMDAwMDAwMDA="  # noqa: S105
+# The audit chain's HMAC key for the test suite only (public: it protects nothing).
+TEST_AUDIT_KEY = "test:dGVzdC1vbmx5LWF1ZGl0LWtleS1ub3Qtc2VjcmV0LTAwMDAw"  # noqa: S105
 
 
 class Config:
@@ -56,6 +58,14 @@ class Config:
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
     AUTH_RATE_LIMIT = "10 per minute; 100 per hour"
     LOCKOUT_THRESHOLD = 10
+    # The audit chain (portal/audit/chain.py): HMAC keys `id:secret`, comma-separated, newest
+    # first, never in the database; a signed checkpoint of the chain's head outside the
+    # database (default instance/audit-checkpoint.json), written at most this often by the
+    # sequencer; the sequencer runs right after each commit that wrote audit events.
+    AUDIT_KEYS: str | None = os.environ.get("AUDIT_KEYS")
+    AUDIT_CHECKPOINT_PATH: str | None = os.environ.get("AUDIT_CHECKPOINT_PATH")
+    AUDIT_CHECKPOINT_SECONDS: int | None = int(os.environ.get("AUDIT_CHECKPOINT_SECONDS", "60"))
+    AUDIT_CHAIN_INLINE = True
 
 
 class DevelopmentConfig(Config):
@@ -66,6 +76,7 @@ class DevelopmentConfig(Config):
     # and data key on the first run and keeps them in instance/ (portal/instance_secrets.py).
     SECRET_KEY = os.environ.get("SECRET_KEY")
     PORTAL_DATA_KEYS = os.environ.get("PORTAL_DATA_KEYS")
+    AUDIT_KEYS = os.environ.get("AUDIT_KEYS")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
     )
@@ -80,6 +91,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
     PORTAL_DATA_KEYS = TEST_DATA_KEY
+    AUDIT_KEYS = TEST_AUDIT_KEY
+    AUDIT_CHECKPOINT_SECONDS = None  # the tests write checkpoints when they mean to
     # High enough that no test trips it by accident; tests of throttling set the real value,
     # and the limiter is reset between tests.
     AUTH_RATE_LIMIT = "1000 per minute"
@@ -101,7 +114,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls) -> None:
-        required = ("SECRET_KEY", "DATABASE_URL", "PORTAL_DATA_KEYS")
+        required = ("SECRET_KEY", "DATABASE_URL", "PORTAL_DATA_KEYS", "AUDIT_KEYS")
         missing = [name for name in required if not os.environ.get(name)]
         if missing:
             raise RuntimeError(
@@ -110,6 +123,9 @@ class ProductionConfig(Config):
         from portal.crypto import parse_keys
 
         parse_keys(os.environ["PORTAL_DATA_KEYS"])  # a malformed key stops the start too
+        from portal.audit.keys import parse as parse_audit_keys
+
+        parse_audit_keys(os.environ["AUDIT_KEYS"])
 
 
 CONFIGS: dict[str, type[Config]] = {
