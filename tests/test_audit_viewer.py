@@ -59,7 +59,7 @@ def test_actions_in_plain_words_with_the_referral_number_linked(app, world):
     html = _viewer(app, world).get("/admin/audit").get_data(as_text=True)
     text = page_text(html)
     assert f"Opened letter letter #{letter.id} for referral {referral.number}" in text
-    assert f"Opened referral for referral {referral.number}" in text
+    assert f"Opened referral {referral.number}" in text
     assert "refused: no access" in text
     assert f'href="/referrals/{referral.id}">{referral.number}</a>' in html
 
