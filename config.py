@@ -13,6 +13,8 @@ INSTANCE_DIR = BASE_DIR / "instance"
 # Fernet key for the test suite only: it is public, so it protects nothing. Development makes
 # its own keys (portal/instance_secrets.py); production refuses to start without its own.
 TEST_DATA_KEY = "ZGV2LW9ubHkta2V5LW5vdC1zZWNyZXQtMDAwMDAwMDA="  # noqa: S105
+# The audit chain's HMAC key for the test suite only (public: it protects nothing).
+TEST_AUDIT_KEY = "test:dGVzdC1vbmx5LWF1ZGl0LWtleS1ub3Qtc2VjcmV0LTAwMDAw"  # noqa: S105
 
 
 class Config:
@@ -81,6 +83,14 @@ class Config:
     QUEUE_SQLITE_PATH = os.environ.get("QUEUE_SQLITE_PATH", str(INSTANCE_DIR / "queue.sqlite3"))
     PASSWORD_RESET_MINUTES = 30
     RESET_RATE_LIMIT = "5 per 15 minutes"  # per address and per client address
+    # The audit chain (portal/audit/chain.py): HMAC keys `id:secret`, comma-separated, newest
+    # first, never in the database; a signed checkpoint of the chain's head outside the
+    # database (default instance/audit-checkpoint.json), written at most this often by the
+    # sequencer; the sequencer runs right after each commit that wrote audit events.
+    AUDIT_KEYS: str | None = os.environ.get("AUDIT_KEYS")
+    AUDIT_CHECKPOINT_PATH: str | None = os.environ.get("AUDIT_CHECKPOINT_PATH")
+    AUDIT_CHECKPOINT_SECONDS: int | None = int(os.environ.get("AUDIT_CHECKPOINT_SECONDS", "60"))
+    AUDIT_CHAIN_INLINE = True
 
 
 class DevelopmentConfig(Config):
@@ -91,6 +101,7 @@ class DevelopmentConfig(Config):
     # and data key on the first run and keeps them in instance/ (portal/instance_secrets.py).
     SECRET_KEY = os.environ.get("SECRET_KEY")
     PORTAL_DATA_KEYS = os.environ.get("PORTAL_DATA_KEYS")
+    AUDIT_KEYS = os.environ.get("AUDIT_KEYS")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
     )
@@ -105,6 +116,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
     PORTAL_DATA_KEYS = TEST_DATA_KEY
+    AUDIT_KEYS = TEST_AUDIT_KEY
+    AUDIT_CHECKPOINT_SECONDS = None  # the tests write checkpoints when they mean to
     # High enough that no test trips it by accident; tests of throttling set the real value,
     # and the limiter is reset between tests.
     AUTH_RATE_LIMIT = "1000 per minute"
@@ -134,7 +147,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls) -> None:
-        required = ("SECRET_KEY", "DATABASE_URL", "PORTAL_DATA_KEYS")
+        required = ("SECRET_KEY", "DATABASE_URL", "PORTAL_DATA_KEYS", "AUDIT_KEYS")
         missing = [name for name in required if not os.environ.get(name)]
         if missing:
             raise RuntimeError(
@@ -152,6 +165,9 @@ class ProductionConfig(Config):
             )
         if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise RuntimeError("REDIS_URL must start with redis://, rediss:// or unix://.")
+        from portal.audit.keys import parse as parse_audit_keys
+
+        parse_audit_keys(os.environ["AUDIT_KEYS"])
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -70,7 +70,7 @@ PHASES = {  # where a queue request's time goes: (file suffix, function) -> labe
     ("portal/auth/sessions.py", "load"): "sign-in check (session, user, clinic)",
     ("portal/triage/queue.py", "queue_page"): "queue: SQL and rows",
     ("flask/templating.py", "render_template"): "template rendering",
-    ("portal/audit/service.py", "persist_request_audit"): "audit chain and commit",
+    ("portal/audit/chain.py", "chain_pending"): "audit chain (the sequencer, after the commit)",
 }
 
 

@@ -21,6 +21,7 @@ from config import TEST_DATA_KEY
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - the name of the file, not a key
 DATA_KEY_FILE = "data_key"
+AUDIT_KEY_FILE = "audit_key"
 # Until each install made its own keys, development encrypted with this public key. It stays
 # as a second key, which only decrypts, in development only: databases made then still open,
 # and `flask --app portal keys rotate` re-encrypts their data with the install's own key.
@@ -37,6 +38,10 @@ def use_instance_secrets(app: Flask) -> None:
     if not app.config.get("PORTAL_DATA_KEYS"):
         key = _read_or_make(app, instance / DATA_KEY_FILE, lambda: Fernet.generate_key().decode())
         app.config["PORTAL_DATA_KEYS"] = f"{key},{LEGACY_DEV_DATA_KEY}"
+    if not app.config.get("AUDIT_KEYS"):
+        from portal.audit.keys import generate
+
+        app.config["AUDIT_KEYS"] = _read_or_make(app, instance / AUDIT_KEY_FILE, generate)
 
 
 def _read_or_make(app: Flask, path: Path, make: Callable[[], str]) -> str:

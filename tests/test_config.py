@@ -8,8 +8,9 @@ import importlib
 import pytest
 from cryptography.fernet import Fernet
 
-from config import INSTANCE_DIR, ProductionConfig
+from config import INSTANCE_DIR, TEST_AUDIT_KEY, ProductionConfig
 from portal import create_app
+from portal.audit.keys import AuditKeyError
 from portal.crypto import KeyConfigError
 
 
@@ -29,11 +30,13 @@ def test_production_starts_with_all_three(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
     monkeypatch.setenv("PORTAL_DATA_KEYS", key)
+    monkeypatch.setenv("AUDIT_KEYS", TEST_AUDIT_KEY)
 
     class Prod(ProductionConfig):
         SECRET_KEY = "x" * 40
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'p.sqlite3'}"
         PORTAL_DATA_KEYS = key
+        AUDIT_KEYS = TEST_AUDIT_KEY
 
     app = create_app(Prod)
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -50,11 +53,24 @@ def test_production_starts_with_all_three(monkeypatch, tmp_path):
 def test_production_refuses_to_start_without_a_data_key(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("AUDIT_KEYS", TEST_AUDIT_KEY)
     monkeypatch.delenv("PORTAL_DATA_KEYS", raising=False)
     with pytest.raises(RuntimeError, match="PORTAL_DATA_KEYS"):
         create_app(ProductionConfig)
     monkeypatch.setenv("PORTAL_DATA_KEYS", "not-a-fernet-key")
     with pytest.raises(KeyConfigError):
+        create_app(ProductionConfig)
+
+
+def test_production_refuses_to_start_without_an_audit_key(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
+    monkeypatch.delenv("AUDIT_KEYS", raising=False)
+    with pytest.raises(RuntimeError, match="AUDIT_KEYS"):
+        create_app(ProductionConfig)
+    monkeypatch.setenv("AUDIT_KEYS", "k1:dG9vLXNob3J0")
+    with pytest.raises(AuditKeyError, match="shorter than 32 bytes"):
         create_app(ProductionConfig)
 
 
@@ -172,7 +188,7 @@ def test_development_makes_its_own_secrets_on_the_first_run(monkeypatch, tmp_pat
     assert keys[0] != LEGACY_DEV_DATA_KEY
     for name in ("secret_key", "data_key"):
         assert stat.S_IMODE((instance / name).stat().st_mode) == 0o600
-    assert sorted(p.name for p in instance.iterdir()) == ["data_key", "secret_key"]
+    assert sorted(p.name for p in instance.iterdir()) == ["audit_key", "data_key", "secret_key"]
     # The next start reads the same keys back.
     again = create_app(config)
     assert again.config["SECRET_KEY"] == secret_key
