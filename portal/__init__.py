@@ -52,11 +52,12 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     if app.config["ENV_NAME"] == "production":
         _check_limiter_storage(app)
     web.init_app(app)
-    from portal import jobs, notifications
+    from portal import jobs
     from portal.letters import tasks  # noqa: F401 - the letter jobs register on the queue
+    from portal.notifications import wiring
 
     jobs.init_app(app)
-    notifications.init_app(app)
+    wiring.init_app(app)
     hops = app.config.get("PROXY_HOPS", 0)
     if hops:
         # Behind N reverse proxies the client's address is in X-Forwarded-For; without this
