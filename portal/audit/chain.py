@@ -33,6 +33,7 @@ from datetime import UTC
 from flask import current_app
 from sqlalchemy import Connection, bindparam, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.audit import checkpoint, keys
@@ -124,49 +125,67 @@ def _check_head(conn: Connection, seq: int, mac: str) -> None:
 
 def chain_pending(*, wait: bool = True) -> int:
     """Link every committed audit event that is not in the chain yet; return how many.
-    Without `wait`, return 0 at once when another sequencer holds the head (PostgreSQL)."""
+    Without `wait`, return 0 at once when another sequencer holds the head (PostgreSQL) or
+    another connection is writing (SQLite): the rows are linked after that writer's commit."""
+    with db.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
+        patience = None
+        if raw is not None and not wait:
+            patience = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+            raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            with conn.begin():
+                linked, seq, mac, last_id = _link_pending(conn, wait=wait)
+        except OperationalError as error:
+            if patience is None or "locked" not in str(error):
+                raise
+            return 0
+        finally:
+            if patience is not None:
+                raw.execute(f"PRAGMA busy_timeout = {int(patience)}")
+    if linked:
+        _maybe_checkpoint(seq, mac, last_id)
+    return linked
+
+
+def _link_pending(conn: Connection, *, wait: bool) -> tuple[int, int, str, int | None]:
     audit_keys = keys.current()
     key_id = audit_keys.current_id
     secret = audit_keys.secret(key_id)
     linked = 0
-    with db.engine.connect() as conn, conn.begin():
-        head = _lock_head(conn, wait=wait)
-        if head is None:
-            return 0
-        seq, mac = head.appended, head.head_mac
-        _check_head(conn, seq, mac)
-        last_id = None
-        while True:
-            rows = conn.execute(
-                select(*_CONTENT).where(_EVENT.c.seq.is_(None)).order_by(_EVENT.c.id).limit(BATCH)
-            ).all()
-            if not rows:
-                break
-            links = []
-            for row in rows:
-                seq += 1
-                prev, mac = mac, _mac(secret, canonical(row, seq, mac, key_id))
-                links.append({"eid": row.id, "s": seq, "k": key_id, "p": prev, "m": mac})
-                last_id = row.id
-            conn.execute(
-                update(_EVENT)
-                .where(_EVENT.c.id == bindparam("eid"), _EVENT.c.seq.is_(None))
-                .values(
-                    seq=bindparam("s"),
-                    key_id=bindparam("k"),
-                    prev_hash=bindparam("p"),
-                    row_hash=bindparam("m"),
-                ),
-                links,
-            )
-            linked += len(rows)
-        if linked:
-            conn.execute(
-                update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(appended=seq, head_mac=mac)
-            )
+    last_id = None
+    head = _lock_head(conn, wait=wait)
+    if head is None:
+        return 0, 0, "", None
+    seq, mac = head.appended, head.head_mac
+    _check_head(conn, seq, mac)
+    while True:
+        rows = conn.execute(
+            select(*_CONTENT).where(_EVENT.c.seq.is_(None)).order_by(_EVENT.c.id).limit(BATCH)
+        ).all()
+        if not rows:
+            break
+        links = []
+        for row in rows:
+            seq += 1
+            prev, mac = mac, _mac(secret, canonical(row, seq, mac, key_id))
+            links.append({"eid": row.id, "s": seq, "k": key_id, "p": prev, "m": mac})
+            last_id = row.id
+        conn.execute(
+            update(_EVENT)
+            .where(_EVENT.c.id == bindparam("eid"), _EVENT.c.seq.is_(None))
+            .values(
+                seq=bindparam("s"),
+                key_id=bindparam("k"),
+                prev_hash=bindparam("p"),
+                row_hash=bindparam("m"),
+            ),
+            links,
+        )
+        linked += len(rows)
     if linked:
-        _maybe_checkpoint(seq, mac, last_id)
-    return linked
+        conn.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(appended=seq, head_mac=mac))
+    return linked, seq, mac, last_id
 
 
 def _mac(secret: bytes, message: bytes) -> str:
