@@ -63,6 +63,7 @@ def test_production_refuses_to_start_without_a_data_key(monkeypatch):
 
 
 def test_production_refuses_to_start_without_an_audit_key(monkeypatch):
+    monkeypatch.setenv("PORTAL_ONE_WORKER", "1")  # no Redis here: see test_rate_limit_store.py
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
     monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())

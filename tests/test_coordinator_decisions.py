@@ -169,6 +169,7 @@ def test_a_referrer_gets_404_on_every_coordinator_page(app, world):
         "decision": "declined",
         "protocol_id": 1,
         "closed_id": 1,
+        "clinician_id": world.clinician.id,
     }
     client = _staff(app, world.referrer)
     token = csrf_token(client, "/")

@@ -110,6 +110,8 @@ def test_book_a_spravato_series_into_a_busy_day_print_it_and_start_a_session(
     page.get_by_label("Weight (kg)").fill("80")
     page.get_by_label("Dose (mg/kg)").fill("0.5")
     page.get_by_label("Infusion (minutes)").fill("40")
+    page.get_by_label("Infusion started at").fill("09:00")
+    page.get_by_label("Lot number").fill("KET-2211")
     page.get_by_label("Before dosing: systolic").fill("124")
     page.get_by_label("Before dosing: diastolic").fill("80")
     page.get_by_label("About 40 minutes after: systolic").fill("134")

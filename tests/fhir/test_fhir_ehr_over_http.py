@@ -134,6 +134,8 @@ def _iv_session(version: str, day: str, answers: list[int]) -> dict:
         "weight_kg": "70",
         "dose_mg_per_kg": "0.5",
         "infusion_minutes": "40",
+        "infusion_started_at": "09:00",
+        "lot_number": "KET-2211",
         "bp_pre_systolic": "124",
         "bp_pre_diastolic": "80",
         "bp_post_systolic": "132",

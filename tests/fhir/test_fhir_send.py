@@ -23,7 +23,7 @@ def post(client, access_token, bundle, **headers):
     )
 
 
-def test_a_bundle_becomes_a_submitted_referral_with_its_pdf(client, world, ehr):
+def test_a_bundle_becomes_a_submitted_referral_with_its_pdf(client, world, ehr, jobs):
     access = token(client, ehr)
     response = post(client, access, referral_bundle(pdf=pdf_bytes(), phq9=[2] * 8 + [1]))
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -49,7 +49,9 @@ def test_a_bundle_becomes_a_submitted_referral_with_its_pdf(client, world, ehr):
     assert referral.assessments[0].total == 17
     files = db.session.scalars(select(Attachment).where(Attachment.referral_id == referral.id))
     assert [f.content_type for f in files] == ["application/pdf"]
-    # The acknowledgement of receipt, as when sent from the page.
+    # The acknowledgement of receipt, as when sent from the page: made by the worker.
+    assert "acknowledge_task" in jobs.pending()
+    jobs.run()
     kinds = db.session.scalars(select(Letter.kind).where(Letter.referral_id == referral.id))
     assert list(kinds) == ["acknowledgement"]
 
