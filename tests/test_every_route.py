@@ -55,7 +55,13 @@ def test_every_page_has_the_security_headers(app, world, objects, route):
     headers = response.headers
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
-    if route[0] != "static":
+    if route[0] == "attachments.view":
+        # A file opened in place: nothing may load or run from it (its viewer's own styles).
+        policy = headers["Content-Security-Policy"]
+        assert policy.startswith("default-src 'none';")
+        assert "script" not in policy
+        assert headers["Cache-Control"] == "no-store"
+    elif route[0] != "static":
         assert headers["Content-Security-Policy"].startswith(CSP)
         assert "unsafe-inline" not in headers["Content-Security-Policy"]
         assert headers["Cache-Control"] == "no-store"  # signed-in pages never cached
@@ -135,7 +141,7 @@ def test_error_pages_show_an_id_and_no_internals(app, world, objects, monkeypatc
     [
         (("referrals.detail", "GET"), "referrer"),
         (("referrals.patient", "GET"), "coordinator"),
-        (("triage.queue", "GET"), "coordinator"),
+        (("triage.screening", "GET"), "coordinator"),
         (("letters.edit", "GET"), "clinician"),
     ],
 )
