@@ -81,6 +81,17 @@ def _drop_everything() -> None:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+@pytest.fixture(autouse=True)
+def _one_job_queue():
+    """The job queue is one module-level object that create_app points at its app's storage:
+    a test that builds another app (production settings, say) must not leave it there."""
+    from portal import jobs as queue
+
+    storage, bound = queue.huey.storage, queue._app
+    yield
+    queue.huey.storage, queue._app = storage, bound
+
+
 @pytest.fixture
 def db(app):
     """The database, emptied after each test (and the audit checkpoint with it); the rate

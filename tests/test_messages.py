@@ -124,5 +124,5 @@ def test_dashboard_shows_the_next_booked_appointment(app, world):
     book(referral, world.coordinator, [first, second])
     db.session.commit()
     page = _client(app, world.referrer).get("/referrals/").get_data(as_text=True)
-    assert first.isoformat() in page
-    assert second.isoformat() not in page
+    assert first.strftime("%a %d %b %Y") in page  # with its time beneath
+    assert second.strftime("%a %d %b %Y") not in page

@@ -14,7 +14,7 @@ import time
 import pytest
 from cryptography.fernet import Fernet
 
-from config import ProductionConfig
+from config import TEST_AUDIT_KEY, ProductionConfig
 from portal import create_app
 from portal.extensions import limiter
 
@@ -73,6 +73,7 @@ def production_env(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
     monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("AUDIT_KEYS", TEST_AUDIT_KEY)
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.delenv("PORTAL_ONE_WORKER", raising=False)
     saved = dict(limiter.__dict__)  # create_app binds the shared limiter to its own store
