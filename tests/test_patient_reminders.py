@@ -12,8 +12,10 @@ from portal.audit.models import AuditEvent
 from portal.clock import clinic_today
 from portal.extensions import db
 from portal.notifications.models import DISMISSED, OutboxMessage
-from portal.notifications.patients import remind_patients, set_opt_out
+from portal.notifications.patients import remind_patients
+from portal.referrals.models import Referral
 from portal.scheduling.service import cancel_appointment, move_appointment
+from tests.conftest import page_text, post_form, signed_in
 from tests.factories import accepted_referral
 from tests.factories.scheduling import appointment_on, book, next_weekday
 from tests.notification_helpers import deliver_all
@@ -104,7 +106,25 @@ def test_no_reminder_without_email_after_opt_out_or_for_a_cancelled_visit(app, w
     _, due_on = _booked(world, no_email)
     opted = _referral(world, email="opted@mail.test")
     _booked(world, opted)
-    set_opt_out(opted, True, actor=world.coordinator)
+    # The coordinator records the patient's opt-out on the referral's schedule page.
+    staff = signed_in(app, world.coordinator)
+    page = f"/scheduling/referrals/{opted.id}"
+    assert "Reminders to the patient" in page_text(staff.get(page).get_data(as_text=True))
+    post_form(
+        staff, f"{page}/reminders", {"version": opted.version, "opt_out": "y"}, token_from=page
+    )
+    shown = staff.get(page).get_data(as_text=True)
+    assert 'name="opt_out" value="y" checked' in shown
+    db.session.expire_all()
+    assert db.session.get(Referral, opted.id).patient_reminders_opt_out
+    # A stale form (the version before) changes nothing.
+    post_form(staff, f"{page}/reminders", {"version": opted.version - 1}, token_from=page)
+    db.session.expire_all()
+    assert db.session.get(Referral, opted.id).patient_reminders_opt_out
+    no_email_page = page_text(
+        staff.get(f"/scheduling/referrals/{no_email.id}").get_data(as_text=True)
+    )
+    assert "no patient email: no reminder is sent" in no_email_page
     cancelled = _referral(world, email="cancelled@mail.test")
     visit, _ = _booked(world, cancelled)
     cancel_appointment(

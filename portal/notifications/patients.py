@@ -144,14 +144,3 @@ def remind_patients(today: date | None = None) -> int:
     withdraw_stale()
     return sum(1 for a in due(today) if queue_reminder(a) is not None)
 
-
-def set_opt_out(referral: Referral, opted_out: bool, *, actor) -> None:
-    """Record on the referral that the patient wants (or again accepts) no reminder emails."""
-    referral.patient_reminders_opt_out = opted_out
-    db.session.flush()
-    record(
-        "patient_reminder.opt_out" if opted_out else "patient_reminder.opt_in",
-        "referral",
-        referral.id,
-        actor=actor,
-    )
