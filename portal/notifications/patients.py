@@ -143,4 +143,3 @@ def remind_patients(today: date | None = None) -> int:
     today = today or clinic_today()
     withdraw_stale()
     return sum(1 for a in due(today) if queue_reminder(a) is not None)
-
