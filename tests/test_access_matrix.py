@@ -130,6 +130,7 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("scheduling.propose", "GET"): (R, STAFF),
     ("scheduling.book", "POST"): (R, STAFF),
     ("scheduling.add_visit", "POST"): (R, STAFF),
+    ("scheduling.reminders", "POST"): (R, STAFF),
     ("scheduling.move", "POST"): ({"appointment_id": "AP"}, STAFF),
     ("scheduling.cancel", "POST"): ({"appointment_id": "AP"}, STAFF),
     ("scheduling.no_show", "POST"): ({"appointment_id": "AP"}, STAFF),

@@ -25,6 +25,7 @@ OTHER_KINDS = {
     "password_reset": "Password reset link",
     "invitation": "Invitation",
     "account_approved": "Account approved",
+    "patient_reminder": "Appointment reminder to a patient",
 }
 
 

@@ -1,6 +1,7 @@
 """The notification jobs on the queue: deliver one outbox row (and schedule its next try);
 every minute, sweep for rows due (retries, rows whose enqueue was lost); every hour, the
-digests and reminders due. Also hands each committed outbox row to the queue."""
+digests and reminders due (to staff and to patients). Also hands each committed outbox row to
+the queue."""
 
 from __future__ import annotations
 
@@ -39,10 +40,12 @@ def sweep_outbox() -> dict[str, int]:
 def hourly_notifications() -> None:
     from portal.extensions import db
     from portal.notifications.digest import send_digests
+    from portal.notifications.patients import remind_patients
     from portal.notifications.reminders import remind_due
 
     send_digests()
     remind_due()
+    remind_patients()
     db.session.commit()
 
 

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, case, literal
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    case,
+    false,
+    literal,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, EnumText, UTCDateTime, utcnow
@@ -59,6 +71,10 @@ class Referral(Base):
     # Worked out on submit and stored: [{"code", "label", "answer"}], see referrals/screening.
     screening_flags: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     trd_met: Mapped[bool | None] = mapped_column(Boolean)
+    # The patient asked for no appointment reminder emails (portal/notifications/patients.py).
+    patient_reminders_opt_out: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     # The intake form exactly as last typed (field name -> values), so a draft or a refused
     # submit loses nothing; `form_key` makes a double submit of the same form harmless.
     form_data: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)

@@ -123,6 +123,12 @@ class PreparationForm(VersionedForm):
     instructions_given = BooleanField("Pre-visit instructions given")
 
 
+class RemindersForm(VersionedForm):
+    """The patient's choice about reminder emails; `version` is the referral's."""
+
+    opt_out = BooleanField("The patient asked for no reminder emails")
+
+
 class DayHoursForm(Form):
     open = BooleanField("Open")
     opens = TimeField("Opens", validators=[Optional()])

@@ -24,7 +24,13 @@ from portal.audit.service import record
 from portal.clock import clinic_today
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.extensions import db
-from portal.referrals.service import StaleEdit, add_event, change_state, lock_for_edit
+from portal.referrals.service import (
+    StaleEdit,
+    add_event,
+    change_state,
+    flush_or_stale,
+    lock_for_edit,
+)
 from portal.referrals.states import IN_CARE, State
 from portal.scheduling.models import (
     Appointment,
@@ -330,3 +336,15 @@ def set_preparation(
     appointment.instructions_given = instructions_given
     _flush_appointment()
     record("appointment.prepare", "appointment", appointment.id, actor=actor)
+
+
+def set_reminders_opt_out(
+    referral: Referral, opted_out: bool, *, actor: User, expected_version: int
+) -> None:
+    """Record on the referral that the patient wants no appointment reminder emails (or wants
+    them again); portal/notifications/patients.py reads it."""
+    lock_for_edit(referral, actor=actor, expected_version=expected_version)
+    referral.patient_reminders_opt_out = opted_out
+    flush_or_stale(referral)
+    action = "patient_reminder.opt_out" if opted_out else "patient_reminder.opt_in"
+    record(action, "referral", referral.id, actor=actor)

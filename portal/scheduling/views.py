@@ -26,6 +26,7 @@ from portal.scheduling.forms import (
     NoShowForm,
     PreparationForm,
     ProposeForm,
+    RemindersForm,
     SeriesForm,
     within_schedule,
 )
@@ -84,6 +85,7 @@ def _schedule_page(
         add_form=AddVisitForm(formdata=None, data={"version": referral.version}),
         today=clinic_today(),
         authorization_warnings=authorizations.referral_warnings(referral, clinic_today()),
+        patient_email=bool(((referral.intake or {}).get("patient") or {}).get("email")),
     )
     db.session.commit()
     return page, status
@@ -262,6 +264,30 @@ def add_visit(referral_id: int):
         return back
     db.session.commit()
     flash(f"Visit on {form.day.data:%a %d %b %Y} added.", "success")
+    return back
+
+
+@bp.post("/referrals/<int:referral_id>/reminders")
+def reminders(referral_id: int):
+    """Record the patient's opt-out of (or back into) appointment reminder emails."""
+    referral = get_referral_or_404(referral_id, current_user, "act")
+    form = RemindersForm()
+    back = redirect(url_for("scheduling.referral_schedule", referral_id=referral.id))
+    try:
+        if not form.validate_on_submit():
+            raise Invalid("The form expired: load the page again.", field="opt_out")
+        service.set_reminders_opt_out(
+            referral,
+            form.opt_out.data,
+            actor=current_user,
+            expected_version=form.expected_version(),
+        )
+    except DomainError as refusal:
+        flash(refusal_message(refusal), "error")
+        db.session.commit()  # the read and the refusal's audit rows
+        return back
+    db.session.commit()
+    flash("Reminders stopped." if form.opt_out.data else "Reminders will be sent.", "success")
     return back
 
 
