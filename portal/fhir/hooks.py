@@ -47,6 +47,16 @@ def backoff(tries: int) -> timedelta:
     return timedelta(seconds=current_app.config["FHIR_HOOK_RETRY_SECONDS"] * 2 ** max(tries - 1, 0))
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is not followed (it could lead anywhere): the post fails, and is retried."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def post(endpoint: str, headers: str, key: str) -> None:
     """POST an empty body; raise OSError (URLError, HTTPError) unless the answer is 2xx."""
     if not endpoint.startswith(("https://", "http://")):  # checked when subscribed, and here
@@ -56,7 +66,7 @@ def post(endpoint: str, headers: str, key: str) -> None:
     for line in filter(None, headers.split("\n")):
         name, _, value = line.partition(":")
         request.add_header(name.strip(), value.strip())
-    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+    with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
         response.read(1024)
 
 

@@ -39,12 +39,18 @@ class Receiver:
     def __init__(self) -> None:
         self.posts: list[dict] = []
         self.fail_next = 0
+        self.redirect = False
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                if receiver.redirect and self.path == "/hook":
+                    self.send_response(307)
+                    self.send_header("Location", "/elsewhere")
+                    self.end_headers()
+                    return
                 if receiver.fail_next:
                     receiver.fail_next -= 1
                     self.send_response(500)
@@ -206,6 +212,17 @@ def test_a_failing_endpoint_is_retried_then_the_subscription_errs(client, world,
     db.session.commit()
     run_queue(jobs)
     assert len(receiver.posts) == 1
+
+
+def test_a_redirect_is_not_followed(client, world, ehr, access, receiver, jobs):
+    subscribe(client, access, subscription(receiver.url))
+    receiver.redirect = True
+    create_referral(world.referrer)
+    db.session.commit()
+    run_queue(jobs)
+    assert receiver.posts == []  # never posted to /elsewhere
+    delivery = db.session.scalar(select(FhirHookDelivery))
+    assert (delivery.status, delivery.last_error) == ("failed", "HTTP 307")
 
 
 def test_an_unreachable_endpoint_is_retried_with_back_off(app, client, world, ehr, access, jobs,
