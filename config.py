@@ -75,6 +75,11 @@ class Config:
     MAIL_TIMEOUT = 15
     MAIL_MAX_TRIES = int(os.environ.get("MAIL_MAX_TRIES", "6"))
     MAIL_RETRY_SECONDS = int(os.environ.get("MAIL_RETRY_SECONDS", "60"))  # doubled each try
+    # FHIR rest-hook Subscriptions (portal/fhir/hooks.py): tries, back-off base (doubled each
+    # try); plain http endpoints only on loopback and only where this is set (tests, demo).
+    FHIR_HOOK_MAX_TRIES = int(os.environ.get("FHIR_HOOK_MAX_TRIES", "6"))
+    FHIR_HOOK_RETRY_SECONDS = int(os.environ.get("FHIR_HOOK_RETRY_SECONDS", "30"))
+    FHIR_HOOK_ALLOW_HTTP = False
     # Daily digest emails leave at this clinic-local hour.
     DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "7"))
     # The job queue (portal/jobs.py): Redis when REDIS_URL is set, else this SQLite file.
@@ -97,6 +102,7 @@ class DevelopmentConfig(Config):
     """Local use: SQLite under instance/ unless DATABASE_URL says otherwise."""
 
     ENV_NAME = "development"
+    FHIR_HOOK_ALLOW_HTTP = True  # a demo receiver on 127.0.0.1
     # No fixed secrets: unless the environment sets them, create_app makes a random secret key
     # and data key on the first run and keeps them in instance/ (portal/instance_secrets.py).
     SECRET_KEY = os.environ.get("SECRET_KEY")
@@ -130,6 +136,9 @@ class TestingConfig(Config):
     MAIL_PORT = int(os.environ.get("TEST_MAIL_PORT", "25"))
     MAIL_RETRY_SECONDS = 0
     MAIL_MAX_TRIES = 3
+    FHIR_HOOK_RETRY_SECONDS = 0
+    FHIR_HOOK_MAX_TRIES = 3
+    FHIR_HOOK_ALLOW_HTTP = True
     # The tests write dates with the machine's date.today() (UTC on CI); the clinic's own zone
     # is tested on purpose in test_clock.py.
     CLINIC_TIMEZONE = os.environ.get("TEST_CLINIC_TIMEZONE", "UTC")

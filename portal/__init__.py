@@ -58,6 +58,9 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
 
     jobs.init_app(app)
     wiring.init_app(app)
+    from portal.fhir import hook_tasks  # the rest-hook jobs register on the queue
+
+    hook_tasks.init_app(app)
     hops = app.config.get("PROXY_HOPS", 0)
     if hops:
         # Behind N reverse proxies the client's address is in X-Forwarded-For; without this

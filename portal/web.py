@@ -81,6 +81,7 @@ VIEW_MODULES = (
     "portal.scheduling.calendar_views",
     "portal.measures.views",
     "portal.fhir.views",
+    "portal.fhir.subscription_views",
     "portal.fhir.admin_views",
     "portal.authorizations.views",
     "portal.notifications.views",

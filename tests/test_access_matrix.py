@@ -192,6 +192,10 @@ MATRIX: dict[tuple[str, str], tuple[dict, set[str]]] = {
     ("fhir.update_task", "PUT"): ({"resource_id": "R"}, set(USERS)),
     ("fhir.answer_question", "POST"): ({}, set(USERS)),
     ("fhir.search", "GET"): ({"kind": "Task"}, set(USERS)),
+    ("fhir.subscription_create", "POST"): ({}, set(USERS)),
+    ("fhir.subscription_read", "GET"): ({"subscription_id": "R"}, set(USERS)),
+    ("fhir.subscription_search", "GET"): ({}, set(USERS)),
+    ("fhir.subscription_delete", "DELETE"): ({"subscription_id": "R"}, set(USERS)),
     **{
         ("fhir.unknown", m): ({"rest": "a/b/c"}, set(USERS))
         for m in ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -36,6 +36,7 @@ RESOURCES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]]] =
         (("based-on", "reference", "ServiceRequest/ID"),),
     ),
     "Appointment": (("read", "search-type"), (("based-on", "reference", "ServiceRequest/ID"),)),
+    "Subscription": (("create", "read", "search-type", "delete"), ()),
     "Binary": (("read",), ()),
     "Patient": (("read",), ()),
     "Condition": (("read",), ()),
@@ -109,7 +110,10 @@ def capability_statement(software_date: str) -> dict[str, Any]:
                 "documentation": (
                     "SMART Backend Services: POST a client_credentials grant with a JWT "
                     "assertion (RS384 or ES384) to the token URL; tokens last 5 minutes. A "
-                    "transaction Bundle POSTed to the base sends a referral; Task follows it."
+                    "transaction Bundle POSTed to the base sends a referral; Task follows it. "
+                    "A Subscription (channel rest-hook, no payload: an empty POST; criteria "
+                    "Task, Task?focus=ServiceRequest/ID or Task?status=CODE) is told of each "
+                    "change of the client's Tasks, then searches Task?_lastUpdated=gt..."
                 ),
                 "security": {
                     "service": [

@@ -60,3 +60,47 @@ class FhirAssertionId(Base):
     client_pk: Mapped[int] = mapped_column(ForeignKey("fhir_client.id"))
     jti: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class FhirSubscription(Base):
+    """An R4 Subscription of a client: rest-hook, empty payload, criteria on the client's
+    Tasks (all of them, or one referral's, or those of one Task.status)."""
+
+    __tablename__ = "fhir_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("fhir_client.id"), index=True)
+    criteria: Mapped[str] = mapped_column(String(300))
+    focus_referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    task_status: Mapped[str] = mapped_column(String(20), default="")
+    reason: Mapped[str] = mapped_column(String(300))
+    endpoint: Mapped[str] = mapped_column(String(500))
+    # channel.header, one "Name: value" a line (the receiver's own secret, as the client set it).
+    headers: Mapped[str] = mapped_column(String(1000), default="")
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | error | off
+    error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    client: Mapped[FhirClient] = relationship()
+
+
+class FhirHookDelivery(Base):
+    """One notification to post to a subscription's endpoint (the rest-hook outbox), written in
+    the transaction of the change. Claimed like the email outbox: pending -> sending in one
+    conditional UPDATE, so two workers never post it twice."""
+
+    __tablename__ = "fhir_hook_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("fhir_subscription.id"), index=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    tries: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    subscription: Mapped[FhirSubscription] = relationship()

@@ -165,7 +165,7 @@ def token():
 @bp.post("/")
 def transaction():
     require("ServiceRequest", "c")
-    incoming = read_bundle(_json_body())
+    incoming = read_bundle(json_body())
     referral, created = submit(current_grant().client, incoming)
     db.session.commit()
     status = "201 Created" if created else "200 OK"
@@ -185,7 +185,7 @@ def transaction():
     return answer(bundle, 200)
 
 
-def _json_body() -> Any:
+def json_body() -> Any:
     if request.mimetype not in (FHIR_JSON, "application/json"):
         raise FhirError.one(415, "not-supported", "Send application/fhir+json.")
     try:
@@ -219,7 +219,7 @@ def read(kind: str, resource_id: str):
 @bp.post("/Communication")
 def answer_question():
     require("Communication", "c")
-    referral = exchange.answer_question(_json_body())
+    referral = exchange.answer_question(json_body())
     db.session.commit()
     created = exchange.answers(referral)[-1]
     return answer(created, 201, Location=f"Communication/{created['id']}")
@@ -228,7 +228,7 @@ def answer_question():
 @bp.put("/Task/<resource_id>")
 def update_task(resource_id: str):
     require("Task", "u")
-    referral = updates.update_task(resource_id, _json_body(), request.headers.get("If-Match"))
+    referral = updates.update_task(resource_id, json_body(), request.headers.get("If-Match"))
     db.session.commit()
     resource = reads.task(referral)
     return answer(resource, ETag=f'W/"{referral.version}"')
