@@ -221,6 +221,7 @@ def test_a_page_costs_the_same_few_queries_whatever_its_size(staff, world):
     with count_queries() as large:
         html = staff.get("/triage/?per_page=100").get_data(as_text=True)
     assert len(rows(html)) == 63
+
     # The sign-in session is touched at most every 10 s (portal/auth/sessions.py): when
     # creating the 60 referrals took longer, that touch is no cost of the queue's page.
     # The audit sequencer links the page's audit row after the commit, in its own short

@@ -1,7 +1,7 @@
 """fhir: rest-hook Subscriptions and their deliveries (the rest-hook outbox)
 
 Revision ID: i20s1a2b3c4d5
-Revises: audita1b2c3d4
+Revises: i18r1a2b3c4d5
 Create Date: 2026-12-07 18:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i20s1a2b3c4d5'
-down_revision = 'audita1b2c3d4'
+down_revision = 'i18r1a2b3c4d5'
 branch_labels = None
 depends_on = None
 
