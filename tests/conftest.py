@@ -133,11 +133,10 @@ def _pg_cleanup_sql(conn, tables: list[str]) -> str:
         sequences = conn.execute(
             text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
         ).scalars()
-        _PG_CLEANUP[key] = (
-            "SET LOCAL session_replication_role = replica;"
-            + "".join(f'DELETE FROM "{t}";' for t in tables)
-            + "".join(f'ALTER SEQUENCE "{s}" RESTART;' for s in sequences)
-        )
+        # Our own table and sequence names, from the metadata and the catalogue.
+        deletes = "".join(f'DELETE FROM "{t}";' for t in tables)  # noqa: S608
+        restarts = "".join(f'ALTER SEQUENCE "{s}" RESTART;' for s in sequences)
+        _PG_CLEANUP[key] = "SET LOCAL session_replication_role = replica;" + deletes + restarts
     return _PG_CLEANUP[key]
 
 
