@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import BinaryIO
@@ -119,56 +120,52 @@ def check_client_matches(url: str, tool: str) -> None:
         )
 
 
+def _failure(tool: str, process: subprocess.Popen, errors: BinaryIO) -> PgError:
+    errors.seek(0)
+    said = errors.read().decode(errors="replace").strip()[-2000:]
+    return PgError(f"{tool} failed: {said or 'exit ' + str(process.returncode)}")
+
+
 def dump(url: str, out: BinaryIO) -> None:
     """`pg_dump -Fc` of the database, streamed into `out`."""
     check_client_matches(url, "pg_dump")
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments, our own tool path
-        [_tool("pg_dump"), "--format=custom", "--no-password"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=libpq_env(url),
-    )
-    assert process.stdout is not None
-    assert process.stderr is not None
-    while block := process.stdout.read(BLOCK):
-        out.write(block)
-    error = process.stderr.read().decode(errors="replace").strip()
-    if process.wait() != 0:
-        raise PgError(f"pg_dump failed: {error or 'exit ' + str(process.returncode)}")
+    with (
+        tempfile.TemporaryFile() as errors,
+        subprocess.Popen(  # noqa: S603 - fixed arguments, our own tool path
+            [_tool("pg_dump"), "--format=custom", "--no-password"],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=libpq_env(url),
+        ) as process,
+    ):
+        assert process.stdout is not None
+        while block := process.stdout.read(BLOCK):
+            out.write(block)
+        if process.wait() != 0:
+            raise _failure("pg_dump", process, errors)
 
 
 def restore(url: str, source: BinaryIO) -> None:
     """pg_restore from a custom-format stream into the database, in one transaction: on any
     error nothing is left half restored."""
     check_client_matches(url, "pg_restore")
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments, our own tool path
-        [
-            _tool("pg_restore"),
-            "--no-password",
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
-            "--single-transaction",
-            "--dbname",
-            libpq_env(url)["PGDATABASE"],
-        ],
-        stdin=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=libpq_env(url),
-    )
-    assert process.stdin is not None
-    assert process.stderr is not None
-    try:
-        while block := source.read(BLOCK):
-            process.stdin.write(block)
-    except BrokenPipeError:
-        pass  # pg_restore stopped early: its error is read below
-    except BaseException:
-        process.kill()  # the source failed (an altered part): its single transaction rolls back
-        process.wait()
-        raise
-    with suppress(BrokenPipeError):
-        process.stdin.close()
-    error = process.stderr.read().decode(errors="replace").strip()
-    if process.wait() != 0:
-        raise PgError(f"pg_restore failed: {error or 'exit ' + str(process.returncode)}")
+    env = libpq_env(url)
+    command = [_tool("pg_restore"), "--no-password", "--no-owner", "--no-privileges"]
+    command += ["--exit-on-error", "--single-transaction", "--dbname", env["PGDATABASE"]]
+    with (
+        tempfile.TemporaryFile() as errors,
+        subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors, env=env) as process,  # noqa: S603
+    ):
+        assert process.stdin is not None
+        try:
+            while block := source.read(BLOCK):
+                process.stdin.write(block)
+        except BrokenPipeError:
+            pass  # pg_restore stopped early: its error is read below
+        except BaseException:
+            process.kill()  # the source failed (an altered part): the transaction rolls back
+            raise
+        with suppress(BrokenPipeError):
+            process.stdin.close()
+        if process.wait() != 0:
+            raise _failure("pg_restore", process, errors)
