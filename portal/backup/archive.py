@@ -60,13 +60,20 @@ def _stored_files(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if STORAGE_NAME.match(p.name) and p.is_file())
 
 
+def _holds_anything(directory: Path) -> bool:
+    if not directory.exists():
+        return False
+    with os.scandir(directory) as entries:
+        return any(True for _ in entries)
+
+
 # --- create ----------------------------------------------------------------------------------
 
 
 def create(directory: Path, database_url: str) -> dict:
     """Write a backup of `database_url` and the files beside it into `directory` (new or
     empty); returns the manifest. A failure removes what it had written."""
-    if directory.exists() and any(directory.iterdir()):
+    if _holds_anything(directory):
         raise BackupError(f"{directory} is not empty: give a new directory for each backup")
     if not pg.is_postgresql(database_url):
         raise BackupError("backups need PostgreSQL: DATABASE_URL is not a PostgreSQL URL")
