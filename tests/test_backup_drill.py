@@ -157,6 +157,11 @@ def test_restore_drill_on_postgresql(app, db, world, fresh_database, tmp_path, c
     assert again.exit_code == 1
     assert "is not empty" in again.output
     assert "Restore refused" in again.output
+    # --force drops what the target holds and restores over it (the files too).
+    forced = cli.invoke(args=[*restore_args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "dropped everything in" in forced.output
+    assert _counts(fresh_database) == _counts(app.config["SQLALCHEMY_DATABASE_URI"])
 
     # An altered part: verify and restore refuse it before touching anything.
     altered = tmp_path / "altered"
