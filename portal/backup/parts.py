@@ -1,15 +1,16 @@
 """Encrypted backup parts, streamed in constant memory.
 
 Fernet (portal.crypto, the keys of PORTAL_DATA_KEYS) encrypts whole messages, so a part is a
-sequence of records, each a 4-byte big-endian length and one Fernet token of at most CHUNK
-plaintext bytes. Inside each token the plaintext starts with the record's index and a
-last-record flag: records cannot be reordered, dropped or cut off at the end without the
-reader noticing, and every record is authenticated by Fernet itself. The writer hashes what
-it writes (the manifest keeps each part's sha256 and size); the reader hashes what it reads.
+sequence of records, each a 4-byte big-endian length and one Fernet token (its bytes, not
+their base64 text) of at most CHUNK plaintext bytes. Inside each token the plaintext starts
+with the record's index and a last-record flag: records cannot be reordered, dropped or cut
+off at the end without the reader noticing, and every record is authenticated by Fernet
+itself. The writer hashes what it writes, for the manifest's sha256 of each part.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import os
@@ -62,7 +63,8 @@ class PartWriter(io.RawIOBase):
 
     def _emit(self, plain: bytes, *, last: bool) -> None:
         token = encrypt(_HEADER.pack(self._index, 1 if last else 0) + plain)
-        record = _LENGTH.pack(len(token)) + token
+        raw = base64.urlsafe_b64decode(token)  # the token's bytes, not its base64 text
+        record = _LENGTH.pack(len(raw)) + raw
         self._file.write(record)
         self._digest.update(record)
         self.size += len(record)
@@ -102,7 +104,7 @@ class PartReader(io.RawIOBase):
         (length,) = _LENGTH.unpack(head)
         if length > _MAX_TOKEN:
             raise PartError("a record of the part has an impossible length (altered)")
-        token = self._file.read(length)
+        token = base64.urlsafe_b64encode(self._file.read(length))
         try:
             plain = decrypt(token)
         except DecryptionError as error:
