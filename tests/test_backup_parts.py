@@ -132,3 +132,17 @@ def test_backup_create_needs_postgresql(app, db, tmp_path, monkeypatch):
     made = app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "b")])
     assert made.exit_code == 1
     assert "backups need PostgreSQL" in made.output
+
+
+def test_the_database_password_goes_to_libpq_in_the_environment_not_on_a_command_line():
+    from portal.backup.pg import display, libpq_env
+
+    url = "postgresql+psycopg://portal:s3cr%40t@db.example:6543/portal?sslmode=require"
+    env = libpq_env(url)
+    assert (env["PGHOST"], env["PGPORT"], env["PGUSER"]) == ("db.example", "6543", "portal")
+    assert (env["PGPASSWORD"], env["PGDATABASE"], env["PGSSLMODE"]) == (
+        "s3cr@t",
+        "portal",
+        "require",
+    )
+    assert "s3cr" not in display(url)

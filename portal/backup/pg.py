@@ -17,6 +17,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 BLOCK = 1024 * 1024
+_LIBPQ_OPTIONS = {
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+}
 
 
 class PgError(RuntimeError):
@@ -42,6 +49,9 @@ def libpq_env(url: str) -> dict[str, str]:
     ):
         if value is not None:
             env[name] = str(value)
+    for option, value in parsed.query.items():  # ?sslmode=require&sslrootcert=... and so on
+        if option in _LIBPQ_OPTIONS and isinstance(value, str):
+            env[_LIBPQ_OPTIONS[option]] = value
     env.setdefault("PGCONNECT_TIMEOUT", "10")
     return env
 
