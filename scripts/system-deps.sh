@@ -13,6 +13,11 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The backup drill (tests/test_backup_drill.py): pg_dump and pg_restore of the server's major
+# version (Debian's postgresql-client, 15 on bookworm like the server).
+if [ "${1:-}" = "--test" ] && ! { command -v pg_dump && command -v pg_restore; } >/dev/null; then
+  missing+=(postgresql-client)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   echo "Installing system packages: ${missing[*]}"

@@ -208,3 +208,30 @@ def world(db):
     w = World()
     db.session.commit()
     return w
+
+
+# --- tests that only make sense on PostgreSQL (the backup drill: pg_dump, pg_restore) --------
+# They run on the PostgreSQL pass of CI (.ci/run runs both passes), where an unreachable server
+# already fails the run (the `app` fixture). On the SQLite pass they are deselected, never
+# skipped, and the summary says how many and where they run.
+_PG_ONLY_DESELECTED: list[str] = []
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        return
+    kept = [item for item in items if item.get_closest_marker("postgresql_only") is None]
+    gone = [item for item in items if item.get_closest_marker("postgresql_only") is not None]
+    if gone:
+        config.hook.pytest_deselected(items=gone)
+        items[:] = kept
+        _PG_ONLY_DESELECTED.extend(item.nodeid for item in gone)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _PG_ONLY_DESELECTED:
+        terminalreporter.write_line(
+            f"{len(_PG_ONLY_DESELECTED)} PostgreSQL-only tests deselected on SQLite; they run "
+            "on the PostgreSQL pass (TEST_DATABASE_URL=postgresql+psycopg://...): "
+            + ", ".join(sorted({n.split("::")[0] for n in _PG_ONLY_DESELECTED}))
+        )

@@ -41,7 +41,11 @@ def write(data: bytes) -> str:
 
 def read(name: str) -> bytes:
     """The plain bytes; a file stored before encryption existed is read as it is."""
-    stored = _path(name).read_bytes()
+    return open_stored(_path(name).read_bytes())
+
+
+def open_stored(stored: bytes) -> bytes:
+    """The plain bytes of a stored file's content (encrypted, or from before encryption)."""
     return decrypt(stored) if is_encrypted(stored) else stored
 
 

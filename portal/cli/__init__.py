@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from portal.cli.audit import audit_group
+from portal.cli.backup import backup_group
 from portal.cli.demo import seed_demo
 from portal.cli.fhir import fhir_client_group
 from portal.cli.keys import keys_group
@@ -19,6 +20,7 @@ def register_cli(app: Flask) -> None:
         create_user_command,
         letters_group,
         audit_group,
+        backup_group,
         keys_group,
         fhir_client_group,
         worker_command,

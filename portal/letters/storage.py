@@ -18,9 +18,14 @@ def seal_pdf(data: bytes) -> bytes:
 def open_pdf(letter: Letter) -> bytes:
     """The PDF bytes of a stored letter. A letter stored before encryption at rest existed
     is still plain PDF until `flask --app portal keys rotate` encrypts it."""
-    if not is_encrypted(letter.pdf) and letter.pdf.startswith(b"%PDF"):
-        return letter.pdf
-    return decrypt(letter.pdf)
+    return open_stored(letter.pdf)
+
+
+def open_stored(stored: bytes) -> bytes:
+    """The PDF bytes of what Letter.pdf holds (plain %PDF or encrypted)."""
+    if not is_encrypted(stored) and stored.startswith(b"%PDF"):
+        return stored
+    return decrypt(stored)
 
 
 @rotation_step("letter PDFs")
