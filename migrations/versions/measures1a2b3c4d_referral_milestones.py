@@ -1,6 +1,6 @@
 """referral_milestone: one row per submitted referral with its milestones (received, first
 decision, acceptance, first session, sessions done, end of induction, summary letter signed
-and first opened), kept in step by portal/measures/milestones.py after each flush; the
+and first opened, the latest decline or cancellation with its reason), kept in step by portal/measures/milestones.py after each flush; the
 measures page reads a date range of it. Backfilled here from the timeline's events, the
 courses, the sessions and the summary letters.
 
@@ -9,9 +9,8 @@ Revises: i20s1a2b3c4d5
 Create Date: 2026-12-07 20:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'measures1a2b3c4d'
@@ -25,11 +24,13 @@ BACKFILL = """
 INSERT INTO referral_milestone (
     referral_id, clinic_id, patient_id, practice_id, referrer_id, state, urgency,
     requested_modality, modality, course_id, planned, received_at, decided_at, accepted_at,
-    first_session_on, sessions_done, induction_end_on, summary_signed_at, opened_at)
+    first_session_on, sessions_done, induction_end_on, summary_signed_at, opened_at, lost_at,
+    lost_reason)
 SELECT r.id, r.clinic_id, r.patient_id, r.practice_id, r.referrer_id, r.state, r.urgency,
     r.requested_modality, COALESCE(c.modality, r.requested_modality), c.id, c.planned_sessions,
     r.submitted_at, e.decided_at, e.accepted_at, s.first_session_on,
-    COALESCE(s.sessions_done, 0), s.induction_end_on, l.summary_signed_at, l.opened_at
+    COALESCE(s.sessions_done, 0), s.induction_end_on, l.summary_signed_at, l.opened_at,
+    x.at, x.reason
 FROM referral r
 LEFT OUTER JOIN treatment_course c ON c.referral_id = r.id
 LEFT OUTER JOIN (
@@ -54,6 +55,12 @@ LEFT OUTER JOIN (
     FROM letter WHERE kind = 'treatment_summary' AND status IN ('final', 'superseded')
     GROUP BY referral_id
 ) l ON l.referral_id = r.id
+LEFT OUTER JOIN (
+    SELECT referral_id, at, reason,
+        ROW_NUMBER() OVER (PARTITION BY referral_id ORDER BY at DESC, id DESC) AS rn
+    FROM referral_event
+    WHERE kind = 'state_change' AND to_state IN ('declined', 'cancelled')
+) x ON x.referral_id = r.id AND x.rn = 1
 WHERE r.submitted_at IS NOT NULL
 """
 
@@ -80,6 +87,8 @@ def upgrade():
         sa.Column('induction_end_on', sa.Date(), nullable=True),
         sa.Column('summary_signed_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('lost_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('lost_reason', sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ['referral_id'], ['referral.id'],
             name=op.f('fk_referral_milestone_referral_id_referral'), ondelete='CASCADE',

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     case,
     func,
     insert,
@@ -24,7 +25,6 @@ from sqlalchemy import (
 from portal.db import EnumText, UTCDateTime
 from portal.measures.models import ReferralMilestone
 from portal.measures.scope import Scope
-from portal.referrals.models import ReferralEvent
 from portal.referrals.states import State
 
 STATE_CHANGE = "state_change"
@@ -73,6 +73,8 @@ def materialize(scope: Scope, session) -> Scope:
         Column("induction_end_on", Date),
         Column("summary_signed_at", UTCDateTime()),
         Column("opened_at", UTCDateTime()),
+        Column("lost_at", UTCDateTime()),
+        Column("lost_reason", Text),
         *[Column(name, Integer) for name in DAY_COLUMNS],
         prefixes=["TEMPORARY"],
         postgresql_on_commit="DROP",
@@ -121,6 +123,8 @@ def milestones_query(scope: Scope) -> CTE:
             m.induction_end_on,
             m.summary_signed_at,
             m.opened_at,
+            m.lost_at,
+            m.lost_reason,
             cal.moment_day(m.received_at).label("received_day"),
             cal.moment_day(m.decided_at).label("decided_day"),
             cal.moment_day(m.accepted_at).label("accepted_day"),
@@ -175,28 +179,6 @@ def lost_query(scope: Scope) -> Select:
     """Referrals lost between steps: declined or cancelled (with the reason written on the
     timeline) and leakage, newest first."""
     m = milestones(scope)
-    last_moves = (
-        select(
-            ReferralEvent.referral_id,
-            ReferralEvent.at,
-            ReferralEvent.reason,
-            func.row_number()
-            .over(
-                partition_by=ReferralEvent.referral_id,
-                order_by=(ReferralEvent.at.desc(), ReferralEvent.id.desc()),
-            )
-            .label("rn"),
-        )
-        .where(
-            # Only the closed ones have a decline or cancellation to explain.
-            ReferralEvent.referral_id.in_(
-                select(m.c.id).where(m.c.state.in_((State.DECLINED, State.CANCELLED)))
-            ),
-            ReferralEvent.kind == STATE_CHANGE,
-            ReferralEvent.to_state.in_((State.DECLINED.value, State.CANCELLED.value)),
-        )
-        .subquery("last_moves")
-    )
     leaked = leakage(scope, m)
     closed = m.c.state.in_((State.DECLINED, State.CANCELLED))
     return (
@@ -209,11 +191,10 @@ def lost_query(scope: Scope) -> Select:
             m.c.first_session_on,
             m.c.sessions_done,
             m.c.planned,
-            last_moves.c.at.label("lost_at"),
-            last_moves.c.reason,
+            case((closed, m.c.lost_at)).label("lost_at"),
+            case((closed, m.c.lost_reason)).label("reason"),
             func.count().over().label("total"),  # all of them, when a page shows the first
         )
-        .outerjoin(last_moves, (last_moves.c.referral_id == m.c.id) & (last_moves.c.rn == 1))
         .where(closed | leaked)
         .order_by(m.c.received_at.desc(), m.c.id.desc())
     )

@@ -27,7 +27,8 @@ def source_query(referrals: ColumnElement[bool] | None = None) -> Select:
     each, in the order of COLUMNS: received (submitted), first decided and first accepted (the
     timeline's changes of state), first session and sessions done (the induction is complete
     when the planned sessions are done; `induction_end_on` is the last planned one's date),
-    treatment summary first signed and first opened."""
+    treatment summary first signed and first opened, the latest move to declined or cancelled
+    and its reason."""
     where = [Referral.submitted_at.is_not(None)]
     if referrals is not None:
         where.append(referrals)
@@ -89,6 +90,25 @@ def source_query(referrals: ColumnElement[bool] | None = None) -> Select:
         .group_by(Letter.referral_id)
         .subquery("letters")
     )
+    closing = (
+        select(
+            ReferralEvent.referral_id,
+            ReferralEvent.at,
+            ReferralEvent.reason,
+            func.row_number()
+            .over(
+                partition_by=ReferralEvent.referral_id,
+                order_by=(ReferralEvent.at.desc(), ReferralEvent.id.desc()),
+            )
+            .label("rn"),
+        )
+        .where(
+            ReferralEvent.referral_id.in_(ids),
+            ReferralEvent.kind == STATE_CHANGE,
+            ReferralEvent.to_state.in_((State.DECLINED.value, State.CANCELLED.value)),
+        )
+        .subquery("closing")
+    )
     return (
         select(
             Referral.id,
@@ -110,11 +130,14 @@ def source_query(referrals: ColumnElement[bool] | None = None) -> Select:
             sessions.c.induction_end_on,
             letters.c.summary_signed_at,
             letters.c.opened_at,
+            closing.c.at,
+            closing.c.reason,
         )
         .outerjoin(TreatmentCourse, TreatmentCourse.referral_id == Referral.id)
         .outerjoin(events, events.c.referral_id == Referral.id)
         .outerjoin(sessions, sessions.c.course_id == TreatmentCourse.id)
         .outerjoin(letters, letters.c.referral_id == Referral.id)
+        .outerjoin(closing, (closing.c.referral_id == Referral.id) & (closing.c.rn == 1))
         .where(*where)
     )
 

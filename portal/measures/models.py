@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, EnumText, UTCDateTime
@@ -42,3 +42,6 @@ class ReferralMilestone(Base):
     induction_end_on: Mapped[date | None] = mapped_column(Date)  # the last planned session's
     summary_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # summary first opened
+    # The latest move to declined or cancelled, with the reason written on the timeline.
+    lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lost_reason: Mapped[str | None] = mapped_column(Text)
