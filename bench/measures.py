@@ -65,6 +65,7 @@ def make_client(url: str):
     class BenchConfig(ProductionConfig):
         SQLALCHEMY_DATABASE_URI = url
         SECRET_KEY = os.environ["SECRET_KEY"]
+        AUDIT_KEYS = os.environ["AUDIT_KEYS"]  # the class read it when config was imported
 
     app = create_app(BenchConfig)
     client = app.test_client()
@@ -155,6 +156,9 @@ def main() -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="measure a database seeded before (kept)"
     )
+    parser.add_argument(
+        "--default-only", action="store_true", help="only the default page (last 90 days)"
+    )
     args = parser.parse_args()
     from cryptography.fernet import Fernet
 
@@ -164,7 +168,7 @@ def main() -> int:
     url = f"postgresql+psycopg://{host}/{args.database}"
     plain = f"postgresql://{host}/{args.database}"
     if args.reuse:
-        return remeasure(url, plain, args.requests)
+        return remeasure(url, plain, args.requests, args.default_only)
     sh(python, "scripts/pg_database.py", "drop", args.admin_url, args.database)
     sh(python, "scripts/pg_database.py", "create", args.admin_url, args.database)
     try:
@@ -211,7 +215,7 @@ def main() -> int:
     return 0
 
 
-def remeasure(url: str, plain: str, requests: int) -> int:
+def remeasure(url: str, plain: str, requests: int, default_only: bool = False) -> int:
     """Measure a database seeded before, as it is (its migrations applied first)."""
     import psycopg
 
@@ -228,7 +232,10 @@ def remeasure(url: str, plain: str, requests: int) -> int:
 
     today = newest.astimezone(ZoneInfo(Config.CLINIC_TIMEZONE)).date()
     client, engine = make_client(url)
-    results = measure(client, engine, pages(today), requests)
+    paths = pages(today)
+    if default_only:
+        paths = {k: v for k, v in paths.items() if "default" in k}
+    results = measure(client, engine, paths, requests)
     report(f"{total:,} referrals with their events", results)
     p99 = results["last 90 days (default)"][2]
     print(f"\np99 {p99:.1f} ms (goal < {GOAL_P99_MS}: {'met' if p99 < GOAL_P99_MS else 'MISSED'})")
