@@ -12,6 +12,7 @@ from portal.referrals.states import State
 from portal.roles import Role
 
 PRACTICES, PROVIDERS, SPAN_DAYS = 200, 1_000, 730
+CHAIRS = 100  # appointments of a day spread over the chairs, an hour each: none overlap
 PASSWORD = "bench-password-not-secret"  # noqa: S105 - a throwaway benchmark account
 BASELINE = [2, 2, 2, 2, 2, 2, 2, 2, 0]  # PHQ-9 16
 DECISIONS = [State.ACCEPTED] * 70 + [State.DECLINED] * 15 + [State.NEEDS_INFO] * 5 + [None] * 10
@@ -53,10 +54,25 @@ def seed_people(url: str) -> None:
                      Role.REFERRER.value, None, 1 + i % PRACTICES, "", True, now)
                 )  # fmt: skip
         cur.execute(
-            "INSERT INTO clinic_schedule (clinic_id, treatment_weekdays, chairs_per_day, "
-            "sla_urgent_days, sla_routine_days) VALUES (1, '[0,1,2,3,4]', 6, 2, 5)"
+            "INSERT INTO clinic_schedule (clinic_id, treatment_weekdays, opening_hours, "
+            "iv_infusion_minutes, iv_recovery_minutes, spravato_dosing_minutes, "
+            "spravato_monitoring_minutes, chairs_per_clinician, sla_urgent_days, "
+            "sla_routine_days) VALUES (1, '[0,1,2,3,4]', '{}', 40, 60, 15, 120, 2, 2, 5)"
         )
+        with cur.copy("COPY chair (id, clinic_id, name, position, active) FROM STDIN") as copy:
+            for i in range(1, CHAIRS + 1):
+                copy.write_row((i, 1, f"Chair {i}", i, True))
         conn.commit()
+
+
+_BOOKED: dict[date, int] = {}  # appointments placed per day, across batches
+
+
+def _slot(day: date) -> tuple[int, int]:
+    """A chair and an hour no other appointment of the day has."""
+    k = _BOOKED.get(day, 0)
+    _BOOKED[day] = k + 1
+    return 1 + k % CHAIRS, 5 + k // CHAIRS
 
 
 def _moment(day: date, hour: int) -> datetime:
@@ -126,10 +142,12 @@ def seed_referrals(url: str, first: int, count: int, today: date) -> dict[str, i
                      _moment(day, 18), ae, day + timedelta(days=rng.randrange(1, 10))
                      if treated == "spravato" else None)
                 )  # fmt: skip
+                chair, hour = _slot(day)
                 rows["appointment"].append(
                     (ids["appointment"], rid, 1, day, treated,
                      rng.choice(["booked"] * 18 + ["no_show", "cancelled"]), False, False, "", 1,
-                     _moment(day - timedelta(days=3), 15), _moment(day - timedelta(days=1), 15), 1)
+                     _moment(day - timedelta(days=3), 15), _moment(day - timedelta(days=1), 15), 1,
+                     time(hour), time(hour, 50), chair)
                 )  # fmt: skip
                 ids["appointment"] += 1
                 if k == planned - 1:
@@ -173,7 +191,8 @@ def seed_referrals(url: str, first: int, count: int, today: date) -> dict[str, i
         "assessment": "id, referral_id, session_id, scale, taken_on, answers, total, band, "
         "is_baseline, recorded_by_id, created_at",
         "appointment": "id, referral_id, clinic_id, day, modality, status, escort_confirmed, "
-        "instructions_given, note, created_by_id, created_at, updated_at, version",
+        "instructions_given, note, created_by_id, created_at, updated_at, version, start_time, "
+        "end_time, chair_id",
         "letter": "referral_id, kind, version, status, narrative, page_count, created_at, "
         "first_downloaded_at",
     }

@@ -54,6 +54,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     web.init_app(app)
     from portal import jobs
     from portal.letters import tasks  # noqa: F401 - the letter jobs register on the queue
+    from portal.measures import milestones  # noqa: F401 - keeps referral_milestone in step
     from portal.notifications import wiring
 
     jobs.init_app(app)

@@ -10,6 +10,7 @@ from portal.authorizations import models as authorizations  # noqa: F401
 from portal.clinics import models as clinics  # noqa: F401
 from portal.fhir import models as fhir  # noqa: F401
 from portal.letters import models as letters  # noqa: F401
+from portal.measures import models as measures  # noqa: F401
 from portal.messages import models as messages  # noqa: F401
 from portal.notifications import models as notifications  # noqa: F401
 from portal.referrals import models as referrals  # noqa: F401

@@ -1,10 +1,9 @@
 """The referrals a measures page is about (received in the range, within the filters) and each
-one's milestones, read from the timeline's events, the sessions and the summary letters: one
-row per referral, built in SQL as a common table expression the other queries start from."""
+one's milestones, read from referral_milestone (kept in step with the timeline's events, the
+sessions and the summary letters): one row per referral, the table the other queries start
+from."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from sqlalchemy import (
     CTE,
@@ -15,6 +14,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     case,
     func,
     insert,
@@ -23,11 +23,9 @@ from sqlalchemy import (
 )
 
 from portal.db import EnumText, UTCDateTime
-from portal.letters.models import FINAL, SUMMARY, SUPERSEDED, Letter
+from portal.measures.models import ReferralMilestone
 from portal.measures.scope import Scope
-from portal.referrals.models import Referral, ReferralEvent
-from portal.referrals.states import FIRST_DECISIONS, State
-from portal.treatment.models import TreatmentCourse, TreatmentSession
+from portal.referrals.states import State
 
 STATE_CHANGE = "state_change"
 # Each milestone's day on the clinic's calendar (a day number, portal/measures/sql.py),
@@ -43,37 +41,16 @@ DAY_COLUMNS = (
 LEAKAGE_DAYS = 30  # DOMAIN.md: accepted but never started within 30 days
 
 
-def cohort(scope: Scope) -> CTE:
-    """Referrals of the clinic received in the range, with the filters applied."""
-    return (
-        select(
-            Referral.id,
-            Referral.patient_id,
-            Referral.practice_id,
-            Referral.referrer_id,
-            Referral.state,
-            Referral.urgency,
-            Referral.requested_modality,
-            func.coalesce(TreatmentCourse.modality, Referral.requested_modality).label("modality"),
-            TreatmentCourse.id.label("course_id"),
-            TreatmentCourse.planned_sessions.label("planned"),
-            Referral.submitted_at.label("received_at"),
-        )
-        .outerjoin(TreatmentCourse, TreatmentCourse.referral_id == Referral.id)
-        .where(scope.received_condition(), *scope.referral_conditions())
-        .cte("cohort")
-    )
-
-
 def milestones(scope: Scope):
     """The scope's milestones: its table when `materialize` made one, else the query."""
     return scope.milestones if scope.milestones is not None else milestones_query(scope)
 
 
 def materialize(scope: Scope, session) -> Scope:
-    """Compute the milestones once into a temporary table (dropped at commit on PostgreSQL;
-    replaced on the next use of the connection on SQLite) that the page's queries then read:
-    a fixed number of statements, and each later query reads a few thousand rows at most."""
+    """Copy the scope's rows of referral_milestone, with their clinic days, once into a
+    temporary table (dropped at commit on PostgreSQL; replaced on the next use of the
+    connection on SQLite) that the page's queries then read: a fixed number of statements,
+    each reading the range's rows only."""
     name = f"measures_milestone_{scope.slot}"
     table = Table(
         name,
@@ -96,6 +73,8 @@ def materialize(scope: Scope, session) -> Scope:
         Column("induction_end_on", Date),
         Column("summary_signed_at", UTCDateTime()),
         Column("opened_at", UTCDateTime()),
+        Column("lost_at", UTCDateTime()),
+        Column("lost_reason", Text),
         *[Column(name, Integer) for name in DAY_COLUMNS],
         prefixes=["TEMPORARY"],
         postgresql_on_commit="DROP",
@@ -111,91 +90,49 @@ def materialize(scope: Scope, session) -> Scope:
 
 
 def milestones_query(scope: Scope) -> CTE:
-    """One row per referral of the cohort: when it was received, first decided and accepted
-    (timeline events), its first session and sessions done (the induction is completed when
-    the planned sessions are done; `induction_end_on` is the date of the last planned one),
-    and when its treatment summary letter was first signed and first opened."""
-    base = cohort(scope)
+    """One row per referral of the clinic received in the range, within the filters, read from
+    referral_milestone (portal/measures/milestones.py keeps it in step with the timeline, the
+    sessions and the letters), with each milestone's day on the clinic's calendar."""
+    m = ReferralMilestone.__table__.c
     cal = scope.calendar
-    ids = select(base.c.id)
-    decisions = [s.value for s in FIRST_DECISIONS]
-    events = (
-        select(
-            ReferralEvent.referral_id,
-            func.min(case((ReferralEvent.to_state.in_(decisions), ReferralEvent.at))).label(
-                "decided_at"
-            ),
-            func.min(
-                case((ReferralEvent.to_state == State.ACCEPTED.value, ReferralEvent.at))
-            ).label("accepted_at"),
-        )
-        .where(ReferralEvent.referral_id.in_(ids), ReferralEvent.kind == STATE_CHANGE)
-        .group_by(ReferralEvent.referral_id)
-        .subquery("events")
-    )
-    numbered = (
-        select(
-            TreatmentSession.course_id,
-            TreatmentSession.session_date,
-            base.c.planned,
-            func.row_number()
-            .over(
-                partition_by=TreatmentSession.course_id,
-                order_by=(TreatmentSession.session_date, TreatmentSession.id),
-            )
-            .label("k"),
-        )
-        .join(base, base.c.course_id == TreatmentSession.course_id)
-        # No session before the range's first referral arrived: read from the date index.
-        .where(TreatmentSession.session_date >= scope.start - timedelta(days=1))
-        .subquery("numbered")
-    )
-    sessions = (
-        select(
-            numbered.c.course_id,
-            func.min(numbered.c.session_date).label("first_session_on"),
-            func.count().label("sessions_done"),
-            func.max(case((numbered.c.k == numbered.c.planned, numbered.c.session_date))).label(
-                "induction_end_on"
-            ),
-        )
-        .group_by(numbered.c.course_id)
-        .subquery("sessions")
-    )
-    letters = (
-        select(
-            Letter.referral_id,
-            func.min(Letter.created_at).label("summary_signed_at"),
-            func.min(Letter.first_downloaded_at).label("opened_at"),
-        )
-        .where(
-            Letter.referral_id.in_(ids),
-            Letter.kind == SUMMARY,
-            Letter.status.in_((FINAL, SUPERSEDED)),
-        )
-        .group_by(Letter.referral_id)
-        .subquery("letters")
-    )
+    low, high = scope.received_between
+    conditions = [m.clinic_id == scope.clinic_id, m.received_at >= low, m.received_at < high]
+    if scope.modality:
+        conditions.append(m.modality == scope.modality)
+    if scope.practice_id is not None:
+        conditions.append(m.practice_id == scope.practice_id)
+    if scope.referrer_id is not None:
+        conditions.append(m.referrer_id == scope.referrer_id)
     return (
         select(
-            base,
-            events.c.decided_at,
-            events.c.accepted_at,
-            sessions.c.first_session_on,
-            func.coalesce(sessions.c.sessions_done, 0).label("sessions_done"),
-            sessions.c.induction_end_on,
-            letters.c.summary_signed_at,
-            letters.c.opened_at,
-            cal.moment_day(base.c.received_at).label("received_day"),
-            cal.moment_day(events.c.decided_at).label("decided_day"),
-            cal.moment_day(events.c.accepted_at).label("accepted_day"),
-            cal.date_day(sessions.c.first_session_on).label("first_session_day"),
-            cal.moment_day(letters.c.summary_signed_at).label("summary_day"),
-            cal.moment_day(letters.c.opened_at).label("opened_day"),
+            m.referral_id.label("id"),
+            m.patient_id,
+            m.practice_id,
+            m.referrer_id,
+            m.state,
+            m.urgency,
+            m.requested_modality,
+            m.modality,
+            m.course_id,
+            m.planned,
+            m.received_at,
+            m.decided_at,
+            m.accepted_at,
+            m.first_session_on,
+            m.sessions_done,
+            m.induction_end_on,
+            m.summary_signed_at,
+            m.opened_at,
+            m.lost_at,
+            m.lost_reason,
+            cal.moment_day(m.received_at).label("received_day"),
+            cal.moment_day(m.decided_at).label("decided_day"),
+            cal.moment_day(m.accepted_at).label("accepted_day"),
+            cal.date_day(m.first_session_on).label("first_session_day"),
+            cal.moment_day(m.summary_signed_at).label("summary_day"),
+            cal.moment_day(m.opened_at).label("opened_day"),
         )
-        .outerjoin(events, events.c.referral_id == base.c.id)
-        .outerjoin(sessions, sessions.c.course_id == base.c.course_id)
-        .outerjoin(letters, letters.c.referral_id == base.c.id)
+        .where(*conditions)
         .cte("milestones")
     )
 
@@ -242,28 +179,6 @@ def lost_query(scope: Scope) -> Select:
     """Referrals lost between steps: declined or cancelled (with the reason written on the
     timeline) and leakage, newest first."""
     m = milestones(scope)
-    last_moves = (
-        select(
-            ReferralEvent.referral_id,
-            ReferralEvent.at,
-            ReferralEvent.reason,
-            func.row_number()
-            .over(
-                partition_by=ReferralEvent.referral_id,
-                order_by=(ReferralEvent.at.desc(), ReferralEvent.id.desc()),
-            )
-            .label("rn"),
-        )
-        .where(
-            # Only the closed ones have a decline or cancellation to explain.
-            ReferralEvent.referral_id.in_(
-                select(m.c.id).where(m.c.state.in_((State.DECLINED, State.CANCELLED)))
-            ),
-            ReferralEvent.kind == STATE_CHANGE,
-            ReferralEvent.to_state.in_((State.DECLINED.value, State.CANCELLED.value)),
-        )
-        .subquery("last_moves")
-    )
     leaked = leakage(scope, m)
     closed = m.c.state.in_((State.DECLINED, State.CANCELLED))
     return (
@@ -276,11 +191,10 @@ def lost_query(scope: Scope) -> Select:
             m.c.first_session_on,
             m.c.sessions_done,
             m.c.planned,
-            last_moves.c.at.label("lost_at"),
-            last_moves.c.reason,
+            case((closed, m.c.lost_at)).label("lost_at"),
+            case((closed, m.c.lost_reason)).label("reason"),
             func.count().over().label("total"),  # all of them, when a page shows the first
         )
-        .outerjoin(last_moves, (last_moves.c.referral_id == m.c.id) & (last_moves.c.rn == 1))
         .where(closed | leaked)
         .order_by(m.c.received_at.desc(), m.c.id.desc())
     )

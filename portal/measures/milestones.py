@@ -1,0 +1,198 @@
+"""Keeps referral_milestone (portal/measures/models.py) in step with what it summarises: after
+every flush that adds a timeline change of state, changes a referral, its course, a session or
+a summary letter, the rows of the referrals concerned are worked out again from those tables,
+in SQL and in the same transaction. Every service that changes state goes through the ORM, so
+none has to remember to do it; tests/test_measures_milestones.py checks each kind of change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Select, case, delete, event, func, insert, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from portal.letters.models import FINAL, SUMMARY, SUPERSEDED, Letter
+from portal.measures.models import ReferralMilestone
+from portal.referrals.models import Referral, ReferralEvent
+from portal.referrals.states import FIRST_DECISIONS, State
+from portal.treatment.models import TreatmentCourse, TreatmentSession
+
+STATE_CHANGE = "state_change"
+COLUMNS = [c.name for c in ReferralMilestone.__table__.columns]
+
+
+def source_query(referrals: ColumnElement[bool] | None = None) -> Select:
+    """The milestones of the submitted referrals `referrals` selects (all when None), one row
+    each, in the order of COLUMNS: received (submitted), first decided and first accepted (the
+    timeline's changes of state), first session and sessions done (the induction is complete
+    when the planned sessions are done; `induction_end_on` is the last planned one's date),
+    treatment summary first signed and first opened, the latest move to declined or cancelled
+    and its reason."""
+    where = [Referral.submitted_at.is_not(None)]
+    if referrals is not None:
+        where.append(referrals)
+    ids = select(Referral.id).where(*where)
+    decisions = [s.value for s in FIRST_DECISIONS]
+    events = (
+        select(
+            ReferralEvent.referral_id,
+            func.min(case((ReferralEvent.to_state.in_(decisions), ReferralEvent.at))).label(
+                "decided_at"
+            ),
+            func.min(
+                case((ReferralEvent.to_state == State.ACCEPTED.value, ReferralEvent.at))
+            ).label("accepted_at"),
+        )
+        .where(ReferralEvent.referral_id.in_(ids), ReferralEvent.kind == STATE_CHANGE)
+        .group_by(ReferralEvent.referral_id)
+        .subquery("events")
+    )
+    numbered = (
+        select(
+            TreatmentSession.course_id,
+            TreatmentSession.session_date,
+            TreatmentCourse.planned_sessions.label("planned"),
+            func.row_number()
+            .over(
+                partition_by=TreatmentSession.course_id,
+                order_by=(TreatmentSession.session_date, TreatmentSession.id),
+            )
+            .label("k"),
+        )
+        .join(TreatmentCourse, TreatmentCourse.id == TreatmentSession.course_id)
+        .where(TreatmentCourse.referral_id.in_(ids))
+        .subquery("numbered")
+    )
+    sessions = (
+        select(
+            numbered.c.course_id,
+            func.min(numbered.c.session_date).label("first_session_on"),
+            func.count().label("sessions_done"),
+            func.max(case((numbered.c.k == numbered.c.planned, numbered.c.session_date))).label(
+                "induction_end_on"
+            ),
+        )
+        .group_by(numbered.c.course_id)
+        .subquery("sessions")
+    )
+    letters = (
+        select(
+            Letter.referral_id,
+            func.min(Letter.created_at).label("summary_signed_at"),
+            func.min(Letter.first_downloaded_at).label("opened_at"),
+        )
+        .where(
+            Letter.referral_id.in_(ids),
+            Letter.kind == SUMMARY,
+            Letter.status.in_((FINAL, SUPERSEDED)),
+        )
+        .group_by(Letter.referral_id)
+        .subquery("letters")
+    )
+    closing = (
+        select(
+            ReferralEvent.referral_id,
+            ReferralEvent.at,
+            ReferralEvent.reason,
+            func.row_number()
+            .over(
+                partition_by=ReferralEvent.referral_id,
+                order_by=(ReferralEvent.at.desc(), ReferralEvent.id.desc()),
+            )
+            .label("rn"),
+        )
+        .where(
+            ReferralEvent.referral_id.in_(ids),
+            ReferralEvent.kind == STATE_CHANGE,
+            ReferralEvent.to_state.in_((State.DECLINED.value, State.CANCELLED.value)),
+        )
+        .subquery("closing")
+    )
+    return (
+        select(
+            Referral.id,
+            Referral.clinic_id,
+            Referral.patient_id,
+            Referral.practice_id,
+            Referral.referrer_id,
+            Referral.state,
+            Referral.urgency,
+            Referral.requested_modality,
+            func.coalesce(TreatmentCourse.modality, Referral.requested_modality),
+            TreatmentCourse.id,
+            TreatmentCourse.planned_sessions,
+            Referral.submitted_at,
+            events.c.decided_at,
+            events.c.accepted_at,
+            sessions.c.first_session_on,
+            func.coalesce(sessions.c.sessions_done, 0),
+            sessions.c.induction_end_on,
+            letters.c.summary_signed_at,
+            letters.c.opened_at,
+            closing.c.at,
+            closing.c.reason,
+        )
+        .outerjoin(TreatmentCourse, TreatmentCourse.referral_id == Referral.id)
+        .outerjoin(events, events.c.referral_id == Referral.id)
+        .outerjoin(sessions, sessions.c.course_id == TreatmentCourse.id)
+        .outerjoin(letters, letters.c.referral_id == Referral.id)
+        .outerjoin(closing, (closing.c.referral_id == Referral.id) & (closing.c.rn == 1))
+        .where(*where)
+    )
+
+
+def refresh(connection, referral_ids: Iterable[int] = (), course_ids: Iterable[int] = ()) -> None:
+    """Work the rows of these referrals (and of these courses' referrals) out again."""
+    referral_ids, course_ids = sorted(set(referral_ids)), sorted(set(course_ids))
+    if not referral_ids and not course_ids:
+        return
+    of_courses = select(TreatmentCourse.referral_id).where(TreatmentCourse.id.in_(course_ids))
+    table = ReferralMilestone.__table__
+    concerned = [table.c.referral_id.in_(referral_ids)] if referral_ids else []
+    chosen = [Referral.id.in_(referral_ids)] if referral_ids else []
+    if course_ids:
+        concerned.append(table.c.referral_id.in_(of_courses))
+        chosen.append(Referral.id.in_(of_courses))
+    connection.execute(delete(table).where(or_(*concerned)))
+    connection.execute(insert(table).from_select(COLUMNS, source_query(or_(*chosen))))
+
+
+def rebuild(connection) -> None:
+    """Every row again, from scratch (the migration's backfill does the same in plain SQL)."""
+    connection.execute(delete(ReferralMilestone.__table__))
+    connection.execute(insert(ReferralMilestone.__table__).from_select(COLUMNS, source_query()))
+
+
+def _relevant(obj) -> bool:
+    if isinstance(obj, ReferralEvent):
+        return obj.kind == STATE_CHANGE
+    if isinstance(obj, Letter):
+        return obj.kind == SUMMARY
+    if isinstance(obj, Referral):
+        return obj.submitted_at is not None  # a draft has no milestones yet
+    return isinstance(obj, Referral | TreatmentCourse | TreatmentSession)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changes(session: Session, _context, _instances) -> None:
+    """The objects this flush adds, changes or deletes that milestones are made of (their ids
+    are read after the flush: a new one has none yet)."""
+    session.info["milestone_sources"] = [
+        obj
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        if _relevant(obj)
+        and (obj in session.new or obj in session.deleted or session.is_modified(obj))
+    ]
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _refresh_after_flush(session: Session, _context) -> None:
+    sources = session.info.pop("milestone_sources", [])
+    referrals = {
+        obj.id if isinstance(obj, Referral) else obj.referral_id
+        for obj in sources
+        if not isinstance(obj, TreatmentSession)
+    }
+    courses = {obj.course_id for obj in sources if isinstance(obj, TreatmentSession)}
+    refresh(session.connection(), referrals - {None}, courses - {None})
