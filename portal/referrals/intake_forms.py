@@ -177,9 +177,7 @@ class _Intake(FlaskForm):
     insurance_member_id = _text("Member ID", 50)
     # Diagnoses and history
     diagnoses = MultiCheckboxField("Diagnoses (ICD-10)", choices=choices(DIAGNOSES))
-    other_diagnosis = StringField(
-        "Other diagnosis (ICD-10-CM code)", validators=[Optional(), Length(max=10)]
-    )
+    other_diagnosis = StringField("Other diagnosis (ICD-10-CM code)", validators=[Length(max=10)])
     other_diagnosis_description = StringField(
         "Other diagnosis: description", validators=[Optional(), Length(max=200)]
     )
@@ -255,7 +253,7 @@ class _Intake(FlaskForm):
 
     def validate_diagnoses(self, field: MultiCheckboxField) -> None:
         if not field.data and not (self.other_diagnosis.data or "").strip():
-            raise ValidationError("Choose at least one diagnosis, or type another one's code.")
+            raise ValidationError("Choose at least one diagnosis, or type the code of another one.")
 
     def validate_other_diagnosis(self, field: StringField) -> None:
         typed = (field.data or "").strip()
@@ -332,6 +330,7 @@ IntakeForm = scale_form(
     ANCHORS["PCL-5"],
     required=False,
 )
+
 
 def page_order(form) -> list[str]:
     """The form's field names in the order the page shows them (the screening questions and
