@@ -180,11 +180,19 @@ def book_series(
     return booked
 
 
-def _versioned(appointment: Appointment, expected_version: int, *, actor: User, action: str):
+def _versioned(
+    appointment: Appointment,
+    expected_version: int,
+    *,
+    actor: User,
+    action: str,
+    attended_too: bool = False,
+):
     if appointment.version != expected_version:
         record(action, "appointment", appointment.id, actor=actor, outcome="conflict")
         raise StaleAppointment()
-    if not appointment.is_booked:
+    attended = attended_too and appointment.session_id is not None
+    if not appointment.is_booked and not attended:
         raise NotAllowed("Only a booked appointment can be changed.")
 
 
@@ -341,7 +349,9 @@ def set_preparation(
         raise Conflict(
             "The session of this visit is signed: its escort and instructions no longer change."
         )
-    _versioned(appointment, expected_version, actor=actor, action="appointment.prepare")
+    _versioned(
+        appointment, expected_version, actor=actor, action="appointment.prepare", attended_too=True
+    )
     appointment.escort_confirmed = escort_confirmed
     appointment.instructions_given = instructions_given
     if session is not None:
