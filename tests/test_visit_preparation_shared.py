@@ -64,7 +64,9 @@ def test_instructions_given_on_the_appointment_show_on_the_session(app, world, v
     _, response = _start_session_from(client, visit.referral, visit, instructions_given="y")
     assert response.status_code == 302
     visit, session = _session_of(visit.id)
-    assert visit.instructions_given and visit.escort_confirmed and session.escort_confirmed
+    assert visit.instructions_given
+    assert visit.escort_confirmed
+    assert session.escort_confirmed
     shown = page_text(client.get(f"/treatment/sessions/{session.id}").get_data(as_text=True))
     assert "Escort confirmed Yes" in shown
     assert "Pre-visit instructions given Yes" in shown
@@ -86,13 +88,14 @@ def test_instructions_given_on_the_session_show_on_the_appointment(app, world, v
     assert _checked(form, "instructions_given")
     data = iv_form(session_date=visit.day.isoformat())
     del data["escort_confirmed"]
+    token = csrf_token(client, edit)
     response = client.post(
-        edit,
-        data={"version": page_version(client, edit), "csrf_token": csrf_token(client, edit), **data},
+        edit, data={"version": page_version(client, edit), "csrf_token": token, **data}
     )
     assert response.status_code == 302
     visit, session = _session_of(visit.id)
-    assert not visit.instructions_given and not visit.escort_confirmed
+    assert not visit.instructions_given
+    assert not visit.escort_confirmed
     assert not session.escort_confirmed
     schedule = client.get(f"/scheduling/referrals/{visit.referral_id}").get_data(as_text=True)
     assert "Escort not confirmed · instructions not given" in page_text(schedule)
@@ -115,7 +118,8 @@ def test_the_appointment_side_changes_the_unsigned_session_never_a_signed_one(ap
     )
     db.session.commit()
     visit, session = _session_of(visit.id)
-    assert not session.escort_confirmed and visit.instructions_given
+    assert not session.escort_confirmed
+    assert visit.instructions_given
     session.signed_at = utcnow()  # signed (as the signing page would): the record is final
     session.signed_by_id = world.clinician.id
     db.session.commit()
@@ -129,7 +133,8 @@ def test_the_appointment_side_changes_the_unsigned_session_never_a_signed_one(ap
         )
     db.session.rollback()
     visit, session = _session_of(visit.id)
-    assert not session.escort_confirmed and visit.instructions_given
+    assert not session.escort_confirmed
+    assert visit.instructions_given
 
 
 def test_a_session_without_a_visit_does_not_offer_the_instructions(app, world):
