@@ -15,6 +15,8 @@ from portal.referrals.vocab import (
     MODALITY_SHORT,
     SEX_LABELS,
     URGENCY_LABELS,
+    other_diagnosis_text,
+    primary_diagnosis_text,
 )
 from portal.roles import ROLE_LABELS, Role
 
@@ -46,6 +48,8 @@ def register_templating(app: Flask) -> None:
         "local_time": local_time,
         "state_label": _state_label,
         "diagnosis_label": lambda c: DIAGNOSIS_LABELS.get(c, c),
+        "primary_diagnosis": lambda r: primary_diagnosis_text(r.intake, r.diagnosis_code),
+        "other_diagnosis": lambda r: other_diagnosis_text(r.intake, r.diagnosis_code),
         "modality_label": lambda m: MODALITY_LABELS.get(m, m),
         "modality_short": lambda m: MODALITY_SHORT.get(m, m),
         "sex_label": lambda s: SEX_LABELS.get(s, s),

@@ -204,6 +204,7 @@ def test_script_in_every_text_field_is_shown_literally_to_both_sides(app, world,
     changes |= dict.fromkeys(("phone", "region", "postal_code"), short)
     changes["insurance_member_id"] = evil
     changes |= {"trials-0-drug": evil, "trials-0-dose": evil, "medications-0-name": evil}
+    changes |= {"other_diagnosis": "F43.12", "other_diagnosis_description": evil}
     response = _post(referrer_client, **changes)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     [referral] = _sent()

@@ -43,6 +43,7 @@ INTAKE_FIELDS = [
     *(f"{key}_details" for key, _, _ in SCREENING_QUESTIONS),
     "suicidality_details",
     "reason",
+    "other_diagnosis_description",  # with the other diagnosis's code (issue 17 item 13)
 ]
 NAME_FIELDS = ("first_name", "last_name")
 PROFILE_FIELDS = ("full_name", "credentials")
@@ -97,6 +98,7 @@ def test_every_text_field_is_shown_literally_on_both_sides(app, world):
             "medications-0-drug_class": "benzodiazepine",  # flagged: name and dose on the flag
             "medications-1-drug_class": "",
             "recent_ideation": "yes",
+            "other_diagnosis": "F43.12",
         },
     )
     page = referrer.get("/referrals/new").get_data(as_text=True)

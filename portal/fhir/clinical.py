@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from portal.fhir import codes
-from portal.fhir.resources import base_url, instant, own_system, ref
+from portal.fhir.resources import base_url, icd10_concept, instant, own_system, ref
 from portal.referrals.intake_forms import TRIAL_OUTCOME_LABELS
 from portal.referrals.screening import MED_CLASS_LABELS, SCREENING_QUESTIONS
-from portal.referrals.vocab import DIAGNOSIS_LABELS
 from portal.scales.items import ANCHORS
 
 if TYPE_CHECKING:
@@ -60,15 +59,7 @@ def conditions(referral: Referral) -> list[Resource]:
                     }
                 ]
             },
-            "code": {
-                "coding": [
-                    {
-                        "system": codes.ICD10,
-                        "code": code,
-                        "display": DIAGNOSIS_LABELS.get(code, code),
-                    }
-                ]
-            },
+            "code": icd10_concept(code, referral.intake),
             "subject": subject(referral),
         }
         for number, code in enumerate(clinical.get("diagnoses") or [], start=1)

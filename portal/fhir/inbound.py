@@ -14,6 +14,7 @@ from portal.fhir.clinical import QUESTIONNAIRE_ITEMS
 from portal.fhir.outcome import FhirError, Issue
 from portal.fhir.resources import own_system
 from portal.referrals.intake import SCALE_KEYS
+from portal.referrals.vocab import DIAGNOSIS_LABELS
 from portal.scales.items import ITEMS
 
 ACCEPTED_TYPES = frozenset(
@@ -163,9 +164,7 @@ def _service_request(resource: dict, path: str, incoming: Incoming, resolver: di
     notes = [n.get("text", "") for n in resource.get("note") or [] if isinstance(n, dict)]
     incoming.put("reason", "\n\n".join(t for t in notes if t), f"{path}.note")
     for index, reason in enumerate(resource.get("reasonCode") or []):
-        code = _coding(reason, codes.ICD10)
-        if code and code not in incoming.formdata.get("diagnoses", []):
-            incoming.put("diagnoses", code, f"{path}.reasonCode[{index}]")
+        _diagnosis(incoming, _coding(reason, codes.ICD10), reason, f"{path}.reasonCode[{index}]")
 
 
 def _patient(resource: dict, path: str, incoming: Incoming) -> None:
@@ -200,8 +199,23 @@ def _condition(resource: dict, path: str, incoming: Incoming) -> None:
     code = _coding(resource.get("code"), codes.ICD10)
     if not code:
         incoming.refuse("A Condition needs an ICD-10-CM code.", f"{path}.code", "required")
-    elif code not in incoming.formdata.get("diagnoses", []):
-        incoming.put("diagnoses", code, f"{path}.code")
+    else:
+        _diagnosis(incoming, code, resource.get("code"), f"{path}.code")
+
+
+def _diagnosis(incoming: Incoming, code: str, concept: Any, path: str) -> None:
+    """A listed ICD-10 code is ticked; the first unlisted one is the intake's other diagnosis
+    (checked against the ICD-10-CM pattern like a typed one), its text its description."""
+    if not code or code in incoming.formdata.get("diagnoses", []):
+        return
+    if code in DIAGNOSIS_LABELS:
+        incoming.put("diagnoses", code, path)
+    elif "other_diagnosis" not in incoming.formdata:
+        incoming.put("other_diagnosis", code, path)
+        text = concept.get("text") if isinstance(concept, dict) else None
+        incoming.put("other_diagnosis_description", text, f"{path}.text")
+    elif incoming.formdata["other_diagnosis"] != [code]:
+        incoming.put("diagnoses", code, path)  # a second unlisted code: refused by the form
 
 
 def _rows(incoming: Incoming, rows: str) -> int:

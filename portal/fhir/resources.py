@@ -10,7 +10,7 @@ from flask import current_app
 
 from portal.fhir import codes
 from portal.referrals.states import CLOSED, FHIR_TASK_STATUS, State
-from portal.referrals.vocab import DIAGNOSIS_LABELS, MODALITY_LABELS
+from portal.referrals.vocab import DIAGNOSIS_LABELS, MODALITY_LABELS, other_diagnosis_of
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -39,6 +39,20 @@ def ref(resource_type: str, resource_id: object, display: str = "") -> dict[str,
     if display:
         out["display"] = display
     return out
+
+
+def icd10_concept(code: str, intake: dict | None) -> dict[str, Any]:
+    """An ICD-10-CM diagnosis as a CodeableConcept: a listed code with its display; the
+    intake's other diagnosis (a code typed by the referrer) with the referrer's words as
+    text, since the portal holds no display for it."""
+    coding: dict[str, str] = {"system": codes.ICD10, "code": code}
+    if code in DIAGNOSIS_LABELS:
+        coding["display"] = DIAGNOSIS_LABELS[code]
+    concept: dict[str, Any] = {"coding": [coding]}
+    other = other_diagnosis_of(intake)
+    if other and other.get("code") == code and other.get("description"):
+        concept["text"] = other["description"]
+    return concept
 
 
 def referral_identifier(referral: Referral) -> dict[str, str]:
@@ -83,18 +97,7 @@ def service_request(referral: Referral, supporting: list[dict[str, str]]) -> Res
         "subject": ref("Patient", referral.patient_id),
         "requester": ref("PractitionerRole", referral.referrer_id),
         "performer": [ref("Organization", f"clinic-{referral.clinic_id}")],
-        "reasonCode": [
-            {
-                "coding": [
-                    {
-                        "system": codes.ICD10,
-                        "code": code,
-                        "display": DIAGNOSIS_LABELS.get(code, code),
-                    }
-                ]
-            }
-            for code in diagnoses
-        ],
+        "reasonCode": [icd10_concept(code, intake) for code in diagnoses],
         "supportingInfo": supporting,
     }
     if referral.submitted_at:

@@ -18,7 +18,13 @@ from markupsafe import Markup
 from portal.clock import clinic_zone
 from portal.letters import clinical
 from portal.letters.models import ACCEPTANCE, ACKNOWLEDGEMENT, CLINICAL_KINDS, INTERIM, LETTER_KINDS
-from portal.referrals.vocab import DIAGNOSIS_LABELS, MODALITY_LABELS, SEX_LABELS, URGENCY_LABELS
+from portal.referrals.vocab import (
+    MODALITY_LABELS,
+    SEX_LABELS,
+    URGENCY_LABELS,
+    other_diagnosis_text,
+    primary_diagnosis_text,
+)
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -146,7 +152,8 @@ def letter_context(referral: Referral, data: LetterInput) -> dict:
         },
         "referral": {
             "number": referral.number,
-            "diagnosis": DIAGNOSIS_LABELS.get(referral.diagnosis_code, referral.diagnosis_code),
+            "diagnosis": primary_diagnosis_text(referral.intake, referral.diagnosis_code),
+            "other_diagnosis": other_diagnosis_text(referral.intake, referral.diagnosis_code),
             "submitted": referral.submitted_at.date().isoformat() if referral.submitted_at else "",
             "requested": MODALITY_LABELS.get(
                 referral.requested_modality, referral.requested_modality

@@ -29,7 +29,7 @@ from portal.referrals.intake import (
     intake_document,
     new_form_key,
 )
-from portal.referrals.intake_forms import MAX_ROWS, IntakeForm
+from portal.referrals.intake_forms import MAX_ROWS, IntakeForm, page_order
 from portal.referrals.intake_io import formdata_from_document
 from portal.referrals.permissions import can
 from portal.roles import Role
@@ -188,7 +188,8 @@ def error_summary(form) -> list[tuple[str, str]]:
     entries: list[tuple[str, str]] = []
     scales: dict[str, list[str]] = {}
     errors = form.errors
-    for name, field in form._fields.items():
+    for name in page_order(form):
+        field = form._fields[name]
         if name not in errors:
             continue
         scale = SCALE_ITEM.match(name)

@@ -23,6 +23,7 @@ from portal.referrals.screening import (
     failed_drugs,
 )
 from portal.referrals.states import State
+from portal.referrals.vocab import diagnosis_text, other_diagnosis_of
 from portal.scheduling.queries import upcoming_visits
 from portal.treatment.models import TreatmentCourse
 from portal.treatment.queries import scale_progress, session_scores
@@ -88,6 +89,7 @@ def intake_view(referral: Referral) -> dict:
         {
             "question": question,
             "yes": bool(answers.get(key)),
+            "not_asked": key in answers and answers[key] is None,
             "details": answers.get(f"{key}_details", ""),
         }
         for key, question, _ in SCREENING_QUESTIONS
@@ -97,6 +99,10 @@ def intake_view(referral: Referral) -> dict:
         "trials": trials,
         "medications": medications,
         "screening_answers": screening,
+        "diagnosis_lines": [
+            diagnosis_text(code, other_diagnosis_of(doc))
+            for code in (doc.get("clinical") or {}).get("diagnoses") or []
+        ],
         "failed_trials": len(failed_drugs(doc.get("trials", []))),
     }
 

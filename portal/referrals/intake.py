@@ -175,13 +175,25 @@ def intake_document(form: Any) -> dict[str, Any]:
         "insurance_member_id",
     ]
     scales = {key: getattr(form, f"{key}_answers")() for key in SCALE_KEYS}
+    # The ticked diagnoses, then the other one typed as an ICD-10-CM code (the primary one
+    # when none is ticked); the other one's own words are kept beside it.
+    other_code = form.other_diagnosis_code()
+    diagnoses = list(form.diagnoses.data)
+    if other_code and other_code not in diagnoses:
+        diagnoses.append(other_code)
+    other = (
+        {"code": other_code, "description": text("other_diagnosis_description")}
+        if other_code
+        else None
+    )
     return {
         "patient": {
             **{k: text(k) for k in patient_keys},
             "date_of_birth": form.date_of_birth.data.isoformat(),
         },
         "clinical": {
-            "diagnoses": list(form.diagnoses.data),
+            "diagnoses": diagnoses,
+            "other_diagnosis": other,
             "episode_months": form.episode_months.data,
             "psychotherapy": text("psychotherapy"),
             "ect_history": text("ect_history"),
@@ -194,7 +206,8 @@ def intake_document(form: Any) -> dict[str, Any]:
         "trials": trials,
         "medications": medications,
         "screening": {
-            **{k: form[k].data == "yes" for k, _, _ in screening.SCREENING_QUESTIONS},
+            **{k: form.screening_answer(k) for k, _, _ in screening.SCREENING_QUESTIONS},
+            "none_of_these": bool(form.screening_none.data),
             **{f"{k}_details": text(f"{k}_details") for k, _, _ in screening.SCREENING_QUESTIONS},
         },
         "suicidality": {

@@ -6,6 +6,8 @@ trials and current medications are rows the referrer adds and removes (with or w
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -28,14 +30,25 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.clock import clinic_today
 from portal.forms import choices, scale_form
-from portal.referrals.screening import FLAGGED_MED_CLASSES, SCREENING_QUESTIONS
-from portal.referrals.vocab import DIAGNOSES, REQUESTED_MODALITIES, SEXES, URGENCIES
+from portal.referrals.screening import (
+    FLAGGED_MED_CLASSES,
+    SCREENING_QUESTIONS,
+    pregnancy_asked,
+)
+from portal.referrals.vocab import (
+    DIAGNOSES,
+    REQUESTED_MODALITIES,
+    SEXES,
+    URGENCIES,
+    normalized_icd10,
+)
 from portal.scales.items import ANCHORS, ITEMS
 from portal.scales.scoring import PHQ9_ANSWERS, PHQ9_ITEMS
 
@@ -112,6 +125,28 @@ def _yes_no(label: str) -> RadioField:
     )
 
 
+def _unless_not_needed(form, field) -> None:
+    """A screening question needs no answer when "None of these" is ticked, nor the
+    pregnancy question where it is not asked (see screening.pregnancy_asked)."""
+    if form.screening_none.data or (field.name == "pregnancy" and not form.pregnancy_is_asked()):
+        field.errors[:] = []
+        raise StopValidation()
+
+
+def _screening_question(label: str) -> RadioField:
+    return RadioField(
+        label,
+        choices=choices(YES_NO),
+        validators=[_unless_not_needed, InputRequired(message="Answer yes or no.")],
+    )
+
+
+OTHER_DIAGNOSIS_ERROR = (
+    "Other diagnosis: enter an ICD-10-CM code, such as F32.A or F43.12 (a letter, a digit, "
+    "a digit or letter, then optionally a dot and up to 4 more characters)."
+)
+
+
 class _Intake(FlaskForm):
     form_key = HiddenField()
     version = HiddenField()
@@ -142,6 +177,10 @@ class _Intake(FlaskForm):
     insurance_member_id = _text("Member ID", 50)
     # Diagnoses and history
     diagnoses = MultiCheckboxField("Diagnoses (ICD-10)", choices=choices(DIAGNOSES))
+    other_diagnosis = StringField("Other diagnosis (ICD-10-CM code)", validators=[Length(max=10)])
+    other_diagnosis_description = StringField(
+        "Other diagnosis: description", validators=[Optional(), Length(max=200)]
+    )
     episode_months = IntegerField(
         "Current episode duration (months)",
         validators=[InputRequired(message="Enter the months."), NumberRange(0, 600)],
@@ -213,11 +252,50 @@ class _Intake(FlaskForm):
             raise ValidationError("The measurement date cannot be in the future.")
 
     def validate_diagnoses(self, field: MultiCheckboxField) -> None:
-        if not field.data:
-            raise ValidationError("Choose at least one diagnosis.")
+        if not field.data and not (self.other_diagnosis.data or "").strip():
+            raise ValidationError("Choose at least one diagnosis, or type the code of another one.")
+
+    def validate_other_diagnosis(self, field: StringField) -> None:
+        typed = (field.data or "").strip()
+        if typed and normalized_icd10(typed) is None:
+            raise ValidationError(OTHER_DIAGNOSIS_ERROR)
+        if not typed and (self.other_diagnosis_description.data or "").strip():
+            raise ValidationError("Other diagnosis: give its ICD-10-CM code too.")
+
+    def other_diagnosis_code(self) -> str:
+        """The other diagnosis as stored (normalized), or "" if none was typed."""
+        return normalized_icd10(self.other_diagnosis.data or "") or ""
+
+    def pregnancy_is_asked(self) -> bool:
+        return pregnancy_asked(self.sex.data)
+
+    def pregnancy_row_shown(self) -> bool:
+        """The pregnancy question is on the page where it is asked, and wherever it was
+        answered yes (an answer given is never hidden)."""
+        return self.pregnancy_is_asked() or self.pregnancy.data == "yes"
+
+    def screening_answer(self, key: str) -> bool | None:
+        """A screening answer as stored: None where the question was not asked."""
+        if key == "pregnancy" and not self.pregnancy_is_asked() and self.pregnancy.data != "yes":
+            return None
+        if self.screening_none.data:
+            return False
+        return self[key].data == "yes"
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        if self.screening_none.data:
+            ticked = [q.label.text for q, _ in self.screening_fields() if q.data == "yes"]
+            if ticked:
+                self.screening_none.errors = [
+                    *self.screening_none.errors,
+                    f"“None of these” is ticked, but “{ticked[0]}” is answered Yes. "
+                    "Untick “None of these”, or change that answer to No."
+                    if len(ticked) == 1
+                    else f"“None of these” is ticked, but {len(ticked)} questions are answered "
+                    "Yes. Untick “None of these”, or change those answers to No.",
+                ]
+                ok = False
         for prefix in ("gad7", "pcl5"):  # optional scales: all items or none
             items = getattr(self, f"{prefix}_fields")()
             answered = [f for f in items if f.data is not None]
@@ -235,8 +313,9 @@ class _Intake(FlaskForm):
 
 
 for _key, _question, _label in SCREENING_QUESTIONS:
-    setattr(_Intake, _key, _yes_no(_question))
+    setattr(_Intake, _key, _screening_question(_question))
     setattr(_Intake, f"{_key}_details", StringField("Details", validators=[Length(max=500)]))
+_Intake.screening_none = BooleanField("None of these: the answer to every question above is No")
 
 IntakeForm = scale_form(
     scale_form(
@@ -251,6 +330,25 @@ IntakeForm = scale_form(
     ANCHORS["PCL-5"],
     required=False,
 )
+
+
+def page_order(form) -> list[str]:
+    """The form's field names in the order the page shows them (the screening questions and
+    the scales are added to the form class after its other fields)."""
+    order = list(form._fields)
+
+    def move(names: list[str], before: str) -> None:
+        for name in names:
+            order.remove(name)
+        at = order.index(before)
+        order[at:at] = names
+
+    screening = [n for k, _, _ in SCREENING_QUESTIONS for n in (k, f"{k}_details")]
+    move([*screening, "screening_none"], "bp_systolic")
+    scales = [n for n in order if re.match(r"^(phq9|gad7|pcl5)_\d+$", n)]
+    move(scales, "requested_modality")
+    return order
+
 
 # What a draft keeps of a field that has no Length validator (choices, dates, numbers).
 SHORT_FIELD = 200

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal.referrals.screening import SCREENING_QUESTIONS
+from portal.referrals.vocab import DIAGNOSIS_LABELS
 
 CLINICAL_KEYS = (
     "episode_months",
@@ -38,7 +39,12 @@ def formdata_from_document(doc: dict[str, Any]) -> dict[str, list[str]]:
     for key, value in doc.get("patient", {}).items():
         out[key] = [str(value or "")]
     clinical = doc.get("clinical", {})
-    out["diagnoses"] = list(clinical.get("diagnoses", []))
+    other = clinical.get("other_diagnosis") or {}
+    out["diagnoses"] = [c for c in clinical.get("diagnoses", []) if c in DIAGNOSIS_LABELS]
+    unlisted = [c for c in clinical.get("diagnoses", []) if c not in DIAGNOSIS_LABELS]
+    if other.get("code") or unlisted:
+        out["other_diagnosis"] = [other.get("code") or unlisted[0]]
+        out["other_diagnosis_description"] = [other.get("description", "")]
     for key in CLINICAL_KEYS:
         value = clinical.get(key)
         out[key] = ["" if value is None else str(value)]
@@ -46,8 +52,11 @@ def formdata_from_document(doc: dict[str, Any]) -> dict[str, list[str]]:
     out.update(_rows("medications", doc.get("medications", []), ("name", "dose", "drug_class")))
     screening = doc.get("screening", {})
     for key, _, _ in SCREENING_QUESTIONS:
-        out[key] = _yes_no(screening.get(key))
+        if screening.get(key, False) is not None:  # None: not asked (pregnancy, male patient)
+            out[key] = _yes_no(screening.get(key))
         out[f"{key}_details"] = [screening.get(f"{key}_details", "")]
+    if screening.get("none_of_these"):
+        out["screening_none"] = ["y"]
     suicidality = doc.get("suicidality", {})
     out["recent_ideation"] = _yes_no(suicidality.get("recent_ideation"))
     out["recent_attempt"] = _yes_no(suicidality.get("recent_attempt"))

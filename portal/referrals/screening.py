@@ -73,6 +73,17 @@ SCREENING_QUESTIONS: list[tuple[str, str, str]] = [
     ),
 ]
 
+# DOMAIN.md flags "pregnancy or breastfeeding" (label: not recommended) and states no rule of
+# sex or age for it. The question is left out only where it cannot apply: the patient's sex
+# recorded as male. Female, other and not stated are asked; no age limit is applied.
+PREGNANCY_NOT_ASKED_FOR = frozenset({"male"})
+
+
+def pregnancy_asked(sex: str | None) -> bool:
+    """Whether the intake asks the pregnancy or breastfeeding question for this sex."""
+    return (sex or "") not in PREGNANCY_NOT_ASKED_FOR
+
+
 # Medication classes the SPRAVATO monitoring form asks about (DOMAIN.md).
 FLAGGED_MED_CLASSES: list[tuple[str, str]] = [
     ("benzodiazepine", "Benzodiazepine"),

@@ -46,6 +46,7 @@ from portal.scheduling.placing import (
     place_all,
 )
 from portal.scheduling.settings import as_booked, clinic_schedule
+from portal.treatment.models import TreatmentSession
 
 __all__ = ["BookingConflict", "VisitRequest"]
 
@@ -179,11 +180,19 @@ def book_series(
     return booked
 
 
-def _versioned(appointment: Appointment, expected_version: int, *, actor: User, action: str):
+def _versioned(
+    appointment: Appointment,
+    expected_version: int,
+    *,
+    actor: User,
+    action: str,
+    attended_too: bool = False,
+):
     if appointment.version != expected_version:
         record(action, "appointment", appointment.id, actor=actor, outcome="conflict")
         raise StaleAppointment()
-    if not appointment.is_booked:
+    attended = attended_too and appointment.session_id is not None
+    if not appointment.is_booked and not attended:
         raise NotAllowed("Only a booked appointment can be changed.")
 
 
@@ -330,10 +339,23 @@ def set_preparation(
     actor: User,
     expected_version: int,
 ) -> None:
-    """Record that the ride home is confirmed and the pre-visit instructions were given."""
-    _versioned(appointment, expected_version, actor=actor, action="appointment.prepare")
+    """Record that the ride home is confirmed and the pre-visit instructions were given. The
+    session documented from this visit shares them: its escort follows (the instructions are
+    kept here only); a signed session no longer changes."""
+    session = (
+        db.session.get(TreatmentSession, appointment.session_id) if appointment.session_id else None
+    )
+    if session is not None and session.is_signed:
+        raise Conflict(
+            "The session of this visit is signed: its escort and instructions no longer change."
+        )
+    _versioned(
+        appointment, expected_version, actor=actor, action="appointment.prepare", attended_too=True
+    )
     appointment.escort_confirmed = escort_confirmed
     appointment.instructions_given = instructions_given
+    if session is not None:
+        session.escort_confirmed = escort_confirmed
     _flush_appointment()
     record("appointment.prepare", "appointment", appointment.id, actor=actor)
 

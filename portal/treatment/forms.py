@@ -128,6 +128,7 @@ class _SessionForm(VersionedForm):
     adverse_event_other = StringField("Other adverse event", validators=[Length(max=200)])
     interventions = TextAreaField("Interventions given", validators=[Length(max=2000)])
     escort_confirmed = BooleanField("Escort home confirmed")
+    instructions_given = BooleanField("Pre-visit instructions given")
     discharge_at = TimeField("Discharge time", validators=[Optional()])
     notes = TextAreaField("Notes", validators=[Length(max=5000)])
 
@@ -278,6 +279,7 @@ class _SessionForm(VersionedForm):
             "adverse_event_other": self.adverse_event_other.data or "",
             "interventions": self.interventions.data or "",
             "escort_confirmed": bool(self.escort_confirmed.data),
+            "instructions_given": bool(self.instructions_given.data),
             "discharge_at": self.discharge_at.data,
             "notes": self.notes.data or "",
         }

@@ -88,6 +88,9 @@ class SessionRecord:
     cadss6_answers: list[int] | None = None
     interventions: str = ""
     escort_confirmed: bool = False
+    # Kept on the visit the session is documented from (one fact, shown and changed from
+    # either side); a session with no visit has no place for it and ignores it.
+    instructions_given: bool = False
     discharge_at: time | None = None
     dose_outside_range_confirmed: bool = False
 
@@ -101,7 +104,8 @@ def record_session(
     appointment: Appointment | None = None,
 ) -> TreatmentSession:
     """Document one session; the first one moves the referral into treatment. Started from a
-    booked `appointment`, the visit becomes attended and shares the session's escort."""
+    booked `appointment`, the visit becomes attended and shares the session's escort and
+    pre-visit instructions."""
     referral = course.referral
     if data.phq9_answers is not None:
         score(PHQ9.code, data.phq9_answers)  # refuse bad answers before anything is written
@@ -137,6 +141,7 @@ def record_session(
     if appointment is not None:
         mark_attended(appointment, session.id, actor=actor)
         appointment.escort_confirmed = session.escort_confirmed
+        appointment.instructions_given = data.instructions_given
         db.session.flush()
     number = len(course.sessions)
     add_event(
@@ -248,8 +253,9 @@ def update_session(
     lock_for_edit(referral, actor=actor, expected_version=expected_version)
     _apply(session, data)
     visit = appointment_of(session.id)
-    if visit is not None:  # escort confirmed on either is the same fact
+    if visit is not None:  # escort and instructions confirmed on either are the same fact
         visit.escort_confirmed = session.escort_confirmed
+        visit.instructions_given = data.instructions_given
     for assessment in session.assessments:  # scales taken with the session share its date
         assessment.taken_on = data.session_date
     db.session.flush()

@@ -6,11 +6,13 @@ from datetime import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from portal.scheduling.models import Appointment
     from portal.treatment.models import TreatmentSession
 
 
-def session_form_data(session: TreatmentSession) -> dict:
-    """The form's values from a stored (unsigned) session, for editing it."""
+def session_form_data(session: TreatmentSession, visit: Appointment | None = None) -> dict:
+    """The form's values from a stored (unsigned) session, for editing it; the pre-visit
+    instructions are the visit's (one fact, kept there)."""
     yes_no = {True: "yes", False: "no", None: None}
     simple = [
         "session_date",
@@ -48,6 +50,7 @@ def session_form_data(session: TreatmentSession) -> dict:
         "serious_adverse_events",
     ]:
         data[name] = yes_no[getattr(session, name)]
+    data["instructions_given"] = bool(visit and visit.instructions_given)
     data["dose_confirmed"] = session.dose_outside_range_confirmed
     data["dose_other_mg"] = session.dose_mg if session.spravato_dose == "other" else None
     data["vitals"] = [

@@ -13,6 +13,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.referrals.actions import apply_referral_form, refusal_message
 from portal.scheduling.permissions import get_appointment_or_404
+from portal.scheduling.queries import appointment_of
 from portal.scheduling.service import referral_appointments
 from portal.treatment import alerts, bp, outcomes, queries, service, signing
 from portal.treatment.forms import (
@@ -80,8 +81,12 @@ def new_session(referral_id: int):
     referral = course.referral
     appointment = _appointment_asked(referral.id)
     start = {"version": referral.version}
-    if appointment is not None:  # the visit's date, and its escort: the same fact
-        start |= {"session_date": appointment.day, "escort_confirmed": appointment.escort_confirmed}
+    if appointment is not None:  # the visit's date; its escort and instructions: the same facts
+        start |= {
+            "session_date": appointment.day,
+            "escort_confirmed": appointment.escort_confirmed,
+            "instructions_given": appointment.instructions_given,
+        }
     form = SessionForm(
         data=start if request.method == "GET" else None,
         modality=course.modality,
@@ -128,8 +133,9 @@ def edit_session(session_id: int):
         flash("A signed session cannot be edited; add an addendum instead.", "error")
         db.session.commit()  # the read's audit row
         return redirect(url_for("treatment.session", session_id=session.id))
+    visit = appointment_of(session.id)
     form = SessionForm(
-        data={"version": referral.version, **session_form_data(session)}
+        data={"version": referral.version, **session_form_data(session, visit)}
         if request.method == "GET"
         else None,
         modality=session.modality,
@@ -160,6 +166,7 @@ def edit_session(session_id: int):
         course=session.course,
         referral=referral,
         session=session,
+        appointment=visit,
         bp_warning=bp_prompt(form.bp_pre_systolic.data, form.bp_pre_diastolic.data),
     ), 422 if form.errors else 200
 
@@ -174,6 +181,7 @@ def session(session_id: int):
         session=session,
         referral=referral,
         number=session.course.sessions.index(session) + 1,
+        visit=appointment_of(session.id),
         prompts=signing.session_prompts(session),
         sign_form=SignForm(data={"version": referral.version}),
         addendum_form=AddendumForm(),

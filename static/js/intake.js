@@ -93,4 +93,33 @@
       }
     });
   }
+
+  // Screening: "None of these" answers every question No; a Yes unticks it. The server
+  // checks the same (a Yes with "None of these" ticked is refused), so this only saves clicks.
+  var none = document.getElementById("screening_none");
+  var table = document.querySelector("table.screening");
+  if (none && table) {
+    none.addEventListener("change", function () {
+      if (!none.checked) { return; }
+      table.querySelectorAll("tr:not([hidden]) input[type=radio][value=no]").forEach(function (radio) {
+        radio.checked = true;
+      });
+    });
+    table.addEventListener("change", function (event) {
+      if (event.target.type === "radio" && event.target.value === "yes" && event.target.checked) {
+        none.checked = false;
+      }
+    });
+  }
+
+  // The pregnancy question follows the sex chosen above it, as the server does: not asked
+  // for a patient recorded as male, unless it was already answered Yes.
+  var sex = document.getElementById("sex");
+  var pregnancy = document.querySelector("tr[data-not-asked-for]");
+  if (sex && pregnancy) {
+    sex.addEventListener("change", function () {
+      var yes = pregnancy.querySelector("input[type=radio][value=yes]");
+      pregnancy.hidden = sex.value === pregnancy.dataset.notAskedFor && !(yes && yes.checked);
+    });
+  }
 })();

@@ -85,7 +85,9 @@ def test_refusals_name_each_problem_where_the_ehr_put_it(client, world, ehr):
     patient = bundle["entry"][1]["resource"]
     patient["birthDate"] = "2999-01-01"
     del patient["telecom"]
-    bundle["entry"][2]["resource"]["code"]["coding"][0]["code"] = "Z99.9"
+    # An unlisted code of the ICD-10-CM shape is the intake's other diagnosis (issue 17 item
+    # 13); one of another shape is refused where the EHR put it.
+    bundle["entry"][2]["resource"]["code"]["coding"][0]["code"] = "99.9Z"
     bundle["entry"][0]["resource"]["reasonCode"] = []
     response = post(client, access, bundle)
     assert response.status_code == 422
@@ -97,8 +99,24 @@ def test_refusals_name_each_problem_where_the_ehr_put_it(client, world, ehr):
         in found[("Bundle.entry[1].resource.birthDate",)]
     )
     assert "phone" in found[("Bundle.entry[1].resource.telecom",)].lower()
-    assert any(path == ("Bundle.entry[2].resource.code",) for path in found)
+    assert "ICD-10-CM code" in found[("Bundle.entry[2].resource.code",)]
     assert db.session.scalar(select(func.count(Referral.id))) == 0  # nothing kept
+
+
+def test_an_unlisted_icd10_cm_code_arrives_as_the_other_diagnosis(client, world, ehr):
+    access = token(client, ehr)
+    bundle = referral_bundle()
+    condition = bundle["entry"][2]["resource"]
+    condition["code"]["coding"][0]["code"] = "F43.12"
+    condition["code"]["text"] = "Chronic PTSD"
+    response = post(client, access, bundle)
+    assert response.status_code == 200, response.get_json()
+    referral = db.session.scalar(select(Referral))
+    assert referral.intake["clinical"]["other_diagnosis"] == {
+        "code": "F43.12",
+        "description": "Chronic PTSD",
+    }
+    assert "F43.12" in referral.intake["clinical"]["diagnoses"]
 
 
 def test_an_attachment_the_page_would_refuse_is_refused(client, world, ehr):
