@@ -14,11 +14,9 @@ from typing import Any
 
 from flask import current_app, render_template
 
-# Letters resolve relative URLs against this base; the host can never resolve (RFC 2606),
-# and the fetcher answers it from the static folder without any network access.
-STATIC_BASE = "https://portal.invalid/static/"
-# In-memory resources of one rendering (the clinic's uploaded logo) live under this prefix.
-MEMORY_BASE = "https://portal.invalid/memory/"
+from portal.letters.urls import MEMORY_BASE, STATIC_BASE
+
+__all__ = ["MEMORY_BASE", "STATIC_BASE", "RenderedPdf", "render_html", "render_pdf"]
 
 
 @dataclass(frozen=True)

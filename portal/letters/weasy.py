@@ -8,7 +8,7 @@ from pathlib import Path
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from portal.letters.pdf import MEMORY_BASE, STATIC_BASE
+from portal.letters.urls import MEMORY_BASE, STATIC_BASE
 
 
 class LetterRenderError(FatalURLFetchingError):

@@ -9,6 +9,7 @@ import logging
 import time
 
 from huey import signals
+from prometheus_client.core import GaugeMetricFamily
 
 from portal.jobs import huey
 from portal.observability.metrics import JOB_SECONDS
@@ -89,3 +90,16 @@ def queue_state() -> tuple[int, float]:
         if isinstance(stamp, bytes):
             oldest = max(0.0, time.time() - float(stamp.decode()))
     return depth, oldest
+
+
+class QueueCollector:
+    """The job queue's depth and the age of its oldest waiting job, read at each scrape."""
+
+    def collect(self):
+        depth, oldest = queue_state()
+        yield GaugeMetricFamily("portal_job_queue_depth", "Jobs waiting in the queue.", value=depth)
+        yield GaugeMetricFamily(
+            "portal_job_queue_oldest_seconds",
+            "Seconds the oldest waiting job has waited (0 when none waits).",
+            value=oldest,
+        )

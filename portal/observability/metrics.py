@@ -15,7 +15,6 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
 
 REQUEST_SECONDS = Histogram(
     "portal_request_seconds",
@@ -40,23 +39,9 @@ SIGNIN_FAILURES = Counter(
 )
 
 
-class QueueCollector:
-    """The job queue's depth and the age of its oldest waiting job, read at each scrape."""
-
-    def collect(self):
-        from portal.observability.job_log import queue_state
-
-        depth, oldest = queue_state()
-        yield GaugeMetricFamily("portal_job_queue_depth", "Jobs waiting in the queue.", value=depth)
-        yield GaugeMetricFamily(
-            "portal_job_queue_oldest_seconds",
-            "Seconds the oldest waiting job has waited (0 when none waits).",
-            value=oldest,
-        )
-
-
-def exposition() -> tuple[bytes, str]:
-    """The text every scrape gets: every process's samples, and the queue read now."""
+def exposition(*read_now) -> tuple[bytes, str]:
+    """The text every scrape gets: every process's samples, and the collectors given (read
+    at this scrape)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
@@ -65,7 +50,8 @@ def exposition() -> tuple[bytes, str]:
     else:
         registry = CollectorRegistry()
         registry.register(_Everything())
-    registry.register(QueueCollector())
+    for collector in read_now:
+        registry.register(collector)
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 

@@ -67,10 +67,11 @@ class Probes:
     def metrics(self, environ: dict) -> tuple[int, bytes, str]:
         if not metrics_allowed(self.app.config, environ):
             return 403, b"forbidden\n", "text/plain"
+        from portal.observability.job_log import QueueCollector
         from portal.observability.metrics import exposition
 
         with self.app.app_context():
-            body, content_type = exposition()
+            body, content_type = exposition(QueueCollector())
         return 200, body, content_type
 
 
