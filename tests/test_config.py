@@ -27,6 +27,17 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
         create_app("production")
 
 
+def test_production_refuses_to_start_on_sqlite(monkeypatch):
+    monkeypatch.setenv("PORTAL_ONE_WORKER", "1")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("AUDIT_KEYS", TEST_AUDIT_KEY)
+    for url in ("sqlite://", "sqlite:////srv/portal/portal.sqlite3"):
+        monkeypatch.setenv("DATABASE_URL", url)
+        with pytest.raises(RuntimeError, match="^Production refuses to start on SQLite: set "):
+            create_app("production")
+
+
 def test_production_starts_with_all_three(monkeypatch, tmp_path):
     key = Fernet.generate_key().decode()
     monkeypatch.setenv("PORTAL_ONE_WORKER", "1")  # no Redis here: see test_rate_limit_store.py
