@@ -33,7 +33,11 @@ class LazyMigrate:
 
 
 class LazyDbGroup(click.Group):
-    """`flask db`: Flask-Migrate's command group, imported when the group is used."""
+    """`flask db`: Flask-Migrate's command group, imported when the group is used (its own
+    context then parses the group's options and runs it)."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        return self._real().make_context(info_name, args, parent=parent, **extra)
 
     @staticmethod
     def _real() -> click.Group:
