@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 BARE = "import flask, flask_sqlalchemy, flask_wtf, flask_login, sqlalchemy"
 PORTAL = "import portal; portal.create_app()"
-HEAVY = ("weasyprint", "alembic", "flask_migrate", "fontTools", "pypdf", "prometheus_client")
+HEAVY = ("weasyprint", "alembic", "flask_migrate", "fontTools", "pypdf", "PIL", "icalendar")
 
 PROBE = """
 import json, sys, time

@@ -1,5 +1,5 @@
-"""Start-up (issue 21 item 6): building the app loads neither WeasyPrint nor Alembic, and
-computes no password hash; they come when first needed. bench/startup.py measures the time."""
+"""Start-up (issue 21 item 6): building the app loads neither WeasyPrint nor Alembic (nor
+pypdf, Pillow, icalendar), and computes no password hash; they come when first needed. bench/startup.py measures the time."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from portal import create_app
 create_app("testing")
 from portal.auth import passwords
 print(json.dumps({
-    "loaded": [m for m in ("weasyprint", "alembic", "flask_migrate", "fontTools", "pypdf")
-               if m in sys.modules],
+    "loaded": [m for m in ("weasyprint", "alembic", "flask_migrate", "fontTools", "pypdf",
+                           "PIL", "icalendar") if m in sys.modules],
     "hashed": passwords._dummy_hash.cache_info().currsize,
 }))
 """
