@@ -1,5 +1,6 @@
 """Start-up (issue 21 item 6): building the app loads neither WeasyPrint nor Alembic (nor
-pypdf, Pillow, icalendar), and computes no password hash; they come when first needed. bench/startup.py measures the time."""
+pypdf, Pillow, icalendar), and computes no password hash; they come when first needed.
+bench/startup.py measures the time."""
 
 from __future__ import annotations
 
