@@ -1,13 +1,15 @@
 """Start-up cost of the web process. Not part of `make test`.
 
-    .venv/bin/python bench/startup.py [--runs 7] [--top 12]
+    .venv/bin/python bench/startup.py [--runs 7] [--top 12] [--before DIR]
 
 Each run is a fresh interpreter. It prints, as the median of the runs, the wall and CPU time of
 1. the bare Flask stack: `import flask, flask_sqlalchemy, flask_wtf, flask_login, sqlalchemy`;
 2. the portal: `import portal; portal.create_app()` (development config, no request served);
-and their ratio (goal: at most 2.5x). Then the heaviest imports of one portal run under
-`python -X importtime` (cumulative microseconds), and whether WeasyPrint, Alembic or argon2's
-hash were loaded. The machine may be loaded by other work: CPU time is the steadier figure.
+and their ratio (goal: at most 2.5x); with --before DIR, the portal of another checkout too
+(`git archive main | tar -x -C DIR`), the cases taking turns. Then which heavy modules each
+portal run loaded, and the heaviest packages of one run under `python -X importtime` (self
+time summed per package). The machine may be loaded by other work: the load average is
+printed before and after.
 """
 
 from __future__ import annotations
@@ -42,10 +44,10 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _one(code: str) -> dict:
+def _one(code: str, root: Path) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", PROBE.format(code=code, heavy=HEAVY)],
-        cwd=ROOT,
+        cwd=root,
         env=_env(),
         capture_output=True,
         text=True,
@@ -55,19 +57,30 @@ def _one(code: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _median(code: str, runs: int) -> tuple[float, float, list[str]]:
-    _one(code)  # warm the byte-code cache and the file system cache
-    results = [_one(code) for _ in range(runs)]
-    wall = statistics.median(r["wall"] for r in results)
-    cpu = statistics.median(r["cpu"] for r in results)
-    return wall, cpu, results[-1]["loaded"]
+def _medians(cases: dict[str, tuple[str, Path]], runs: int) -> dict[str, tuple]:
+    """Each case run `runs` times, the cases taking turns (so a change of the machine's load
+    falls on all of them alike); a first run of each warms the caches."""
+    results: dict[str, list[dict]] = {name: [] for name in cases}
+    for code, root in cases.values():
+        _one(code, root)
+    for _ in range(runs):
+        for name, (code, root) in cases.items():
+            results[name].append(_one(code, root))
+    return {
+        name: (
+            statistics.median(r["wall"] for r in rows),
+            statistics.median(r["cpu"] for r in rows),
+            rows[-1]["loaded"],
+        )
+        for name, rows in results.items()
+    }
 
 
-def _top(count: int) -> list[tuple[int, str]]:
+def _top(count: int, root: Path) -> list[tuple[int, str]]:
     """Self time of one portal run's imports, summed per top-level package."""
     out = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", PORTAL],
-        cwd=ROOT,
+        cwd=root,
         env=_env(),
         capture_output=True,
         text=True,
@@ -88,16 +101,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--top", type=int, default=12)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout to measure beside this one (e.g. `git archive main` unpacked)",
+    )
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, runs: {args.runs}")
-    bare = _median(BARE, args.runs)
-    app = _median(PORTAL, args.runs)
-    print(f"bare Flask stack      wall {bare[0] * 1000:7.0f} ms   cpu {bare[1] * 1000:7.0f} ms")
-    print(f"portal + create_app() wall {app[0] * 1000:7.0f} ms   cpu {app[1] * 1000:7.0f} ms")
-    print(f"ratio                 wall {app[0] / bare[0]:7.2f} x    cpu {app[1] / bare[1]:7.2f} x")
-    print("heavy modules loaded by create_app():", ", ".join(app[2]) or "none")
+    cases = {"bare Flask stack": (BARE, ROOT), "portal + create_app()": (PORTAL, ROOT)}
+    if args.before:
+        cases["before: portal + create_app()"] = (PORTAL, args.before.resolve())
+    figures = _medians(cases, args.runs)
+    bare = figures["bare Flask stack"]
+    for name, (wall, cpu, _loaded) in figures.items():
+        ratio = (
+            f"   ratio wall {wall / bare[0]:5.2f}x  cpu {cpu / bare[1]:5.2f}x"
+            if wall != bare[0]
+            else ""
+        )
+        print(f"{name:30} wall {wall * 1000:6.0f} ms  cpu {cpu * 1000:6.0f} ms{ratio}")
+    for name, (_wall, _cpu, loaded) in figures.items():
+        if name != "bare Flask stack":
+            print(f"{name}: heavy modules loaded: {', '.join(loaded) or 'none'}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("heaviest packages of one portal run (-X importtime, self time summed):")
-    for micros, name in _top(args.top):
+    for micros, name in _top(args.top, ROOT):
         print(f"  {micros / 1000:7.1f} ms  {name}")
 
 
