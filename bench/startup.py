@@ -25,6 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 BARE = "import flask, flask_sqlalchemy, flask_wtf, flask_login, sqlalchemy"
+# The database and Redis clients production loads anyway, which huey's storage module imports
+# whatever the configuration (it imports the client of every backend it finds installed).
+DRIVERS = BARE + ", psycopg, redis"
 PORTAL = "import portal; portal.create_app()"
 HEAVY = ("weasyprint", "alembic", "flask_migrate", "fontTools", "pypdf", "PIL", "icalendar")
 
@@ -108,7 +111,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, runs: {args.runs}")
-    cases = {"bare Flask stack": (BARE, ROOT), "portal + create_app()": (PORTAL, ROOT)}
+    cases = {
+        "bare Flask stack": (BARE, ROOT),
+        "bare stack + psycopg, redis": (DRIVERS, ROOT),
+        "portal + create_app()": (PORTAL, ROOT),
+    }
     if args.before:
         cases["before: portal + create_app()"] = (PORTAL, args.before.resolve())
     figures = _medians(cases, args.runs)
@@ -121,8 +128,13 @@ def main() -> None:
         )
         print(f"{name:30} wall {wall * 1000:6.0f} ms  cpu {cpu * 1000:6.0f} ms{ratio}")
     for name, (_wall, _cpu, loaded) in figures.items():
-        if name != "bare Flask stack":
+        if name.startswith(("portal", "before")):
             print(f"{name}: heavy modules loaded: {', '.join(loaded) or 'none'}")
+    drivers, portal = figures["bare stack + psycopg, redis"], figures["portal + create_app()"]
+    print(
+        f"portal against the bare stack with its drivers: wall {portal[0] / drivers[0]:.2f}x, "
+        f"cpu {portal[1] / drivers[1]:.2f}x"
+    )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("heaviest packages of one portal run (-X importtime, self time summed):")
     for micros, name in _top(args.top, ROOT):
