@@ -96,6 +96,12 @@ class Config:
     AUDIT_CHECKPOINT_PATH: str | None = os.environ.get("AUDIT_CHECKPOINT_PATH")
     AUDIT_CHECKPOINT_SECONDS: int | None = int(os.environ.get("AUDIT_CHECKPOINT_SECONDS", "60"))
     AUDIT_CHAIN_INLINE = True
+    # Observability (portal/observability/): /readyz fails when this many jobs wait; /metrics
+    # answers these addresses or networks (comma-separated), or a request with
+    # "Authorization: Bearer METRICS_TOKEN".
+    READY_MAX_QUEUE_DEPTH = int(os.environ.get("READY_MAX_QUEUE_DEPTH", "1000"))
+    METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1,::1")
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 
 class DevelopmentConfig(Config):
@@ -161,6 +167,11 @@ class ProductionConfig(Config):
         if missing:
             raise RuntimeError(
                 "Production configuration refuses to start without: " + ", ".join(missing)
+            )
+        if os.environ["DATABASE_URL"].startswith("sqlite"):
+            raise RuntimeError(
+                "Production refuses to start on SQLite: set DATABASE_URL to a PostgreSQL URL "
+                "(postgresql+psycopg://USER@HOST:5432/NAME)."
             )
         from portal.crypto import parse_keys
 

@@ -36,10 +36,10 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {"timeout": 30}}
 
-    from portal import extensions, models, web  # noqa: F401 - models registers every table
+    from portal import extensions, lazy_migrate, models, web  # noqa: F401 - models: every table
 
     extensions.db.init_app(app)
-    extensions.migrate.init_app(
+    lazy_migrate.init_app(
         app,
         extensions.db,
         directory=str(BASE_DIR / "migrations"),
@@ -51,6 +51,9 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     extensions.limiter.init_app(app)
     if app.config["ENV_NAME"] == "production":
         _check_limiter_storage(app)
+    from portal import observability
+
+    observability.init_app(app)  # before the other request hooks: the clock starts first
     web.init_app(app)
     from portal import jobs
     from portal.letters import tasks  # noqa: F401 - the letter jobs register on the queue
@@ -70,6 +73,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    observability.wrap(app)  # /healthz, /readyz, /metrics in front of everything
     _quiet_server_banner()
     from portal.cli import register_cli
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import io
 import warnings
-
-from PIL import Image, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from portal.errors import Invalid
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow is loaded by the first image handled (an upload, a logo), not when the app starts.
 
 # A page scanned at 600 dpi (A4 or US letter) is about 35 million pixels.
 ATTACHMENT_PIXELS = 40_000_000
@@ -22,6 +26,8 @@ class ImageRefused(Invalid):
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     """The image, its header read and its size checked, its pixels not yet decoded."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -50,6 +56,8 @@ def reencode(
 ) -> bytes:
     """A fresh PNG or JPEG of the image's pixels only, shrunk to `longest_side` if given;
     ImageRefused if it is damaged or has more than `max_pixels` pixels."""
+    from PIL import Image
+
     image = _open(data, max_pixels)
     try:
         with warnings.catch_warnings():

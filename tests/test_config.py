@@ -13,6 +13,9 @@ from portal import create_app
 from portal.audit.keys import AuditKeyError
 from portal.crypto import KeyConfigError
 
+# Production refuses SQLite; these tests never connect to the database they name.
+UNUSED_PG = "postgresql+psycopg://portal@127.0.0.1:9/never-connected"
+
 
 def test_production_refuses_to_start_without_secrets(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
@@ -24,17 +27,28 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
         create_app("production")
 
 
+def test_production_refuses_to_start_on_sqlite(monkeypatch):
+    monkeypatch.setenv("PORTAL_ONE_WORKER", "1")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("AUDIT_KEYS", TEST_AUDIT_KEY)
+    for url in ("sqlite://", "sqlite:////srv/portal/portal.sqlite3"):
+        monkeypatch.setenv("DATABASE_URL", url)
+        with pytest.raises(RuntimeError, match="^Production refuses to start on SQLite: set "):
+            create_app("production")
+
+
 def test_production_starts_with_all_three(monkeypatch, tmp_path):
     key = Fernet.generate_key().decode()
     monkeypatch.setenv("PORTAL_ONE_WORKER", "1")  # no Redis here: see test_rate_limit_store.py
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    monkeypatch.setenv("DATABASE_URL", UNUSED_PG)
     monkeypatch.setenv("PORTAL_DATA_KEYS", key)
     monkeypatch.setenv("AUDIT_KEYS", TEST_AUDIT_KEY)
 
     class Prod(ProductionConfig):
         SECRET_KEY = "x" * 40
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+        SQLALCHEMY_DATABASE_URI = UNUSED_PG
         PORTAL_DATA_KEYS = key
         AUDIT_KEYS = TEST_AUDIT_KEY
 
@@ -52,7 +66,7 @@ def test_production_starts_with_all_three(monkeypatch, tmp_path):
 
 def test_production_refuses_to_start_without_a_data_key(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("DATABASE_URL", UNUSED_PG)
     monkeypatch.setenv("AUDIT_KEYS", TEST_AUDIT_KEY)
     monkeypatch.delenv("PORTAL_DATA_KEYS", raising=False)
     with pytest.raises(RuntimeError, match="PORTAL_DATA_KEYS"):
@@ -65,7 +79,7 @@ def test_production_refuses_to_start_without_a_data_key(monkeypatch):
 def test_production_refuses_to_start_without_an_audit_key(monkeypatch):
     monkeypatch.setenv("PORTAL_ONE_WORKER", "1")  # no Redis here: see test_rate_limit_store.py
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("DATABASE_URL", UNUSED_PG)
     monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
     monkeypatch.delenv("AUDIT_KEYS", raising=False)
     with pytest.raises(RuntimeError, match="AUDIT_KEYS"):

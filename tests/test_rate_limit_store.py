@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet
 from config import TEST_AUDIT_KEY, ProductionConfig
 from portal import create_app
 from portal.extensions import limiter
+from tests.test_config import UNUSED_PG
 
 WORKER = """
 import sys
@@ -71,7 +72,7 @@ def redis_url():
 @pytest.fixture
 def production_env(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    monkeypatch.setenv("DATABASE_URL", UNUSED_PG)
     monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
     monkeypatch.setenv("AUDIT_KEYS", TEST_AUDIT_KEY)
     monkeypatch.delenv("REDIS_URL", raising=False)
@@ -85,7 +86,7 @@ def production_env(monkeypatch, tmp_path):
 def _production(tmp_path, store: str):
     class Prod(ProductionConfig):
         SECRET_KEY = "x" * 40
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+        SQLALCHEMY_DATABASE_URI = UNUSED_PG
         PORTAL_DATA_KEYS = os.environ["PORTAL_DATA_KEYS"]
         RATELIMIT_STORAGE_URI = store
 

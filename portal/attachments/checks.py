@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import io
 import re
-
-from pypdf import PdfReader
-from pypdf.errors import LimitReachedError, PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from typing import TYPE_CHECKING
 
 from portal.errors import Invalid
 from portal.images import ATTACHMENT_PIXELS, ImageRefused, reencode
+
+if TYPE_CHECKING:
+    from pypdf.generic import DictionaryObject
+
+# pypdf (~100 ms of imports) is loaded by the first PDF checked, not when the app starts.
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
@@ -90,6 +92,8 @@ def check(data: bytes, *, max_bytes: int) -> tuple[str, bytes]:
             "Save or scan it as a PDF and try again."
         )
     if kind == PDF:
+        from pypdf.errors import PyPdfError
+
         try:
             _check_pdf(data)
         except (PyPdfError, RecursionError, MemoryError) as error:  # pypdf's own limits
@@ -102,6 +106,9 @@ def check(data: bytes, *, max_bytes: int) -> tuple[str, bytes]:
 
 
 def _check_pdf(data: bytes) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError, PyPdfError
+
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -129,6 +136,8 @@ def _check_pdf(data: bytes) -> None:
 def _unsafe_actions(item: DictionaryObject) -> set[str]:
     """Actions other than going to a page or opening a web link: in an /A or /Next entry, or
     a dictionary that says it is an action."""
+    from pypdf.generic import ArrayObject, DictionaryObject
+
     actions = [item] if item.get("/Type") == "/Action" else []
     for key in ("/A", "/Next"):
         value = item.get(key)
@@ -163,6 +172,8 @@ def _active_content(root: DictionaryObject, pages: list) -> set[str]:
     """Walk every object reachable from the document and its pages (streams' dictionaries
     included, their data not decoded): the kinds of scripts, actions and embedded files
     found."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
     found: set[str] = set()
     seen: set[tuple[int, int]] = set()
     stack: list = [root, *pages]

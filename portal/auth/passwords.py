@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from portal.auth.password_policy import normalize
 
 _hasher = PasswordHasher()  # argon2id with the library's current parameters
-# Verified when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the email is unknown, so a wrong email costs as long as a wrong password.
+    Computed on the first sign-in, not at import (a hash costs ~100 ms of start-up)."""
+    return _hasher.hash("not-a-real-password-used-for-timing")
 
 
 def hash_password(password: str) -> str:
@@ -18,7 +25,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        ok = _hasher.verify(password_hash or _DUMMY_HASH, normalize(password))
+        ok = _hasher.verify(password_hash or _dummy_hash(), normalize(password))
         return ok and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False

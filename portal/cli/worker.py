@@ -20,6 +20,9 @@ from portal.jobs import huey, queue_kind
 def worker_command(workers: int, no_periodic: bool) -> None:
     """Run the job queue's worker: emails from the outbox, digests, reminders, letters."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from portal.observability.job_log import use_stderr
+
+    use_stderr()  # one JSON line per job, beside huey's own log
     # huey logs each task's arguments (opaque row ids only) and its own lifecycle.
     where = (
         "Redis"

@@ -9,7 +9,6 @@ import hashlib
 import secrets
 from datetime import UTC, date, datetime, timedelta
 
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -79,6 +78,8 @@ def calendar_text(settings: ClinicSchedule, host: str, today: date) -> bytes:
         )
         .order_by(Appointment.day, Appointment.start_time, Appointment.id)
     )
+    from icalendar import Calendar, Event  # loaded by the first feed served, not at start
+
     calendar = Calendar()
     calendar.add("prodid", "-//Ketamine referral portal//Appointments//EN")
     calendar.add("version", "2.0")
