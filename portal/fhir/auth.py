@@ -185,7 +185,7 @@ def _verified_claims(assertion: str, header: dict, client: FhirClient, urls: lis
 
 def _use_once(client: FhirClient, jti: str, exp: int) -> None:
     """Remember the assertion id until it expires; a second use is a replay. One INSERT that
-    does nothing on the unique (client, jti): no row inserted is a replay (of two racing
+    does nothing on the unique (client, jti): no row returned is a replay (of two racing
     requests with the same jti, the database lets one in)."""
     now = utcnow()
     if _purge_due("jti"):  # an id may be forgotten once its assertion has expired
@@ -199,8 +199,9 @@ def _use_once(client: FhirClient, jti: str, exp: int) -> None:
             expires_at=now + timedelta(seconds=max(0, exp - int(now.timestamp()))),
         )
         .on_conflict_do_nothing(index_elements=["client_pk", "jti"])
+        .returning(FhirAssertionId.id)
     )
-    if inserted.rowcount != 1:
+    if inserted.scalar() is None:
         raise TokenRefused("invalid_client", "This assertion (jti) was already used.", client)
 
 
