@@ -194,8 +194,8 @@ def on_referral_event(referral: Referral, *, event: ReferralEvent, actor: User |
         select(FhirSubscription)
         .join(FhirClient, FhirClient.id == FhirSubscription.client_pk)
         .where(
-            or_(
-                FhirClient.practice_id == referral.practice_id,
+            or_(  # never `IS NULL`: a referral without a practice is only its clinic's
+                FhirClient.practice_id == (referral.practice_id or -1),
                 FhirClient.clinic_id == referral.clinic_id,
             ),
             FhirClient.is_active.is_(True),

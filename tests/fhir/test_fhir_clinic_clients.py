@@ -177,3 +177,27 @@ def test_the_command_registers_a_clinic_wide_system(app, world, tmp_path):
         assert "Give --practice PRACTICE_ID or --clinic CLINIC_ID (one of them)." in refused.output
     unknown = runner.invoke(args=[*args, "--clinic", "999999"])
     assert "Choose a clinic." in unknown.output
+
+
+def test_another_clinics_client_is_told_nothing_of_a_referral_without_a_practice(client, world):
+    scopes = f"{ALL_SCOPES} system/Subscription.crds"
+    elsewhere = Ehr()
+    elsewhere.register(clinic_id=world.other_clinic.id, scopes=scopes)
+    body = {
+        "resourceType": "Subscription",
+        "status": "requested",
+        "reason": "Their clinic",
+        "criteria": "Task",
+        "channel": {"type": "rest-hook", "endpoint": "https://ehr.example/hook"},
+    }
+    access = token(client, elsewhere, scopes)
+    assert (
+        client.post("/fhir/r4/Subscription", json=body, headers=bearer(access)).status_code == 201
+    )
+    referral = create_referral(world.referrer)
+    referral.practice_id = None
+    db.session.commit()
+    change_state(referral, State.IN_REVIEW, actor=world.coordinator,
+                 expected_version=referral.version)  # fmt: skip
+    db.session.commit()
+    assert db.session.scalars(select(FhirHookDelivery)).all() == []
