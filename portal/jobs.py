@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from huey import Huey
@@ -100,3 +101,54 @@ def enqueue_quietly(task: Callable[..., Any], *args: Any) -> bool:
         log.warning("job queue unreachable (%s); the sweep will pick the work up", type(error))
         return False
     return True
+
+
+# --- Outbox deliveries: one factory for every "deliver a row, back off, sweep" pair ---------
+
+
+def delivery_jobs(  # noqa: PLR0913 - keyword-only settings of one factory
+    *,
+    module: str,
+    model: type,
+    task_name: str,
+    sweep_name: str,
+    service: str,
+    pending: str = "pending",
+) -> tuple[Any, Any]:
+    """The jobs of an outbox table `model` whose rows a worker delivers: a task that delivers
+    one row and, on a temporary failure (the row back at `pending`), schedules itself again at
+    the row's `next_attempt_at`; a sweep every minute for rows due (retries, enqueues lost);
+    and each new row handed to the queue once its transaction commits.
+
+    `service` is the module (imported when a job runs) with `deliver(row_id)` and
+    `deliver_due()`. Queued jobs carry huey's name of their task, "`module`.`task_name`":
+    `module` is the declaring module's `__name__`, and neither ever changes."""
+    from huey import crontab
+
+    def _service() -> Any:
+        return import_module(service)
+
+    def deliver(row_id: int) -> str | None:
+        from portal.extensions import db
+
+        status = _service().deliver(row_id)
+        if status == pending:  # a temporary failure: try again after the back-off
+            row = db.session.get(model, row_id)
+            task.schedule((row_id,), eta=row.next_attempt_at)
+        return status
+
+    def sweep() -> dict[str, int]:
+        return _service().deliver_due()
+
+    for function, name in ((deliver, task_name), (sweep, sweep_name)):
+        function.__module__, function.__name__, function.__qualname__ = module, name, name
+    task = huey.task(name=task_name)(in_app(deliver))
+    periodic = huey.periodic_task(crontab(minute="*"), name=sweep_name)(in_app(sweep))
+
+    @event.listens_for(Session, "after_flush")
+    def _enqueue_new_rows(session: Session, _context: Any) -> None:
+        for obj in session.new:
+            if isinstance(obj, model):
+                after_commit(task, obj.id, session=session)
+
+    return task, periodic

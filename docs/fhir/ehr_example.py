@@ -1,7 +1,8 @@
 """A referring EHR's side of the portal's FHIR API: sign an assertion, get a token, send the
-example referral (a transaction Bundle), then follow its Task.
+example referral (a transaction Bundle), then follow its Task. With --follow (a clinic-wide
+client: it reads and follows, never sends), list the first Tasks it sees instead.
 
-Usage: python ehr_example.py CLIENT_ID ehr-private.pem
+Usage: python ehr_example.py CLIENT_ID ehr-private.pem [--follow]
 (PORTAL_FHIR overrides the base, default http://127.0.0.1:5000/fhir/r4.)"""
 
 import json
@@ -43,8 +44,18 @@ def access_token(scope: str) -> str:
     return response.json()["access_token"]
 
 
+def print_tasks(params: dict[str, str]) -> None:
+    tasks = requests.get(f"{BASE}/Task", params=params, headers=auth, timeout=30).json()
+    for entry in tasks.get("entry", []):
+        task = entry["resource"]
+        print("Task", task["id"], task["status"], task["businessStatus"]["coding"][0]["code"])
+
+
 token = access_token("system/ServiceRequest.cru system/Task.rs")
 auth = {**FHIR, "Authorization": f"Bearer {token}"}
+if sys.argv[3:] == ["--follow"]:  # a clinic-wide client: every referral of its clinic
+    print_tasks({"_count": "5"})
+    sys.exit(0)
 
 # The example referral; the portal's own code systems live under its base URL.
 text = (Path(__file__).parent / "example-referral.json").read_text()
@@ -55,10 +66,4 @@ if sent.status_code != 200:
 location = sent.json()["entry"][0]["response"]["location"]  # ServiceRequest/ID/_history/N
 referral_id = location.split("/")[1]
 print("sent", location)
-
-tasks = requests.get(
-    f"{BASE}/Task", params={"focus": f"ServiceRequest/{referral_id}"}, headers=auth, timeout=30
-).json()
-for entry in tasks["entry"]:
-    task = entry["resource"]
-    print("Task", task["id"], task["status"], task["businessStatus"]["coding"][0]["code"])
+print_tasks({"focus": f"ServiceRequest/{referral_id}"})

@@ -1,5 +1,6 @@
 """Who is calling: the bearer token's client and scopes, checked before every protected call;
-what that client may see (its practice's sent referrals, 404 otherwise); and its audit trail.
+what that client may see (its practice's sent referrals, or for a clinic-wide client every
+sent referral of its clinic; 404 otherwise); and its audit trail.
 
 Audit rows keep their table and chain untouched: during an API call every new row names the
 client in the existing columns (actor_role "api-client", detail "client <client_id>", no user),
@@ -7,7 +8,7 @@ set just before the chain hashes it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import g, has_request_context, request
 from sqlalchemy import event, select
@@ -18,6 +19,7 @@ from portal.audit.service import record
 from portal.extensions import db
 from portal.fhir import scopes as smart
 from portal.fhir.auth import Grant, grant_for
+from portal.fhir.models import FhirClient
 from portal.fhir.outcome import FhirError, forbidden_scope, not_found, unauthorized
 from portal.referrals.models import Referral
 from portal.referrals.states import State
@@ -62,12 +64,29 @@ def require(resource_type: str, permission: str) -> Grant:
     return grant
 
 
+def acts_for(client: FhirClient) -> Any:
+    """The referrals a client acts for: its practice's, or (clinic-wide) its clinic's."""
+    if client.clinic_id is not None:
+        return Referral.clinic_id == client.clinic_id
+    return Referral.practice_id == client.practice_id
+
+
 def visible_referrals() -> Select:
-    """The referrals the calling client may see: its practice's, sent (never drafts)."""
-    grant = current_grant()
-    return select(Referral).where(
-        Referral.practice_id == grant.client.practice_id, Referral.state != State.DRAFT
-    )
+    """The referrals the calling client may see: those it acts for, sent (never drafts)."""
+    return select(Referral).where(acts_for(current_grant().client), Referral.state != State.DRAFT)
+
+
+def require_practice_client(action: str) -> FhirClient:
+    """403 for a clinic-wide client: sending, answering and cancelling are the referring
+    provider's acts, which only the practice's own system makes in their name."""
+    client = current_grant().client
+    if client.clinic_id is not None:
+        record("fhir.scope", "fhir_client", client.id, outcome="denied", detail=action)
+        raise FhirError.one(
+            403, "forbidden", f"A clinic-wide client reads and follows referrals; {action} is "
+            "for the referring practice's own system.",
+        )  # fmt: skip
+    return client
 
 
 def get_referral_or_404(referral_id: str | int, resource_type: str) -> Referral:

@@ -1,5 +1,6 @@
 """The admin's FHIR clients page: register an EHR's system with its public keys, see and
-deactivate clients. Registering and deactivating need a recent password check."""
+deactivate clients. A system acts for one practice or, clinic-wide, for the whole clinic.
+Registering and deactivating need a recent password check."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from wtforms import FileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.auth.reauth import reauth_required
-from portal.clinics.models import Practice
+from portal.clinics.models import Clinic, Practice
 from portal.errors import Invalid
 from portal.extensions import db
 from portal.fhir import admin_bp as bp
@@ -26,7 +27,14 @@ restrict_blueprint(bp, Role.ADMIN)
 class ClientForm(FlaskForm):
     name = StringField("System name", validators=[DataRequired("Name the system."),
                                                   Length(max=200)])  # fmt: skip
-    practice_id = SelectField("Acts for the practice", coerce=int)
+    practice_id = SelectField("Acts for the practice", coerce=int, default=0)
+    clinic_id = SelectField(
+        "…or for the whole clinic",
+        coerce=int,
+        default=0,
+        description="A clinic-wide system sees every referral of the clinic, whichever practice "
+        "sent it, and only reads and follows them. Choose a practice or a clinic, not both.",
+    )
     scopes = TextAreaField(
         "Scopes",
         default=DEFAULT_SCOPES,
@@ -48,7 +56,9 @@ class ToggleForm(FlaskForm):
 def clients():
     form = ClientForm()
     practices = db.session.scalars(select(Practice).order_by(Practice.name)).all()
-    form.practice_id.choices = [(p.id, p.name) for p in practices]
+    form.practice_id.choices = [(0, "—"), *((p.id, p.name) for p in practices)]
+    clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all()
+    form.clinic_id.choices = [(0, "—"), *((c.id, c.name) for c in clinics)]
     created = None
     if form.validate_on_submit():
         upload = form.jwks_file.data
@@ -56,7 +66,8 @@ def clients():
         try:
             created = register_client(
                 name=form.name.data,
-                practice_id=form.practice_id.data,
+                practice_id=form.practice_id.data or None,
+                clinic_id=form.clinic_id.data or None,
                 jwks_text=text,
                 scopes=form.scopes.data or "",
                 actor=current_user,

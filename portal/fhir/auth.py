@@ -5,13 +5,17 @@ scopes it asked for that are registered for it. Each assertion id (`jti`) is use
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from portal.db import utcnow
 from portal.extensions import db
@@ -64,8 +68,40 @@ def check_jwks(jwks: object) -> jwt.PyJWKSet:
     return keyset
 
 
+# Parsed key sets, by client and the sha256 of the registered JWKS (a changed key set is parsed
+# afresh); parsing builds the public key objects, which costs more than verifying with them.
+_KEYSETS: dict[tuple[int, str], jwt.PyJWKSet] = {}
+_KEYSETS_MAX = 512
+# Expired access tokens and assertion ids are purged at most once a minute per process.
+PURGE_EVERY_SECONDS = 60.0
+_last_purge = {"token": 0.0, "jti": 0.0}
+_lock = threading.Lock()
+
+
+def parsed_keyset(client: FhirClient) -> jwt.PyJWKSet:
+    digest = hashlib.sha256(json.dumps(client.jwks, sort_keys=True).encode()).hexdigest()
+    key = (client.id, digest)
+    keyset = _KEYSETS.get(key)
+    if keyset is None:
+        keyset = check_jwks(client.jwks)
+        with _lock:
+            if len(_KEYSETS) >= _KEYSETS_MAX:
+                _KEYSETS.clear()
+            _KEYSETS[key] = keyset
+    return keyset
+
+
+def _purge_due(kind: str) -> bool:
+    now = time.monotonic()
+    with _lock:
+        if now - _last_purge[kind] < PURGE_EVERY_SECONDS:
+            return False
+        _last_purge[kind] = now
+        return True
+
+
 def _key_for(client: FhirClient, header: dict) -> jwt.PyJWK:
-    keyset = check_jwks(client.jwks)
+    keyset = parsed_keyset(client)
     kid = header.get("kid")
     candidates = [k for k in keyset.keys if kid is None or k.key_id == kid]
     if not candidates:
@@ -86,8 +122,8 @@ def issue_token(form: dict[str, str], *, token_urls: list[str]) -> tuple[str, Gr
         raise TokenRefused("invalid_request", f"client_assertion_type must be {ASSERTION_TYPE}.")
     assertion = form.get("client_assertion", "")
     try:
-        header = jwt.get_unverified_header(assertion)
-        claimed = jwt.decode(assertion, options={"verify_signature": False})
+        unverified = jwt.api_jwt.decode_complete(assertion, options={"verify_signature": False})
+        header, claimed = unverified["header"], unverified["payload"]
     except jwt.PyJWTError as error:
         raise TokenRefused("invalid_request", "client_assertion is not a JWT.") from error
     if header.get("alg") not in ALGORITHMS:
@@ -105,9 +141,10 @@ def issue_token(form: dict[str, str], *, token_urls: list[str]) -> tuple[str, Gr
     if not granted:
         raise TokenRefused("invalid_scope", "None of the scopes asked is registered.", client)
     token = secrets.token_urlsafe(32)
-    db.session.execute(  # expired tokens are kept a day (for an incident's questions), then go
-        delete(FhirAccessToken).where(FhirAccessToken.expires_at < utcnow() - timedelta(days=1))
-    )
+    if _purge_due("token"):  # expired tokens are kept a day (for an incident's questions)
+        db.session.execute(
+            delete(FhirAccessToken).where(FhirAccessToken.expires_at < utcnow() - timedelta(days=1))
+        )
     db.session.add(
         FhirAccessToken(
             token_sha256=token_hash(token),
@@ -147,27 +184,33 @@ def _verified_claims(assertion: str, header: dict, client: FhirClient, urls: lis
 
 
 def _use_once(client: FhirClient, jti: str, exp: int) -> None:
-    """Remember the assertion id until it expires; a second use is a replay."""
+    """Remember the assertion id until it expires; a second use is a replay. One INSERT that
+    does nothing on the unique (client, jti): no row returned is a replay (of two racing
+    requests with the same jti, the database lets one in)."""
     now = utcnow()
-    db.session.execute(delete(FhirAssertionId).where(FhirAssertionId.expires_at < now))
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                FhirAssertionId(
-                    client_pk=client.id,
-                    jti=jti[:255],
-                    expires_at=now + timedelta(seconds=max(0, exp - int(now.timestamp()))),
-                )
-            )
-    except IntegrityError as error:
-        raise TokenRefused("invalid_client", "This assertion (jti) was already used.",
-                           client) from error  # fmt: skip
+    if _purge_due("jti"):  # an id may be forgotten once its assertion has expired
+        db.session.execute(delete(FhirAssertionId).where(FhirAssertionId.expires_at < now))
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = db.session.execute(
+        dialect.insert(FhirAssertionId)
+        .values(
+            client_pk=client.id,
+            jti=jti[:255],
+            expires_at=now + timedelta(seconds=max(0, exp - int(now.timestamp()))),
+        )
+        .on_conflict_do_nothing(index_elements=["client_pk", "jti"])
+        .returning(FhirAssertionId.id)
+    )
+    if inserted.scalar() is None:
+        raise TokenRefused("invalid_client", "This assertion (jti) was already used.", client)
 
 
 def grant_for(token: str) -> Grant | None:
     """The client and scopes of a live access token, or None."""
     row = db.session.scalar(
-        select(FhirAccessToken).where(FhirAccessToken.token_sha256 == token_hash(token))
+        select(FhirAccessToken)
+        .options(joinedload(FhirAccessToken.client))
+        .where(FhirAccessToken.token_sha256 == token_hash(token))
     )
     if row is None or row.expires_at <= utcnow() or not row.client.is_active:
         return None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from portal.audit.service import record
-from portal.clinics.models import Practice
+from portal.clinics.models import Clinic, Practice
 from portal.errors import Invalid
 from portal.extensions import db
 from portal.fhir import scopes as smart
@@ -41,29 +41,43 @@ def read_jwks(text: str) -> dict[str, Any]:
     return jwks
 
 
-def register_client(
-    *, name: str, practice_id: int, jwks_text: str, scopes: str, actor: User | None
+def register_client(  # noqa: PLR0913 - keyword-only, as the form and the command give them
+    *,
+    name: str,
+    practice_id: int | None = None,
+    clinic_id: int | None = None,
+    jwks_text: str,
+    scopes: str,
+    actor: User | None,
 ) -> FhirClient:
-    """A new client for a practice, with its public keys and registered scopes."""
+    """A new client for a practice (it sees that practice's referrals) or for a whole clinic
+    (every referral of that clinic), with its public keys and registered scopes."""
     name = name.strip()
     if not name:
         raise Invalid("Name the system (for example the EHR's name).", field="name")
-    if db.session.scalar(select(Practice.id).where(Practice.id == practice_id)) is None:
+    if bool(practice_id) == bool(clinic_id):
+        raise Invalid("Choose the practice or the clinic the system acts for (one of them).",
+                      field="practice_id")  # fmt: skip
+    if practice_id and db.session.get(Practice, practice_id) is None:
         raise Invalid("Choose a practice.", field="practice_id")
+    if clinic_id and db.session.get(Clinic, clinic_id) is None:
+        raise Invalid("Choose a clinic.", field="clinic_id")
     parsed = smart.parse(scopes or DEFAULT_SCOPES)
     if not parsed:
         raise Invalid("Register at least one scope.", field="scopes")
     client = FhirClient(
         client_id=secrets.token_urlsafe(18),
         name=name[:200],
-        practice_id=practice_id,
+        practice_id=practice_id or None,
+        clinic_id=clinic_id or None,
         jwks=read_jwks(jwks_text),
         scopes=smart.render(parsed),
         created_by_id=getattr(actor, "id", None),
     )
     db.session.add(client)
     db.session.flush()
-    record("fhir_client.create", "fhir_client", client.id, actor=actor, detail=client.client_id)
+    record("fhir_client.create", "fhir_client", client.id, actor=actor,
+           detail=f"{client.client_id} for {client.acts_for}")  # fmt: skip
     return client
 
 

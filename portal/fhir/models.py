@@ -6,25 +6,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from portal.clinics.models import Practice
+    from portal.clinics.models import Clinic, Practice
 
 
 class FhirClient(Base):
-    """A referring practice's system (its EHR), registered by an admin with its public keys."""
+    """A system registered by an admin with its public keys: a referring practice's EHR (it
+    sees that practice's referrals) or a clinic-wide system (it sees every referral of that
+    clinic). It acts for exactly one of the two."""
 
     __tablename__ = "fhir_client"
+    __table_args__ = (
+        CheckConstraint("(practice_id IS NULL) <> (clinic_id IS NULL)", name="acts_for_one"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The public identifier the EHR puts in `iss` and `sub` of its assertion: random, no PHI.
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"), index=True)
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"), index=True)
     # The client's JSON Web Key Set (public keys only; checked when registered).
     jwks: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Registered scopes, space-separated, SMART v2 syntax (system/Task.rs ...).
@@ -33,7 +39,13 @@ class FhirClient(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
-    practice: Mapped[Practice] = relationship()
+    practice: Mapped[Practice | None] = relationship()
+    clinic: Mapped[Clinic | None] = relationship()
+
+    @property
+    def acts_for(self) -> str:
+        """What the client acts for, as the admin page and the audit name it."""
+        return f"clinic {self.clinic_id}" if self.clinic_id else f"practice {self.practice_id}"
 
 
 class FhirAccessToken(Base):

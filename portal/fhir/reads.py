@@ -1,5 +1,6 @@
 """Reading and searching the client's referrals as resources. Every read of patient data is
-audited per referral (portal.fhir.access); another practice's ids answer 404."""
+audited per referral (portal.fhir.access); ids outside what the client acts for (its
+practice, or its clinic for a clinic-wide client) answer 404."""
 
 from __future__ import annotations
 
@@ -112,20 +113,30 @@ def read_document(resource_id: str) -> Resource:
 
 
 def read_binary(resource_id: str) -> tuple[Resource, bytes]:
-    """The letter's PDF; the download is recorded as the referrer's receipt."""
+    """The letter's PDF; the practice's download is recorded as the referrer's receipt (a
+    clinic-wide system's download is the clinic's own, no receipt)."""
     letter = _letter(resource_id, "Binary")
     pdf = documents.letter_pdf(letter)
-    mark_downloaded(letter, actor=letter.referral.referrer)
+    if current_grant().client.clinic_id is None:
+        mark_downloaded(letter, actor=letter.referral.referrer)
     return documents.binary(letter, pdf), pdf
 
 
+def _referrers_seen() -> Any:
+    return visible_referrals().with_only_columns(Referral.referrer_id).scalar_subquery()
+
+
 def read_practitioner(resource_id: str, role: bool) -> Resource:
-    """Referring providers of the client's own practice (no patient data)."""
+    """Referring providers of the client's own practice, or for a clinic-wide client those
+    who referred to its clinic (no patient data)."""
+    client = current_grant().client
+    mine = (
+        User.practice_id == client.practice_id
+        if client.clinic_id is None
+        else User.id.in_(_referrers_seen())
+    )
     user = db.session.scalar(
-        select(User).where(
-            User.id == (int(resource_id) if resource_id.isdigit() else -1),
-            User.practice_id == current_grant().client.practice_id,
-        )
+        select(User).where(User.id == (int(resource_id) if resource_id.isdigit() else -1), mine)
     )
     if user is None:
         raise not_found("PractitionerRole" if role else "Practitioner")
@@ -136,9 +147,18 @@ def read_organization(resource_id: str) -> Resource:
     kind, _, number = resource_id.partition("-")
     model = {"clinic": Clinic, "practice": Practice}.get(kind)
     holder = db.session.get(model, int(number)) if model and number.isdigit() else None
-    if holder is None or (kind == "practice" and holder.id != current_grant().client.practice_id):
+    if holder is None or (kind == "practice" and not _sees_practice(holder.id)):
         raise not_found("Organization")
     return resources.organization(holder, kind)
+
+
+def _sees_practice(practice_id: int) -> bool:
+    """Its own practice; for a clinic-wide client, a practice that referred to its clinic."""
+    client = current_grant().client
+    if client.clinic_id is None:
+        return practice_id == client.practice_id
+    seen = visible_referrals().with_only_columns(Referral.id)
+    return db.session.scalar(seen.where(Referral.practice_id == practice_id).limit(1)) is not None
 
 
 READERS: dict[str, Callable[[str], Resource]] = {

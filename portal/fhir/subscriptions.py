@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from portal.audit.service import record
 from portal.extensions import db
@@ -135,12 +135,18 @@ def _good_header(header: Any) -> bool:
 
 
 def visible() -> Any:
-    """The subscriptions of the calling client's practice."""
-    grant = current_grant()
+    """The subscriptions of the clients acting for what the calling client acts for (its
+    practice, or its clinic)."""
+    client = current_grant().client
+    same = (
+        FhirClient.clinic_id == client.clinic_id
+        if client.clinic_id is not None
+        else FhirClient.practice_id == client.practice_id
+    )
     return (
         select(FhirSubscription)
         .join(FhirClient, FhirClient.id == FhirSubscription.client_pk)
-        .where(FhirClient.practice_id == grant.client.practice_id)
+        .where(same)
     )
 
 
@@ -181,14 +187,17 @@ def resource(subscription: FhirSubscription) -> dict[str, Any]:
 
 def on_referral_event(referral: Referral, *, event: ReferralEvent, actor: User | None) -> None:
     """Every change of a sent referral: a delivery for each matching active subscription of
-    its practice's active clients that may still read Tasks."""
+    the active clients acting for it (its practice's, its clinic's) that may still read Tasks."""
     if referral.state == State.DRAFT:
         return
     rows = db.session.scalars(
         select(FhirSubscription)
         .join(FhirClient, FhirClient.id == FhirSubscription.client_pk)
         .where(
-            FhirClient.practice_id == referral.practice_id,
+            or_(  # never `IS NULL`: a referral without a practice is only its clinic's
+                FhirClient.practice_id == (referral.practice_id or -1),
+                FhirClient.clinic_id == referral.clinic_id,
+            ),
             FhirClient.is_active.is_(True),
             FhirSubscription.status == ACTIVE,
         )

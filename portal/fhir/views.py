@@ -15,7 +15,13 @@ from portal.errors import DomainError
 from portal.extensions import auth_rate_limit, csrf, db, limiter
 from portal.fhir import bp, capability, exchange, reads, resources, updates
 from portal.fhir import scopes as smart
-from portal.fhir.access import authenticate, client_label, current_grant, require
+from portal.fhir.access import (
+    authenticate,
+    client_label,
+    current_grant,
+    require,
+    require_practice_client,
+)
 from portal.fhir.auth import TokenRefused, issue_token
 from portal.fhir.inbound import read_bundle
 from portal.fhir.outcome import FHIR_JSON, FhirError, Issue, not_found, operation_outcome
@@ -165,6 +171,7 @@ def token():
 @bp.post("/")
 def transaction():
     require("ServiceRequest", "c")
+    require_practice_client("sending a referral")
     incoming = read_bundle(json_body())
     referral, created = submit(current_grant().client, incoming)
     db.session.commit()
@@ -219,6 +226,7 @@ def read(kind: str, resource_id: str):
 @bp.post("/Communication")
 def answer_question():
     require("Communication", "c")
+    require_practice_client("answering the clinic's question")
     referral = exchange.answer_question(json_body())
     db.session.commit()
     created = exchange.answers(referral)[-1]
@@ -228,6 +236,7 @@ def answer_question():
 @bp.put("/Task/<resource_id>")
 def update_task(resource_id: str):
     require("Task", "u")
+    require_practice_client("cancelling a referral")
     referral = updates.update_task(resource_id, json_body(), request.headers.get("If-Match"))
     db.session.commit()
     resource = reads.task(referral)

@@ -7,6 +7,7 @@ from werkzeug.serving import make_server
 
 from portal.extensions import db as _db
 from tests.fhir.helpers import NPI, Ehr
+from tests.fhir.receiver import Receiver
 
 
 @pytest.fixture
@@ -34,3 +35,11 @@ def served(app, db):
         app.config["PUBLIC_BASE_URL"] = before
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def receiver():
+    """A rest-hook receiver on 127.0.0.1 (a threaded http.server), stopped after the test."""
+    running = Receiver()
+    yield running
+    running.close()

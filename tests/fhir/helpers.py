@@ -50,10 +50,13 @@ class Ehr:
         self.jwks = {"keys": [{**public, "kid": self.kid, "alg": self.alg, "use": "sig"}]}
         self.client_id = ""
 
-    def register(self, practice_id: int, scopes: str | None = None) -> str:
+    def register(self, practice_id: int | None = None, scopes: str | None = None, *,
+                 clinic_id: int | None = None) -> str:  # fmt: skip
+        """Registered for a practice, or clinic-wide with `clinic_id`."""
         client = register_client(
             name="Test EHR",
             practice_id=practice_id,
+            clinic_id=clinic_id,
             jwks_text=json.dumps(self.jwks),
             scopes=scopes or "",
             actor=None,

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import jwt
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
 from portal.db import utcnow
 from portal.extensions import db
-from portal.fhir.models import FhirClient
+from portal.fhir.models import FhirAccessToken, FhirAssertionId, FhirClient
 from tests.fhir.helpers import ALL_SCOPES, Ehr, assert_valid, bearer, token
 
 
@@ -74,6 +74,32 @@ def test_a_replayed_jti_is_refused(client, world):
     ehr.register(world.practice.id)
     assert ask(client, ehr.token_form("system/Task.rs", jti="once-only")).status_code == 200
     assert "already used" in refused(ask(client, ehr.token_form("system/Task.rs", jti="once-only")))
+
+
+def test_a_replaced_key_set_is_read_afresh(client, world):
+    """The parsed keys are kept between requests, but never outlive the registered key set."""
+    ehr, successor = Ehr(), Ehr()
+    ehr.register(world.practice.id)
+    assert ask(client, ehr.token_form("system/Task.rs")).status_code == 200
+    row = db.session.scalar(select(FhirClient).where(FhirClient.client_id == ehr.client_id))
+    row.jwks = successor.jwks
+    db.session.commit()
+    successor.client_id = ehr.client_id
+    assert "kid" in refused(ask(client, ehr.token_form("system/Task.rs")))
+    assert ask(client, successor.token_form("system/Task.rs")).status_code == 200
+
+
+def test_expired_assertion_ids_and_tokens_are_purged(client, world, monkeypatch):
+    from portal.fhir import auth
+
+    ehr = Ehr()
+    ehr.register(world.practice.id)
+    assert ask(client, ehr.token_form("system/Task.rs", jti="old-one")).status_code == 200
+    with time_machine.travel(utcnow() + timedelta(days=2), tick=False):
+        monkeypatch.setattr(auth, "_last_purge", {"token": 0.0, "jti": 0.0})
+        assert ask(client, ehr.token_form("system/Task.rs", jti="new-one")).status_code == 200
+    assert db.session.scalars(select(FhirAssertionId.jti)).all() == ["new-one"]
+    assert db.session.scalar(select(func.count(FhirAccessToken.id))) == 1
 
 
 def test_the_wrong_audience_an_unknown_client_and_hs256_are_refused(client, world):

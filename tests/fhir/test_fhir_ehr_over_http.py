@@ -1,6 +1,8 @@
 """An EHR drives the API over HTTP on 127.0.0.1 with an independent FHIR client library
 (SMART on FHIR's `fhirclient`), signing its own JWT assertion; the clinic works in the pages.
-(Rest-hook subscriptions are not built yet: they wait for the notification job queue.)"""
+The EHR subscribes (a rest-hook Subscription created through the API) and its receiver, a real
+HTTP server on 127.0.0.1, gets a notification for each change of the Task, posted by the job
+queue as the worker runs it."""
 
 from __future__ import annotations
 
@@ -12,11 +14,15 @@ from fhirclient.client import FHIRClient
 from fhirclient.models.documentreference import DocumentReference
 from fhirclient.models.observation import Observation
 from fhirclient.models.servicerequest import ServiceRequest
+from fhirclient.models.subscription import Subscription
 from fhirclient.models.task import Task
 
 from tests.conftest import csrf_token, force_login
 from tests.factories import PASSWORD
 from tests.fhir.helpers import ALL_SCOPES, NPI, Ehr, assert_valid, pdf_bytes, referral_bundle
+from tests.fhir.receiver import run_queue
+
+SCOPES = f"{ALL_SCOPES} system/Subscription.crs"
 
 
 def connect(base: str, ehr: Ehr) -> FHIRClient:
@@ -25,7 +31,7 @@ def connect(base: str, ehr: Ehr) -> FHIRClient:
     settings = {
         "app_id": ehr.client_id,
         "api_base": f"{base}/fhir/r4",
-        "scope": ALL_SCOPES,
+        "scope": SCOPES,
         "jwt_token": ehr.assertion(aud=ehr_token_url),
     }
     smart = FHIRClient(settings=settings, save_func=lambda state: None)
@@ -45,11 +51,44 @@ def _version(client, path) -> str:
     return re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
 
 
-def test_an_ehr_sends_a_referral_and_follows_it_to_the_signed_summary(app, served, world):
+def _subscribe(smart: FHIRClient, endpoint: str) -> str:
+    """A rest-hook Subscription on the EHR's Tasks, created through the API by fhirclient."""
+    subscription = Subscription(
+        {
+            "resourceType": "Subscription",
+            "status": "requested",
+            "reason": "Follow our referrals",
+            "criteria": "Task",
+            "channel": {
+                "type": "rest-hook",
+                "endpoint": endpoint,
+                "header": ["Authorization: Bearer hook-secret"],
+            },
+        }  # fmt: skip
+    )
+    created = subscription.create(smart.server)
+    assert_valid(created)
+    assert created["status"] == "active"
+    return created["id"]
+
+
+def _notified(jobs, receiver) -> int:
+    """Run the job queue as the worker does; the notifications the receiver has got so far,
+    each an empty POST carrying the receiver's own secret."""
+    run_queue(jobs)
+    for post in receiver.posts:
+        assert (post["path"], post["body"]) == ("/hook", b"")
+        assert post["headers"]["Authorization"] == "Bearer hook-secret"
+    return len(receiver.posts)
+
+
+def test_an_ehr_sends_a_referral_and_follows_it_to_the_signed_summary(app, served, world,
+                                                                      receiver, jobs):  # fmt: skip
     world.referrer.npi = NPI
     ehr = Ehr()
-    ehr.register(world.practice.id)
+    ehr.register(world.practice.id, SCOPES)
     smart = connect(served, ehr)
+    subscription_id = _subscribe(smart, receiver.url)
 
     # The EHR sends the referral with a PDF and sees it requested.
     response = smart.server.post_json(
@@ -62,6 +101,8 @@ def test_an_ehr_sends_a_referral_and_follows_it_to_the_signed_summary(app, serve
         Task.where({"focus": f"ServiceRequest/{referral_id}"}).perform_resources_iter(smart.server)
     )
     assert [(t.status, t.businessStatus.coding[0].code) for t in tasks] == [("requested", "2.0")]
+    sent = _notified(jobs, receiver)
+    assert sent == 1  # the referral sent: its Task was created
     request = ServiceRequest.read(referral_id, smart.server)
     assert request.code.coding[0].code == "3457005"
 
@@ -86,6 +127,8 @@ def test_an_ehr_sends_a_referral_and_follows_it_to_the_signed_summary(app, serve
     assert response.status_code == 302
     task = Task.read(referral_id, smart.server)
     assert (task.status, task.businessStatus.coding[0].code) == ("accepted", "3.0")
+    accepted = _notified(jobs, receiver)
+    assert accepted == sent + 2  # opened (received), then accepted
 
     # The clinician documents two sessions with a PHQ-9, completes and signs the summary.
     doc = app.test_client()
@@ -108,6 +151,10 @@ def test_an_ehr_sends_a_referral_and_follows_it_to_the_signed_summary(app, serve
     # The EHR sees the course completed, reads the PHQ-9s and downloads the signed summary.
     task = Task.read(referral_id, smart.server)
     assert (task.status, task.businessStatus.coding[0].code) == ("completed", "7.0")
+    assert _notified(jobs, receiver) > accepted  # the sessions, the completion, the letter
+    keys = [post["headers"]["Idempotency-Key"] for post in receiver.posts]
+    assert len(set(keys)) == len(keys)
+    assert Subscription.read(subscription_id, smart.server).status == "active"
     observations = list(
         Observation.where(
             {"based-on": f"ServiceRequest/{referral_id}", "_count": "200"}

@@ -1,5 +1,6 @@
 """The README's EHR example works as written: docs/fhir/ehr_keys.py, the fhir-client command,
-then docs/fhir/ehr_example.py against the portal served on 127.0.0.1."""
+then docs/fhir/ehr_example.py against the portal served on 127.0.0.1; then the clinic's own
+system, registered with --clinic, follows every practice's referrals with --follow."""
 
 from __future__ import annotations
 
@@ -45,3 +46,37 @@ def test_the_documented_ehr_example_runs(app, served, world, tmp_path):
     lines = example.stdout.splitlines()
     assert lines[0].startswith("sent ServiceRequest/")
     assert lines[1].endswith(" requested 2.0")
+
+    # The clinic-wide client: the referral just sent, and another practice's, nothing else.
+    from tests.factories import create_referral
+
+    theirs = create_referral(world.other_referrer)
+    db.session.commit()
+    clinic = app.test_cli_runner().invoke(
+        args=[
+            "fhir-client",
+            "create",
+            "--name",
+            "Lakeside EHR",
+            "--clinic",
+            str(world.clinic.id),
+            "--jwks",
+            str(tmp_path / "ehr-jwks.json"),
+        ]  # fmt: skip
+    )
+    clinic_client = clinic.output.strip().splitlines()[-1]
+    follow = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "docs/fhir/ehr_example.py"),
+            clinic_client,
+            str(tmp_path / "ehr-private.pem"),
+            "--follow",
+        ],  # fmt: skip
+        env={**os.environ, "PORTAL_FHIR": f"{served}/fhir/r4"},
+        **run,
+    )
+    sent_id = lines[0].split("/")[1]
+    assert sorted(follow.stdout.splitlines()) == sorted(
+        [f"Task {sent_id} requested 2.0", f"Task {theirs.id} requested 2.0"]
+    )

@@ -1,0 +1,41 @@
+"""fhir_client.clinic_id: a clinic-wide client (it sees every referral of its clinic); a
+client acts for exactly one practice or one clinic
+
+Revision ID: fhir1c2d3e4f5a6
+Revises: i20s1a2b3c4d5
+Create Date: 2026-12-07 19:50:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'fhir1c2d3e4f5a6'
+down_revision = 'i20s1a2b3c4d5'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('fhir_client', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('clinic_id', sa.Integer(), nullable=True))
+        batch_op.alter_column('practice_id', existing_type=sa.Integer(), nullable=True)
+        batch_op.create_foreign_key(
+            batch_op.f('fk_fhir_client_clinic_id_clinic'), 'clinic', ['clinic_id'], ['id']
+        )
+        batch_op.create_index(batch_op.f('ix_fhir_client_clinic_id'), ['clinic_id'], unique=False)
+        batch_op.create_check_constraint(
+            'acts_for_one',
+            '(practice_id IS NULL) <> (clinic_id IS NULL)',
+        )
+
+
+def downgrade():
+    op.execute('DELETE FROM fhir_client WHERE practice_id IS NULL')
+    with op.batch_alter_table('fhir_client', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_fhir_client_acts_for_one'), type_='check')
+        batch_op.drop_index(batch_op.f('ix_fhir_client_clinic_id'))
+        batch_op.drop_constraint(batch_op.f('fk_fhir_client_clinic_id_clinic'), type_='foreignkey')
+        batch_op.drop_column('clinic_id')
+        batch_op.alter_column('practice_id', existing_type=sa.Integer(), nullable=False)
