@@ -2,7 +2,7 @@
 client acts for exactly one practice or one clinic
 
 Revision ID: fhir1c2d3e4f5a6
-Revises: i20s1a2b3c4d5
+Revises: measures1a2b3c4d
 Create Date: 2026-12-07 19:50:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'fhir1c2d3e4f5a6'
-down_revision = 'i20s1a2b3c4d5'
+down_revision = 'measures1a2b3c4d'
 branch_labels = None
 depends_on = None
 
