@@ -1,0 +1,66 @@
+"""Closed-loop users for bench/load/run.py --ratio: no think time, one route each. The
+signed-in coordinator's queue against an anonymous route that only answers, through the same
+app and gunicorn (issue 14 item 6)."""
+
+from __future__ import annotations
+
+import itertools
+
+from locust import FastHttpUser, constant, task
+
+from bench.load.locustfile import CLINICS, PASSWORD, TOTP_SECRET, token
+
+_numbers = itertools.count(1)
+
+
+class HelloUser(FastHttpUser):
+    wait_time = constant(0)
+
+    @task
+    def hello(self) -> None:
+        self.client.get("/bench/hello", name="anonymous hello")
+
+
+class QueueUser(FastHttpUser):
+    """Signs in as a coordinator (a clinic of its own), then reads the queue's first page."""
+
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        import pyotp
+
+        number = next(_numbers)
+        clinic = 1 + number % CLINICS
+        self.cookie = ""
+        self.address = f"10.250.0.{number}"
+        page = self._send("GET", "/login")
+        form = {"email": f"coordinator{clinic}@bench.test", "password": PASSWORD,
+                "csrf_token": token(page)}  # fmt: skip
+        self._send("POST", "/login", form)
+        page = self._send("GET", "/two-step/code")
+        self._send("POST", "/two-step/code",
+                   {"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": token(page)})  # fmt: skip
+
+    def _send(self, method: str, path: str, form: dict | None = None) -> str:
+        """The production cookie is Secure: carried by hand over plain HTTP."""
+        origin = "https://" + self.host.split("://", 1)[1].rstrip("/") + "/"
+        headers = {"X-Forwarded-For": self.address, "X-Forwarded-Proto": "https", "Referer": origin}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        response = self.client.request(
+            method, path, data=form, headers=headers, name="sign-in", allow_redirects=False
+        )
+        for value in response.headers.get_all("Set-Cookie") or []:
+            if value.startswith("__Host-portal_session="):
+                self.cookie = value.split(";", 1)[0]
+        return response.text or ""
+
+    @task
+    def queue(self) -> None:
+        headers = {"Cookie": self.cookie, "X-Forwarded-For": self.address,
+                   "X-Forwarded-Proto": "https"}  # fmt: skip
+        with self.client.get(
+            "/triage/", headers=headers, name="signed-in queue", catch_response=True
+        ) as response:
+            if "KR-" not in (response.text or ""):
+                response.failure("not the queue")
