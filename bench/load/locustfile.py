@@ -22,6 +22,7 @@ import itertools
 import os
 import random
 import re
+import time
 from datetime import date
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
@@ -105,13 +106,26 @@ class PortalUser(HttpUser):
                 response.failure(f"password step answered {response.status_code}")
 
     def code_step(self) -> None:
-        page = self.client.get("/two-step/code", name="sign-in").text
-        data = {"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": token(page)}
-        with self.client.post(
-            "/two-step/code", data=data, name="sign-in", allow_redirects=False, catch_response=True
-        ) as response:
-            if response.status_code != 302:
-                response.failure(f"code step answered {response.status_code}")
+        """The authenticator's code. A code works once per account: when another user of the
+        same account (or an earlier step) took this 30 s step's, wait for the next one."""
+        for attempt in range(3):
+            page = self.client.get("/two-step/code", name="sign-in").text
+            data = {"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": token(page)}
+            with self.client.post(
+                "/two-step/code",
+                data=data,
+                name="sign-in",
+                allow_redirects=False,
+                catch_response=True,
+            ) as response:
+                if response.status_code == 302:
+                    return
+                if response.status_code == 422 and attempt < 2:
+                    response.success()  # the code was used: not the portal's failure
+                else:
+                    response.failure(f"code step answered {response.status_code}")
+                    return
+            time.sleep(30.5 - time.time() % 30)
 
     @task
     def click(self) -> None:

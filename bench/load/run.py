@@ -282,11 +282,11 @@ def report_step(r: dict) -> None:
 
 
 def worst_kind(result: dict) -> dict | None:
-    """The request kind (sign-in left out, 10 requests or more) with the highest p99."""
+    """The request kind (sign-in left out, 5 requests or more) with the highest p99."""
     kinds = [
         row
         for name, row in result["stats"].items()
-        if name not in ("Aggregated", "sign-in") and int(row["Request Count"]) >= 10
+        if name not in ("Aggregated", "sign-in") and int(row["Request Count"]) >= 5
     ]
     return max(kinds, key=lambda row: ms(row, "99%"), default=None)
 
@@ -361,6 +361,7 @@ def parse_args():
 
 
 def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)
     args = parse_args()
     host = args.admin_url.split("://", 1)[1].rsplit("/", 1)[0]
     url = f"postgresql+psycopg://{host}/{args.database}"
