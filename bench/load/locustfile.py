@@ -27,6 +27,7 @@ from datetime import date
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 
+import gevent
 import pyotp
 from locust import HttpUser, between, task
 
@@ -50,6 +51,7 @@ COURSE = re.compile(r'href="/treatment/referrals/(\d+)/course"')
 REFERRAL_AT = re.compile(r"/referrals/(\d+)(?:$|[?#])")
 LETTER_EDIT = re.compile(r"/letters/(\d+)/edit")
 _numbers = itertools.count(1)
+_signed_in = itertools.count(1)
 _intake: dict[str, str] | None = None
 
 
@@ -92,6 +94,19 @@ class PortalUser(HttpUser):
         )
         self.journey = None
         self.sign_in()
+        self.measure_once_all_signed_in()
+
+    def measure_once_all_signed_in(self) -> None:
+        """Sign-ins are not the load being measured: once every user has signed in, the
+        statistics start afresh and the run ends LOAD_SECONDS later (run.py sets it)."""
+        runner = self.environment.runner
+        if next(_signed_in) != runner.target_user_count:
+            return
+        runner.stats.reset_all()
+        (OUT / "measuring").write_text("")  # run.py takes its CPU readings from here
+        seconds = float(os.environ.get("LOAD_SECONDS", "0"))
+        if seconds:
+            gevent.spawn_later(seconds, runner.quit)
 
     def sign_in(self) -> None:
         pass

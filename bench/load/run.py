@@ -135,14 +135,23 @@ def postgres_cpu() -> float:
     return total
 
 
+def cpu_readings(pids: dict) -> dict[str, float]:
+    readings = {name: tree_cpu(pid) for name, pid in pids.items()}
+    readings["postgres (all databases)"] = postgres_cpu()
+    return readings
+
+
 class Sampler(threading.Thread):
     """Every 2 s: this database's connections (pg_stat_activity) and the job queue's depth;
     each referral sent in the step and when its acknowledgement letter (the worker's render)
     first exists, for the queue's delay (to within the 2 s of sampling)."""
 
-    def __init__(self, url: str, redis_db: int, since: float):
+    def __init__(self, url: str, redis_db: int, since: float, pids: dict, marker: Path):
         super().__init__(daemon=True)
         self.url, self.redis_db, self.since = url, redis_db, since
+        self.pids, self.marker = pids, marker
+        self.cpu: dict[str, float] | None = None  # when the measurement began
+        self.load = os.getloadavg()
         self.stop = threading.Event()
         self.connections: list[tuple[int, int]] = []  # (total, active)
         self.depth: list[int] = []
@@ -157,6 +166,11 @@ class Sampler(threading.Thread):
         with psycopg.connect(self.url, autocommit=True) as conn:
             while not self.stop.wait(2.0):
                 now = time.time()
+                if self.cpu is None and self.marker.exists():
+                    self.cpu = cpu_readings(self.pids)
+                    self.load = os.getloadavg()
+                if self.cpu is None:
+                    continue  # users still signing in
                 row = conn.execute(
                     "SELECT count(*), count(*) FILTER (WHERE state <> 'idle') "
                     "FROM pg_stat_activity WHERE datname = current_database() "
@@ -198,11 +212,14 @@ def read_5xx(prefix: Path) -> int:
 def locust(args, env: dict, prefix: Path, users: int, classes: list[str], seconds: int) -> None:
     argv = [str(BIN / "locust"), "-f", str(ROOT / "bench/load/locustfile.py"), "--headless",
             "-H", f"http://127.0.0.1:{args.port}", "-u", str(users), "-r", str(args.spawn_rate),
-            "-t", f"{seconds + users // args.spawn_rate}s", "--reset-stats", "--csv", str(prefix),
+            "-t", f"{seconds + 3 * users // args.spawn_rate + 120}s", "--csv", str(prefix),
             "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10",
             *classes]  # fmt: skip
     with (prefix.parent / "locust.log").open("ab") as log:
-        subprocess.run(argv, cwd=ROOT, env=env, check=False, stdout=log, stderr=log)
+        subprocess.run(
+            argv, cwd=ROOT, env={**env, "LOAD_SECONDS": str(seconds)}, check=False,
+            stdout=log, stderr=log,
+        )  # fmt: skip
 
 
 def ms(row: dict, column: str) -> float:
@@ -212,18 +229,18 @@ def ms(row: dict, column: str) -> float:
 
 def step(args, env, url, out: Path, users: int, classes: list[str], pids: dict) -> dict:
     prefix = out / f"step-{users}"
-    load_before = os.getloadavg()
-    cpu_before = {name: tree_cpu(pid) for name, pid in pids.items()}
-    pg_before = postgres_cpu()
-    wall = time.time()
-    sampler = Sampler(url.replace("+psycopg", ""), args.redis_db, wall)
+    marker = out / "measuring"
+    marker.unlink(missing_ok=True)
+    since = time.time()
+    sampler = Sampler(url.replace("+psycopg", ""), args.redis_db, since, pids, marker)
     sampler.start()
     locust(args, env, prefix, users, classes, args.seconds)
     sampler.stop.set()
     sampler.join()
-    wall = time.time() - wall
-    cpu = {name: tree_cpu(pid) - cpu_before[name] for name, pid in pids.items()}
-    cpu["postgres (all databases)"] = postgres_cpu() - pg_before
+    after = cpu_readings(pids)
+    before = sampler.cpu or after
+    cpu = {name: after[name] - before[name] for name in after}
+    wall = time.time() - (marker.stat().st_mtime if marker.exists() else since)
     stats = read_stats(prefix)
     total = stats.get("Aggregated", {})
     result = {
@@ -240,7 +257,7 @@ def step(args, env, url, out: Path, users: int, classes: list[str], pids: dict) 
         "depth": max(sampler.depth, default=0),
         "delays": sorted(sampler.delays),
         "unacknowledged": len(sampler.pending),
-        "load": (load_before, os.getloadavg()),
+        "load": (sampler.load, os.getloadavg()),
         "cpu": cpu,
         "wall": wall,
     }
