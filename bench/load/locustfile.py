@@ -36,12 +36,21 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - throwaway authe
 CLINICS, PROVIDERS = 50, 1_000
 COORDINATOR_BASE, CLINICIAN_BASE = 5_000, 6_000
 OUT = Path(os.environ.get("LOAD_OUT", "load-out"))
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+
+
+def _small_pdf() -> bytes:
+    """A one-page blank PDF (about 400 bytes), as a scanned letter would be, only smaller."""
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+
+    writer, buffer = PdfWriter(), BytesIO()
+    writer.add_blank_page(612, 792)
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PDF = _small_pdf()
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
 FORM_KEY = re.compile(r'name="form_key" type="hidden" value="([^"]+)"')

@@ -120,25 +120,40 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-def postgres_cpu() -> float:
-    """CPU seconds of every postgres process (others' databases too: a shared server)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        if "(postgres)" in text or "(postmaster)" in text:
-            fields = text.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+def process_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_readings(pids: dict) -> dict[str, float]:
-    readings = {name: tree_cpu(pid) for name, pid in pids.items()}
-    readings["postgres (all databases)"] = postgres_cpu()
+def backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving this database (the server is shared)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def cpu_readings(pids: dict, url: str) -> dict:
+    """CPU seconds of gunicorn, the worker, and each of this database's backends by pid."""
+    readings: dict = {name: tree_cpu(pid) for name, pid in pids.items()}
+    readings["backends"] = {pid: process_cpu(pid) for pid in backends(url)}
     return readings
+
+
+def cpu_spent(before: dict, after: dict) -> dict[str, float]:
+    spent = {name: after[name] - before[name] for name in after if name != "backends"}
+    # A backend that started during the step counts from zero; one that ended is lost.
+    spent["postgres (this database)"] = sum(
+        cpu - before["backends"].get(pid, 0.0) for pid, cpu in after["backends"].items()
+    )
+    return spent
 
 
 class Sampler(threading.Thread):
@@ -150,7 +165,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.url, self.redis_db, self.since = url, redis_db, since
         self.pids, self.marker = pids, marker
-        self.cpu: dict[str, float] | None = None  # when the measurement began
+        self.cpu: dict | None = None  # when the measurement began
         self.load = os.getloadavg()
         self.stop = threading.Event()
         self.connections: list[tuple[int, int]] = []  # (total, active)
@@ -167,7 +182,7 @@ class Sampler(threading.Thread):
             while not self.stop.wait(2.0):
                 now = time.time()
                 if self.cpu is None and self.marker.exists():
-                    self.cpu = cpu_readings(self.pids)
+                    self.cpu = cpu_readings(self.pids, self.url)
                     self.load = os.getloadavg()
                 if self.cpu is None:
                     continue  # users still signing in
@@ -237,9 +252,8 @@ def step(args, env, url, out: Path, users: int, classes: list[str], pids: dict) 
     locust(args, env, prefix, users, classes, args.seconds)
     sampler.stop.set()
     sampler.join()
-    after = cpu_readings(pids)
-    before = sampler.cpu or after
-    cpu = {name: after[name] - before[name] for name in after}
+    after = cpu_readings(pids, url.replace("+psycopg", ""))
+    cpu = cpu_spent(sampler.cpu or after, after)
     wall = time.time() - (marker.stat().st_mtime if marker.exists() else since)
     stats = read_stats(prefix)
     total = stats.get("Aggregated", {})
