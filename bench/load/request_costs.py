@@ -1,4 +1,4 @@
-"""Where one request's time goes, on the load test's database: python bench/load/profile.py
+"""Where one request's time goes, on the load test's database: python bench/load/request_costs.py
 
 In one process, with the production configuration and the database bench/load/run.py seeded
 (run it first; --database as there), each page is requested --requests times as a signed-in
