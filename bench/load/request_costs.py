@@ -67,6 +67,24 @@ def signed_in_client(app, user_id: int):
     return client
 
 
+def print_phases(profiler: cProfile.Profile) -> None:
+    stats = pstats.Stats(profiler).stats
+    whole = sum(s[2] for s in stats.values())
+    shares: dict[str, float] = {}
+    for (file, _line, name), (_cc, _nc, _own, cumulative, _callers) in stats.items():
+        for (suffix, function), label in PHASES.items():
+            if name == function and file.endswith(suffix):
+                shares[label] = shares.get(label, 0.0) + cumulative / whole
+    print("\nshare of the signed-in and public pages' time (cProfile, 10 requests each):")
+    for label, share in sorted(shares.items(), key=lambda kv: -kv[1]):
+        print(f"  {label:<56} {share:6.1%}")
+    print("\nfunctions with the most own time:")
+    top = sorted(stats.items(), key=lambda kv: -kv[1][2])[:12]
+    for (file, line, name), (_cc, calls, own, _cum, _callers) in top:
+        where = "/".join(Path(file).parts[-2:])
+        print(f"  {own / whole:6.1%} {calls:>7} calls  {name} ({where}:{line})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -118,39 +136,37 @@ def main() -> int:
 
     event.listen(engine, "before_cursor_execute", started)
     event.listen(engine, "after_cursor_execute", ended)
-    print(f"{'page':<42} {'wall ms':>8} {'CPU ms':>7} {'SQL n':>6} {'SQL ms':>7}")
     profiler = cProfile.Profile()
-    for label, (client, path) in pages.items():
-        status = client.get(path, base_url="https://localhost").status_code  # warm
-        assert status == 200, (label, status)
-        statements.clear()
-        wall, cpu = time.perf_counter(), time.process_time()
-        for _ in range(args.requests):
-            client.get(path, base_url="https://localhost").close()
-        wall = (time.perf_counter() - wall) / args.requests * 1000
-        cpu = (time.process_time() - cpu) / args.requests * 1000
-        count, sql = len(statements) / args.requests, sum(statements) / args.requests * 1000
-        print(f"{label:<42} {wall:>8.1f} {cpu:>7.1f} {count:>6.1f} {sql:>7.1f}")
-        if "hello" not in label:
-            profiler.enable()
-            for _ in range(10):
+
+    def measure(title: str, profile: bool) -> None:
+        print(f"\n{title}\n{'page':<42} {'wall ms':>8} {'CPU ms':>7} {'SQL n':>6} {'SQL ms':>7}")
+        for label, (client, path) in pages.items():
+            status = client.get(path, base_url="https://localhost").status_code  # warm
+            assert status == 200, (label, status)
+            statements.clear()
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(args.requests):
                 client.get(path, base_url="https://localhost").close()
-            profiler.disable()
-    stats = pstats.Stats(profiler).stats
-    whole = sum(s[2] for s in stats.values())
-    shares: dict[str, float] = {}
-    for (file, _line, name), (_cc, _nc, _own, cumulative, _callers) in stats.items():
-        for (suffix, function), label in PHASES.items():
-            if name == function and file.endswith(suffix):
-                shares[label] = shares.get(label, 0.0) + cumulative / whole
-    print("\nshare of the signed-in and public pages' time (cProfile, 10 requests each):")
-    for label, share in sorted(shares.items(), key=lambda kv: -kv[1]):
-        print(f"  {label:<56} {share:6.1%}")
-    print("\nfunctions with the most own time:")
-    top = sorted(stats.items(), key=lambda kv: -kv[1][2])[:12]
-    for (file, line, name), (_cc, calls, own, _cum, _callers) in top:
-        where = "/".join(Path(file).parts[-2:])
-        print(f"  {own / whole:6.1%} {calls:>7} calls  {name} ({where}:{line})")
+            wall = (time.perf_counter() - wall) / args.requests * 1000
+            cpu = (time.process_time() - cpu) / args.requests * 1000
+            count, sql = len(statements) / args.requests, sum(statements) / args.requests * 1000
+            print(f"{label:<42} {wall:>8.1f} {cpu:>7.1f} {count:>6.1f} {sql:>7.1f}")
+            if profile and "hello" not in label:
+                profiler.enable()
+                for _ in range(10):
+                    client.get(path, base_url="https://localhost").close()
+                profiler.disable()
+
+    measure(f"as production runs (mean of {args.requests} requests each):", profile=True)
+    # The audit chain's sequencer runs after every commit that wrote audit rows: its cost.
+    app.config["AUDIT_CHAIN_INLINE"] = False
+    measure("the same without the inline audit chain (AUDIT_CHAIN_INLINE off):", profile=False)
+    app.config["AUDIT_CHAIN_INLINE"] = True
+    with app.app_context():
+        from portal.audit.chain import chain_pending
+
+        print(f"(then chained the {chain_pending(wait=True)} rows left)")
+    print_phases(profiler)
     print(f"load average: {os.getloadavg()[0]:.2f}")
     return 0
 
