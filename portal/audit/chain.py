@@ -115,10 +115,16 @@ def _lock_head(conn: Connection, *, wait: bool):
 
 
 def _check_head(conn: Connection, seq: int, mac: str) -> None:
-    last = conn.execute(select(func.max(_EVENT.c.seq))).scalar() or 0
+    # The last link and its MAC in one statement (the unique index on seq serves it).
+    newest = conn.execute(
+        select(_EVENT.c.seq, _EVENT.c.row_hash)
+        .where(_EVENT.c.seq.is_not(None))
+        .order_by(_EVENT.c.seq.desc())
+        .limit(1)
+    ).first()
+    last, stored = (newest.seq, newest.row_hash) if newest else (0, None)
     if last != seq:
         raise ChainBroken(f"the chain's head row says {seq} links, the events say {last}")
-    stored = conn.execute(select(_EVENT.c.row_hash).where(_EVENT.c.seq == seq)).scalar()
     if (stored or "") != mac:
         raise ChainBroken(f"link {seq} does not carry the MAC the head row recorded")
 
@@ -183,6 +189,8 @@ def _link_pending(conn: Connection, *, wait: bool) -> tuple[int, int, str, int |
             links,
         )
         linked += len(rows)
+        if len(rows) < BATCH:
+            break  # nothing more was waiting: no statement to find that out again
     if linked:
         conn.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(appended=seq, head_mac=mac))
     return linked, seq, mac, last_id
