@@ -39,10 +39,7 @@ def page_statements(client, path: str, *, data: dict | None = None) -> list[str]
     """The statements of one request of the page (POST when `data` is given), without the
     session touch and the audit sequencer's own work. The page must answer 200."""
     with statements() as seen:
-        if data is None:
-            response = client.get(path)
-        else:
-            response = client.post(path, data=data)
+        response = client.get(path) if data is None else client.post(path, data=data)
         assert response.status_code == 200, (path, response.status_code)
     return [s for s in seen if _the_pages(s)]
 
@@ -50,6 +47,5 @@ def page_statements(client, path: str, *, data: dict | None = None) -> list[str]
 def assert_same_cost(small: list[str], large: list[str]) -> None:
     """The larger data set cost no more statements than the smaller one; on failure, show
     the statements of the larger one (their first 100 characters)."""
-    assert len(large) <= len(small), (
-        f"{len(small)} statements grew to {len(large)}:\n" + "\n".join(s[:100] for s in large)
-    )
+    shown = "\n".join(s[:100] for s in large)
+    assert len(large) <= len(small), f"{len(small)} statements grew to {len(large)}:\n{shown}"
