@@ -109,3 +109,27 @@ def test_a_later_page_costs_what_the_first_does(app, world, pages_of_five):
     first = page_statements(client, "/referrals/")
     assert_same_cost(first, page_statements(client, "/referrals/?page=2"))
     assert_same_cost(first, page_statements(client, "/referrals/?page=3"))
+
+
+def test_a_sharing_practice_lists_its_colleagues_sent_referrals_not_their_drafts(app, world):
+    from werkzeug.datastructures import MultiDict
+
+    from portal.referrals.intake import draft_for_key, new_form_key, save_draft
+
+    mine = create_referral(world.referrer, first_name="Mine")
+    theirs = create_referral(world.colleague, first_name="Theirs")
+    draft = draft_for_key(new_form_key(), world.colleague)
+    save_draft(
+        draft, MultiDict({"first_name": "Drafted", "last_name": "Only"}), actor=world.colleague
+    )
+    elsewhere = create_referral(world.other_referrer, first_name="Elsewhere")
+    db.session.commit()
+    page = signed_in(app, world.referrer).get("/referrals/").get_data(as_text=True)
+    rows = _rows(page)
+    assert set(rows) == {mine.number, theirs.number}
+    assert rows[theirs.number]["patient"] == "Theirs Testpatient sent by Cora Colleague, MD"
+    assert "Drafted" not in page
+    assert elsewhere.number not in page
+    # The other practice does not share: its provider sees their own only.
+    other = signed_in(app, world.other_referrer).get("/referrals/").get_data(as_text=True)
+    assert set(_rows(other)) == {elsewhere.number}
