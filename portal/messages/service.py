@@ -18,6 +18,8 @@ from portal.referrals.models import ReferralEvent
 from portal.referrals.states import State
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from portal.auth.models import User
     from portal.referrals.models import Referral
 
@@ -80,9 +82,12 @@ class News:
         return self.letter or self.message or self.question
 
 
-def news_for(user: User, referrals: list[Referral]) -> dict[int, News]:
-    """For each referral, whether a letter, a message from the clinic or a question arrived
-    since `user` last opened it. Three queries whatever the number of referrals."""
+def news_for(
+    user: User, referrals: list[Referral], latest_letter: Mapping[int, datetime]
+) -> dict[int, News]:
+    """For each referral, whether a letter (`latest_letter`: when its latest final letter was
+    issued), a message from the clinic or a question arrived since `user` last opened it.
+    Three queries whatever the number of referrals."""
     ids = [r.id for r in referrals]
     seen = last_seen(user, ids)
     if not ids:
@@ -108,9 +113,8 @@ def news_for(user: User, referrals: list[Referral]) -> dict[int, News]:
         def newer(moment: datetime | None, since: datetime | None = since) -> bool:
             return moment is not None and (since is None or moment > since)
 
-        letters = [l.created_at for l in referral.letters if l.status == "final"]  # noqa: E741
         news[referral.id] = News(
-            letter=any(newer(m) for m in letters),
+            letter=newer(latest_letter.get(referral.id)),
             message=newer(latest_message.get(referral.id)),
             question=referral.state == State.NEEDS_INFO and newer(latest_question.get(referral.id)),
         )

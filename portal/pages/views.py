@@ -11,7 +11,14 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.guards import require_roles
 from portal.messages.service import mark_seen
-from portal.pages.dashboard import FILTERS, chosen_state, counts, dashboard_rows, state_counts
+from portal.pages.dashboard import (
+    FILTERS,
+    chosen_state,
+    counts,
+    dashboard_page,
+    page_number,
+    state_counts,
+)
 from portal.pages.referral import PAGE_LOADS, referral_page_context
 from portal.referrals import bp, queries
 from portal.referrals.actions import refusal_message
@@ -30,12 +37,15 @@ def dashboard():
     show = request.values.get("show", "all")
     show = show if show in FILTERS else "all"
     state = chosen_state(request.values.get("state"))
-    rows = dashboard_rows(current_user, show, search or "", state)
     per_state = state_counts(current_user)
+    shown = dashboard_page(
+        current_user, per_state, show, search or "", state, page_number(request.values.get("page"))
+    )
     db.session.commit()
     return render_template(
         "referrals/dashboard.html",
-        rows=rows,
+        rows=shown.rows,
+        page=shown,
         show="" if state else show,  # a single state is not one of the groups
         state=state,
         filters=FILTERS,

@@ -101,6 +101,8 @@ class Referral(Base):
         Index("ix_referral_clinic_state", "clinic_id", "state"),
         # The measures' cohort: a clinic's referrals received in a date range.
         Index("ix_referral_clinic_submitted", "clinic_id", "submitted_at"),
+        # The provider's dashboard: their referrals, latest change first, a page at a time.
+        Index("ix_referral_referrer_updated", "referrer_id", "updated_at", "id"),
     )
 
     clinic: Mapped[Clinic] = relationship()

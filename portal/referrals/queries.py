@@ -50,16 +50,15 @@ def get_referral_or_404(
 
 
 def visible_to_referrer(user: User) -> Select:
-    """The referrals a referring provider may see."""
-    shared_practice = select(Practice.id).where(
-        Practice.id == user.practice_id, Practice.share_referrals.is_(True)
-    )
-    return select(Referral).where(
-        or_(
-            Referral.referrer_id == user.id,
-            (Referral.practice_id.in_(shared_practice)) & (Referral.state != State.DRAFT),
-        )
-    )
+    """The referrals a referring provider may see: their own, and their practice's sent ones
+    when it shares referrals. Whether it shares is read first (the practice by its key, once
+    per request), so the condition is plain columns that indexes serve."""
+    practice = db.session.get(Practice, user.practice_id) if user.practice_id else None
+    mine = Referral.referrer_id == user.id
+    if practice is None or not practice.share_referrals:
+        return select(Referral).where(mine)
+    shared = (Referral.practice_id == practice.id) & (Referral.state != State.DRAFT)
+    return select(Referral).where(or_(mine, shared))
 
 
 def get_patient_or_404(patient_id: int, user: User) -> tuple[Patient, list[Referral]]:

@@ -56,7 +56,11 @@ def scale_progress(referral: Referral, scale: str = PHQ9.code) -> Progress | Non
     if baseline is None:
         return None
     later = sorted((a for a in scores if not a.is_baseline), key=lambda a: (a.taken_on, a.id))
-    latest = later[-1] if later else None
+    return progress_of(scale, baseline, later[-1] if later else None)
+
+
+def progress_of(scale: str, baseline: Assessment, latest: Assessment | None) -> Progress:
+    """The progress of one scale from its baseline and its latest later score."""
     return Progress(
         scale=scale,
         baseline=baseline,

@@ -12,13 +12,16 @@ from portal.letters.storage import seal_pdf
 from portal.referrals.models import Referral
 
 
-def stored_letter(referral: Referral, signer: User) -> Letter:
+def stored_letter(
+    referral: Referral, signer: User, *, kind: str = "treatment_summary", sequence: int = 1
+) -> Letter:
     """A final letter row with placeholder bytes, for tests about who may fetch it (the real
     rendering is tested through the clinician's signing in test_loop and test_cli)."""
     pdf = b"%PDF-1.4 placeholder for access tests"
     letter = Letter(
         referral=referral,
-        kind="treatment_summary",
+        kind=kind,
+        sequence=sequence,
         version=1,
         pdf=seal_pdf(pdf),
         sha256=hashlib.sha256(pdf).hexdigest(),
