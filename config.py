@@ -96,6 +96,9 @@ class Config:
     AUDIT_CHECKPOINT_PATH: str | None = os.environ.get("AUDIT_CHECKPOINT_PATH")
     AUDIT_CHECKPOINT_SECONDS: int | None = int(os.environ.get("AUDIT_CHECKPOINT_SECONDS", "60"))
     AUDIT_CHAIN_INLINE = True
+    # A signed letter's PDF is rendered by the job workers (portal/letters/issuing.py), not in
+    # the web process; the page says "being prepared" until it is stored.
+    LETTERS_RENDER_IN_WORKER = os.environ.get("LETTERS_RENDER_IN_WORKER", "1") != "0"
 
 
 class DevelopmentConfig(Config):
@@ -139,6 +142,9 @@ class TestingConfig(Config):
     FHIR_HOOK_RETRY_SECONDS = 0
     FHIR_HOOK_MAX_TRIES = 3
     FHIR_HOOK_ALLOW_HTTP = True
+    # Signing renders at once, so that tests about a letter's content read it back right after
+    # signing; the tests of the worker path (test_letter_issuing.py) turn this on.
+    LETTERS_RENDER_IN_WORKER = False
     # The tests write dates with the machine's date.today() (UTC on CI); the clinic's own zone
     # is tested on purpose in test_clock.py.
     CLINIC_TIMEZONE = os.environ.get("TEST_CLINIC_TIMEZONE", "UTC")
