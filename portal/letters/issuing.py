@@ -37,7 +37,7 @@ def issue(letter: Letter) -> bool:
     )
     if not stored.rowcount:
         return False
-    db.session.refresh(letter)
+    db.session.expire(letter, ["pdf", "sha256", "page_count"])  # read back when asked
     record("letter.render", "letter", letter.id, detail=f"version {letter.version}")
     what = f"{letter.kind_label} letter, version {letter.version}"
     if letter.version > 1:
