@@ -107,9 +107,9 @@ def test_the_clinician_ticks_every_session_on_the_draft_page(app, long_course, w
 
 
 def test_signing_leaves_the_pdf_to_the_workers_and_tells_the_referrer_once_it_exists(
-    app, long_course, world, jobs
+    app, long_course, world, jobs, monkeypatch
 ):
-    app.config["LETTERS_RENDER_IN_WORKER"] = True
+    monkeypatch.setitem(app.config, "LETTERS_RENDER_IN_WORKER", True)
     client = app.test_client()
     force_login(client, world.clinician)
     letter = draft_letter(long_course, world.clinician)
