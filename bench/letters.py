@@ -194,7 +194,7 @@ def _web_rss(path: str, letter_id: str, signer_id: str, in_worker: str) -> None:
                 referral_id=model.referral_id,
                 kind=model.kind,
                 sequence=model.sequence,
-                version=model.version + n,
+                version=model.version + 100 + n,
                 status="draft",
                 narrative=model.narrative,
                 recommendations=model.recommendations,
