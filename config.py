@@ -102,6 +102,9 @@ class Config:
     READY_MAX_QUEUE_DEPTH = int(os.environ.get("READY_MAX_QUEUE_DEPTH", "1000"))
     METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1,::1")
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    # A signed letter's PDF is rendered by the job workers (portal/letters/issuing.py), not in
+    # the web process; the page says "being prepared" until it is stored.
+    LETTERS_RENDER_IN_WORKER = os.environ.get("LETTERS_RENDER_IN_WORKER", "1") != "0"
 
 
 class DevelopmentConfig(Config):
@@ -145,6 +148,9 @@ class TestingConfig(Config):
     FHIR_HOOK_RETRY_SECONDS = 0
     FHIR_HOOK_MAX_TRIES = 3
     FHIR_HOOK_ALLOW_HTTP = True
+    # Signing renders at once, so that tests about a letter's content read it back right after
+    # signing; the tests of the worker path (test_letter_issuing.py) turn this on.
+    LETTERS_RENDER_IN_WORKER = False
     # The tests write dates with the machine's date.today() (UTC on CI); the clinic's own zone
     # is tested on purpose in test_clock.py.
     CLINIC_TIMEZONE = os.environ.get("TEST_CLINIC_TIMEZONE", "UTC")

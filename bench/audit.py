@@ -224,7 +224,9 @@ def seed(url: str, checkpoint: str, rows: int) -> dict:
     return {"seconds": time.monotonic() - started}
 
 
-def part_verify(url: str, checkpoint: str, new_rows: int) -> dict:
+def part_verify(url: str, checkpoint: str, new_rows: int, runs: int = 5) -> dict:
+    """Incremental verify of `new_rows` events `runs` times (the checkpoint is not moved by
+    `verify` itself: only the CLI writes one after success), then --all once."""
     from portal.audit.chain import chain_pending, verify
     from portal.audit.service import record
     from portal.extensions import db
@@ -236,19 +238,28 @@ def part_verify(url: str, checkpoint: str, new_rows: int) -> dict:
                 record("bench.new", "referral", n)
             db.session.commit()
         chain_pending()
+        db.session.remove()
         base = peak_mb()
-        started = time.perf_counter()
-        incremental = verify(db.session)
-        incremental_s = time.perf_counter() - started
-        started = time.perf_counter()
+        walls, cpus = [], []
+        for _ in range(runs):
+            started, cpu = time.perf_counter(), time.process_time()
+            incremental = verify(db.session)
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
+            db.session.remove()
+        started, cpu = time.perf_counter(), time.process_time()
         full = verify(db.session, all=True)
-        full_s = time.perf_counter() - started
+        full_s, full_cpu = time.perf_counter() - started, time.process_time() - cpu
         db.session.remove()
     return {
-        "incremental_s": incremental_s,
+        "runs": runs,
+        "incremental_p50_s": statistics.median(walls),
+        "incremental_max_s": max(walls),
+        "incremental_cpu_s": statistics.median(cpus),
         "incremental_checked": incremental.checked,
         "incremental_ok": incremental.ok,
         "full_s": full_s,
+        "full_cpu_s": full_cpu,
         "full_checked": full.checked,
         "full_ok": full.ok,
         "rss_over_baseline_mb": peak_mb() - base,
@@ -423,6 +434,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--child", nargs="+")
+    parser.add_argument(
+        "--only", choices=("lock", "verify", "csv", "viewer"), help="run one part only"
+    )
     args = parser.parse_args()
     if args.child:
         part, *rest = args.child
@@ -452,6 +466,22 @@ def main() -> None:
     checkpoint = str(Path(tempfile.mkdtemp()) / "audit-checkpoint.json")
     try:
         child("upgrade", url, checkpoint)
+        _parts(args, admin, name, url, checkpoint)
+    finally:
+        subprocess.run(
+            [sys.executable, "scripts/pg_database.py", "drop", admin, name],
+            check=False,
+            cwd=ROOT,
+            capture_output=True,
+        )
+
+
+def _wanted(args, part: str) -> bool:
+    return args.only in (None, part)
+
+
+def _parts(args, admin: str, name: str, url: str, checkpoint: str) -> None:
+    if _wanted(args, "lock"):
         print("1. Audit writes while 4 writers hold their transaction 200 ms after an audit row")
         print(f"   (4 fast writers: audit row + commit; {args.seconds:g} s each)")
         for mode in ("before", "after"):
@@ -461,32 +491,34 @@ def main() -> None:
                 f"{r['fast_p99_ms']:7.1f} ms  {r['fast_per_s']:7.1f}/s   slow writers "
                 f"{r['slow_per_s']:5.1f}/s   chain verifies: {r['chain_ok']}"
             )
+        if args.only:
+            return
+    for action in ("drop", "create"):
         subprocess.run(
-            [sys.executable, "scripts/pg_database.py", "drop", admin, name],
+            [sys.executable, "scripts/pg_database.py", action, admin, name],
             check=True,
             cwd=ROOT,
             capture_output=True,
         )
-        subprocess.run(
-            [sys.executable, "scripts/pg_database.py", "create", admin, name],
-            check=True,
-            cwd=ROOT,
-            capture_output=True,
-        )
-        Path(checkpoint).unlink(missing_ok=True)
-        child("upgrade", url, checkpoint)
-        r = child("seed", url, checkpoint, str(args.rows))
-        print(f"\n2. audit verify ({args.rows:,} events seeded and linked in {r['seconds']:.0f} s)")
+    Path(checkpoint).unlink(missing_ok=True)
+    child("upgrade", url, checkpoint)
+    r = child("seed", url, checkpoint, str(args.rows))
+    print(f"\n2. audit verify ({args.rows:,} events seeded and linked in {r['seconds']:.0f} s)")
+    if _wanted(args, "verify"):
         r = child("verify", url, checkpoint, "10000")
         print(
-            f"   10,000 new events since the checkpoint: {r['incremental_s']:.2f} s "
-            f"({r['incremental_checked']:,} checked, intact: {r['incremental_ok']}; "
-            "goal < 1 s)"
+            f"   10,000 new events since the checkpoint, {r['runs']} runs: p50 "
+            f"{r['incremental_p50_s']:.2f} s wall, {r['incremental_cpu_s']:.2f} s CPU, max "
+            f"{r['incremental_max_s']:.2f} s ({r['incremental_checked']:,} checked, intact: "
+            f"{r['incremental_ok']}; goal < 1 s)"
         )
         print(
-            f"   --all: {r['full_s']:.1f} s ({r['full_checked']:,} checked, intact: "
-            f"{r['full_ok']}); peak RSS over baseline {r['rss_over_baseline_mb']:.1f} MB"
+            f"   --all: {r['full_s']:.1f} s wall, {r['full_cpu_s']:.1f} s CPU "
+            f"({r['full_checked']:,} checked, intact: {r['full_ok']}); peak RSS over "
+            f"baseline {r['rss_over_baseline_mb']:.1f} MB"
         )
+        print(f"   load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if _wanted(args, "csv"):
         print("\n3. CSV export")
         r = child("csv", url, checkpoint, "before")
         print(
@@ -498,6 +530,7 @@ def main() -> None:
             f"   after (streamed): {r['rows']:,} rows, {r['mb']:.0f} MB in {r['seconds']:.1f} s,"
             f" peak RSS over baseline {r['rss_over_baseline_mb']:.1f} MB (goal < 50 MB)"
         )
+    if _wanted(args, "viewer"):
         r = child("viewer", url, checkpoint, str(args.rows))
         print(f"\n4. Audit log page at {args.rows + 10_000:,} events (40 requests each)")
         for page, f in r.items():
@@ -505,13 +538,6 @@ def main() -> None:
                 f"   {page:22} p50 {f['p50_ms']:6.1f} ms  p99 {f['p99_ms']:6.1f} ms  "
                 f"{f['statements']} SQL statements"
             )
-    finally:
-        subprocess.run(
-            [sys.executable, "scripts/pg_database.py", "drop", admin, name],
-            check=False,
-            cwd=ROOT,
-            capture_output=True,
-        )
 
 
 def upgrade(url: str, checkpoint: str) -> dict:

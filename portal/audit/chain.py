@@ -13,11 +13,9 @@ verify`, and from `flask --app portal audit chain` (cron, for an idle portal). E
 AUDIT_CHECKPOINT_SECONDS it signs a checkpoint of the head outside the database
 (portal.audit.checkpoint).
 
-`verify` walks the links in seq order from the latest checkpoint (or from the first link with
-`all=True`), in constant memory, and reports: a link edited (MAC), re-linked or blanked, a
-gap in the sequence (rows deleted), a chain shorter than the checkpoint or than its own head
-row (the newest rows deleted, every row deleted, TRUNCATE), and a chain that no longer passes
-through the checkpoint (rewritten).
+`verify` (portal.audit.verification) walks the links in seq order from the latest
+checkpoint (or from the first link with `all=True`), in constant memory, and reports a link
+edited, re-linked or blanked, rows deleted, a truncated or a rewritten chain.
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ import hmac
 import json
 import logging
 import time
-from dataclasses import dataclass
 from datetime import UTC
 
 from flask import current_app
@@ -65,24 +62,50 @@ class ChainBroken(RuntimeError):
     """The head row and the chain disagree: the sequencer refuses to extend it."""
 
 
+# One encoder for every link (json.dumps with options builds a new one per call).
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical(row, seq: int, prev: str, key_id: str) -> bytes:
-    at = row.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    fields = [
+    """The bytes a link's MAC is taken over: a JSON array of its place in the chain and its
+    content, the time in UTC to the microsecond ("2026-01-02T03:04:05.000006Z")."""
+    return _encode(
         seq,
         prev,
         key_id,
         row.id,
-        at,
+        row.at,
         row.actor_id,
-        row.actor_role or "",
+        row.actor_role,
         row.action,
-        row.object_type or "",
+        row.object_type,
         row.object_id,
-        row.ip or "",
+        row.ip,
         row.outcome,
-        row.detail or "",
+        row.detail,
+    )
+
+
+def _encode(seq, prev, key_id, eid, at, actor_id, role, action, otype, oid, ip, outcome, detail):
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    stamp = at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    fields = [
+        seq,
+        prev,
+        key_id,
+        eid,
+        stamp,
+        actor_id,
+        role or "",
+        action,
+        otype or "",
+        oid,
+        ip or "",
+        outcome,
+        detail or "",
     ]
-    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODE(fields).encode()
 
 
 # --- the sequencer -----------------------------------------------------------------------
@@ -251,136 +274,12 @@ def install() -> None:
 install()
 
 
-# --- verification ----------------------------------------------------------------------------
+# --- verification (portal.audit.verification), here too for the callers of chain.verify -----
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    checked: int  # links whose MAC was checked
-    start: int  # the first seq checked (1, or the checkpoint's)
-    last_seq: int  # the chain's last link found
-    pending: int = 0  # events not linked yet (written since the sequencer last ran)
-    broken_id: int | None = None  # the event where the chain breaks, if one does
-    reason: str = ""
-    checkpoint_seq: int | None = None
+def __getattr__(name: str):
+    if name in ("ChainReport", "verify"):
+        from portal.audit import verification
 
-    @property
-    def ok(self) -> bool:
-        return not self.reason
-
-
-@dataclass
-class _Walk:
-    """Where a walk along the chain has got to."""
-
-    start: int
-    prev: str
-    checked: int = 0
-    last: int = 0
-    broken_id: int | None = None
-    reason: str = ""
-
-
-def verify(
-    session: Session,
-    *,
-    all: bool = False,  # noqa: A002 - the CLI's flag
-    use_checkpoint: bool = True,
-) -> ChainReport:
-    """Check the chain from the latest checkpoint (or from its start with `all`); without
-    `use_checkpoint`, on its own (before an administrator replaces the checkpoint)."""
-    pending = session.scalar(select(func.count()).where(_EVENT.c.seq.is_(None))) or 0
-    try:
-        point = checkpoint.read() if use_checkpoint else None
-    except checkpoint.CheckpointError as error:
-        return ChainReport(0, 0, 0, pending, reason=str(error))
-    walk = _start(session, point, all_=all)
-    if not walk.reason:
-        _walk_links(session, walk, point)
-    if not walk.reason:
-        _compare_ends(session, walk, point)
-    return ChainReport(
-        walk.checked,
-        walk.start,
-        walk.last,
-        pending,
-        walk.broken_id,
-        walk.reason,
-        point.seq if point else None,
-    )
-
-
-def _truncated(point: checkpoint.Checkpoint, last: int) -> str:
-    return (
-        f"truncated: the checkpoint of {point.made_at} counts {point.seq} events, "
-        f"the chain ends at {last}"
-    )
-
-
-def _rewritten(point: checkpoint.Checkpoint) -> str:
-    return f"rewritten: the chain no longer passes through the checkpoint of {point.made_at}"
-
-
-def _start(session: Session, point, *, all_: bool) -> _Walk:
-    """From the first link; or, incrementally, from the checkpoint's link, which must still be
-    there with the MAC the checkpoint signed."""
-    if point is None or not point.seq or all_:
-        return _Walk(start=1, prev="")
-    anchor = session.execute(select(*_LINKED).where(_EVENT.c.seq == point.seq)).first()
-    if anchor is None:
-        last = session.scalar(select(func.max(_EVENT.c.seq))) or 0
-        return _Walk(start=point.seq, prev="", last=last, reason=_truncated(point, last))
-    if anchor.row_hash != point.mac:
-        return _Walk(point.seq, "", last=point.seq, broken_id=anchor.id, reason=_rewritten(point))
-    return _Walk(start=point.seq, prev=anchor.prev_hash, last=point.seq - 1)
-
-
-def _link_fault(row, expected: int, prev: str, audit_keys: keys.AuditKeys) -> str:
-    if row.seq != expected:
-        return f"events {expected} to {row.seq - 1} of the chain are missing"
-    if not row.row_hash or (not row.prev_hash and row.seq > 1):
-        return "its hash was blanked"
-    if row.prev_hash != prev:
-        return "does not follow the event before it"
-    try:
-        mac = audit_keys.mac(row.key_id, canonical(row, row.seq, prev, row.key_id))
-    except keys.AuditKeyError:
-        return f"made with key {row.key_id!r}, which AUDIT_KEYS does not hold"
-    if not hmac.compare_digest(mac, row.row_hash):
-        return "content changed after it was written"
-    return ""
-
-
-def _walk_links(session: Session, walk: _Walk, point) -> None:
-    """Every link from walk.start in seq order, streamed (constant memory)."""
-    audit_keys = keys.current()
-    walk.last = walk.start - 1
-    rows = session.execute(
-        select(*_LINKED).where(_EVENT.c.seq >= walk.start).order_by(_EVENT.c.seq),
-        execution_options={"yield_per": 2000},
-    )
-    try:
-        for row in rows:
-            fault = _link_fault(row, walk.last + 1, walk.prev, audit_keys)
-            if not fault and point is not None and row.seq == point.seq:
-                fault = "" if row.row_hash == point.mac else _rewritten(point)
-            if fault:
-                walk.broken_id, walk.reason = row.id, fault
-                return
-            walk.prev, walk.last = row.row_hash, row.seq
-            walk.checked += 1
-    finally:
-        rows.close()  # a server-side cursor on PostgreSQL
-
-
-def _compare_ends(session: Session, walk: _Walk, point) -> None:
-    """The chain must reach the checkpoint and the count its head row keeps."""
-    if point is not None and walk.last < point.seq:
-        walk.reason = _truncated(point, walk.last)
-        return
-    head = session.execute(select(_HEAD.c.appended)).first()
-    if head is not None and head.appended > walk.last:
-        walk.reason = (
-            f"truncated: the chain's head row counts {head.appended} events, "
-            f"the chain ends at {walk.last}"
-        )
+        return getattr(verification, name)
+    raise AttributeError(name)

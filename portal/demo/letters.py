@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from portal.letters.issuing import issue
 from portal.letters.models import ACCEPTANCE, DECLINE, INTERIM, SUMMARY
 from portal.letters.service import (
     acknowledge_referral,
@@ -39,7 +40,13 @@ RECOMMENDATIONS = (
 def _issue(referral: Referral, kind: str, clinician: User, password: str, text: str, recs: str):
     letter = start_draft(referral, kind, actor=clinician)
     save_draft(letter, actor=clinician, narrative=text, recommendations=recs)
-    return sign_letter(letter, actor=clinician, password=password)
+    return issued(sign_letter(letter, actor=clinician, password=password))
+
+
+def issued(letter):
+    """The demo's letters are rendered at once (no worker needs to run for them)."""
+    issue(letter)
+    return letter
 
 
 def seed_letters(referrals: list[Referral], clinician: User, password: str, narrative) -> None:
@@ -73,7 +80,7 @@ def seed_letters(referrals: list[Referral], clinician: User, password: str, narr
             narrative=narrative(referral),
             recommendations=RECOMMENDATIONS,
         )
-        sign_letter(correction, actor=clinician, password=password)
+        issued(sign_letter(correction, actor=clinician, password=password))
         mark_downloaded(correction, actor=referral.referrer)  # "opened by ... on ..."
     if declined:
         _issue(

@@ -49,6 +49,8 @@ class LetterInput:
     logo_url: str = "img/logo.svg"
     # Acceptance: the planned appointment dates, once scheduling provides them.
     planned_dates: list[date] = field(default_factory=list)
+    # A long course's letter: list every session in an appendix (the clinician's choice).
+    all_sessions: bool = False
 
 
 def _local(moment: datetime) -> datetime:
@@ -208,6 +210,10 @@ def _kind_values(referral: Referral, data: LetterInput) -> dict:
     if data.kind == ACCEPTANCE:
         values["planned_dates"] = [f"{d:%A, %B %-d, %Y}" for d in data.planned_dates]
     if data.kind in CLINICAL_KINDS:
-        values["sessions"] = clinical.session_rows(referral)
+        rows = clinical.session_rows(referral)
+        groups = clinical.session_groups(rows)
+        values["sessions"] = rows if groups is None else []
+        values["session_groups"] = groups or []
+        values["appendix"] = rows if groups and data.all_sessions else []
         values["outcomes"] = clinical.outcome_values(referral)
     return values

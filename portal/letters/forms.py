@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.letters.models import ACCEPTANCE, DECLINE, INTERIM, SUMMARY
@@ -47,6 +47,13 @@ class DraftForm(FlaskForm):
         "Recommendations",
         description=LAYOUT_HINT,
         validators=[Length(max=8000)],
+    )
+    include_all_sessions = BooleanField(
+        "Include every session",
+        description=(
+            "A course of more than 12 sessions is summarised in grouped rows; tick to add an "
+            "appendix listing every session, one row each, after the signature."
+        ),
     )
 
     def label_for(self, kind: str) -> None:

@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -72,6 +81,10 @@ class Letter(Base):
     verify_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     drafted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A long course's letter lists every session in an appendix (else grouped rows only).
+    include_all_sessions: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     referral: Mapped[Referral] = relationship(back_populates="letters")
     signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])
@@ -90,6 +103,11 @@ class Letter(Base):
     @property
     def is_superseded(self) -> bool:
         return self.status == SUPERSEDED
+
+    @property
+    def being_prepared(self) -> bool:
+        """Signed, its PDF not rendered yet (the job workers render it)."""
+        return self.status != DRAFT and self.sha256 is None
 
     @property
     def is_clinical(self) -> bool:

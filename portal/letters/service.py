@@ -7,6 +7,7 @@ import hashlib
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.audit.service import record
@@ -18,6 +19,7 @@ from portal.letters.codes import new_code
 from portal.letters.context import LetterInput, letter_context
 from portal.letters.course_text import course_paragraph
 from portal.letters.errors import LetterNotAllowed, SignerNotConfirmed
+from portal.letters.issuing import issue
 from portal.letters.models import (
     ACCEPTANCE,
     ACKNOWLEDGEMENT,
@@ -35,7 +37,6 @@ from portal.letters.pdf import MEMORY_BASE, RenderedPdf, render_pdf, stamp_super
 from portal.letters.storage import open_pdf, seal_pdf
 from portal.referrals.models import ReferralEvent
 from portal.referrals.permissions import can_document
-from portal.referrals.service import add_event
 from portal.referrals.states import IN_CARE, State
 from portal.scheduling.models import Appointment
 
@@ -115,6 +116,7 @@ def render_letter(
         planned_dates=planned_dates
         if planned_dates is not None
         else (appointment_dates(letter.referral) if letter.kind == ACCEPTANCE else []),
+        all_sessions=letter.include_all_sessions,
     )
     context = letter_context(letter.referral, data)
     return render_pdf(TEMPLATES[letter.kind], context, memory=memory)
@@ -234,12 +236,20 @@ def start_draft(referral: Referral, kind: str, *, actor: User | None) -> Letter:
     return letter
 
 
-def save_draft(letter: Letter, *, actor: User, narrative: str, recommendations: str) -> None:
+def save_draft(
+    letter: Letter,
+    *,
+    actor: User,
+    narrative: str,
+    recommendations: str,
+    include_all_sessions: bool = False,
+) -> None:
     """Keep the clinician's text; the stored preview is out of date until previewed again."""
     if letter.status != DRAFT:
         raise LetterNotAllowed("A signed letter cannot be edited: make a correction instead.")
     letter.narrative = narrative
     letter.recommendations = recommendations
+    letter.include_all_sessions = include_all_sessions
     letter.drafted_by_id = actor.id
     letter.created_at = utcnow()
     letter.pdf = None
@@ -291,13 +301,16 @@ def sign_letter(letter: Letter, *, actor: User, password: str) -> Letter:
     letter.signed_by = actor
     letter.created_at = moment
     letter.verify_code = new_code()
-    _freeze(letter, render_letter(letter))
+    letter.pdf, letter.sha256 = None, None  # the PDF is rendered now or by a job worker
     db.session.flush()
     record("letter.sign", "letter", letter.id, actor=actor, detail=f"version {letter.version}")
-    what = f"{letter.kind_label} letter, version {letter.version}"
-    if earlier:
-        what += f", replacing version {earlier[-1].version}"
-    add_event(letter.referral, "letter_issued", actor=actor, reason=f"{what}, is ready.")
+    if current_app.config.get("LETTERS_RENDER_IN_WORKER", True):
+        from portal.jobs import after_commit
+        from portal.letters.tasks import issue_task
+
+        after_commit(issue_task, letter.id)
+    else:
+        issue(letter)
     return letter
 
 
@@ -322,6 +335,7 @@ def start_correction(letter: Letter, *, actor: User) -> Letter:
         text=(letter.narrative, letter.recommendations),
         drafted_by=actor,
     )
+    draft.include_all_sessions = letter.include_all_sessions
     db.session.flush()
     record("letter.draft", "letter", draft.id, actor=actor, detail=f"correction of {letter.id}")
     return draft

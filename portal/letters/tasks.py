@@ -1,6 +1,7 @@
 """Letter work on the job queue: the acknowledgement of receipt of a referral just sent (no
 longer rendered inside the submit request), a sweep for any acknowledgement whose job was
-lost, and the nightly `generate-due` (the due drafts, rendered one after another)."""
+lost, the PDF of each letter just signed (and a sweep for those), and the nightly
+`generate-due` (the due drafts, rendered one after another)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from portal.extensions import db
 from portal.jobs import huey, in_app
 from portal.letters.batch import render_in_process, store_preview
 from portal.letters.due import create_due_drafts, drafts_to_render
+from portal.letters.issuing import issue_by_id, waiting_ids
 from portal.letters.models import ACKNOWLEDGEMENT, Letter
 from portal.letters.service import acknowledge_referral
 from portal.referrals.models import Referral
@@ -56,6 +58,21 @@ def acknowledge_task(referral_id: int) -> bool:
 @in_app
 def acknowledge_missing() -> int:
     return sum(acknowledge(referral_id) for referral_id in unacknowledged_ids())
+
+
+@huey.task()
+@in_app
+def issue_task(letter_id: int) -> bool:
+    """Render and store a letter just signed; the referrer is told once its PDF exists."""
+    return issue_by_id(letter_id)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+@huey.lock_task("issue-waiting-letters")
+@in_app
+def issue_waiting() -> int:
+    """Any signed letter whose job was lost is rendered by the next sweep."""
+    return sum(issue_by_id(letter_id) for letter_id in waiting_ids())
 
 
 @huey.periodic_task(crontab(minute="30", hour="2"))

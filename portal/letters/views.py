@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.audit.service import record
 from portal.auth.reauth import needs_reauth, reauth_redirect
 from portal.db import utcnow
 from portal.errors import DomainError
@@ -68,6 +69,7 @@ def edit(letter_id: int):
             actor=current_user,
             narrative=form.narrative.data or "",
             recommendations=form.recommendations.data or "",
+            include_all_sessions=bool(form.include_all_sessions.data),
         )
         db.session.commit()
         if request.form.get("action") == "preview":
@@ -107,6 +109,7 @@ def sign(letter_id: int):
             actor=current_user,
             narrative=text.narrative.data or "",
             recommendations=text.recommendations.data or "",
+            include_all_sessions=bool(text.include_all_sessions.data),
         )
         db.session.commit()
     if needs_reauth():  # the password typed here, plus the code, checked within minutes
@@ -126,9 +129,14 @@ def sign(letter_id: int):
         flash(str(error), "error")
         return redirect(url_for("letters.edit", letter_id=letter.id))
     db.session.commit()
+    ready = (
+        "Its PDF is being prepared; the referring provider is told as soon as it is ready."
+        if letter.being_prepared
+        else "It is visible to the referring provider."
+    )
     flash(
-        f"{letter.kind_label} version {letter.version} is signed and visible to the referring "
-        f"provider. Verification code {letter.verify_code}.",
+        f"{letter.kind_label} version {letter.version} is signed. {ready} "
+        f"Verification code {letter.verify_code}.",
         "success",
     )
     return redirect(url_for("referrals.detail", referral_id=letter.referral_id) + "#letters-h")
@@ -158,6 +166,10 @@ def download(letter_id: int):
     letter = get_letter_or_404(letter_id, current_user)
     if letter.is_draft:
         return redirect(url_for("letters.preview_pdf", letter_id=letter.id))
+    if letter.being_prepared:
+        record("letter.view", "letter", letter.id, actor=current_user, read=True, detail="pending")
+        db.session.commit()
+        return render_template("letters/preparing.html", letter=letter), 202
     mark_downloaded(letter, actor=current_user)
     data = pdf_for_download(letter)
     db.session.commit()
