@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "letters1a2b3c4d"
-down_revision = "i20s1a2b3c4d5"
+down_revision = "growth1a2b3c4d"
 branch_labels = None
 depends_on = None
 

@@ -28,7 +28,7 @@ import time
 from datetime import UTC
 
 from flask import current_app
-from sqlalchemy import Connection, bindparam, event, func, select, update
+from sqlalchemy import Connection, bindparam, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
