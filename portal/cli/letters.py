@@ -61,6 +61,11 @@ def render_letter(referral_id: int, out: Path, kind: str) -> None:
         .order_by(Letter.sequence.desc(), Letter.version.desc())
         .limit(1)
     )
+    if signed is not None and signed.sha256 is None:
+        raise click.ClickException(
+            f"Signed version {signed.version} is still being rendered by the job workers; "
+            "try again in a few minutes."
+        )
     if signed is not None:
         data, pages = open_pdf(signed), signed.page_count
         what = f"signed version {signed.version}"

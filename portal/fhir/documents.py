@@ -21,15 +21,23 @@ Resource = dict[str, Any]
 
 
 def issued_letters(referral: Referral) -> list[Letter]:
-    """The letters the referrer may download (never a draft), oldest first."""
-    return [letter for letter in referral.letters if letter.status != DRAFT]
+    """The letters the referrer may download, oldest first: never a draft, nor a signed letter
+    whose PDF the job workers have not stored yet (it appears once it exists)."""
+    return [
+        letter
+        for letter in referral.letters
+        if letter.status != DRAFT and letter.sha256 is not None
+    ]
 
 
 def letter_of(referral_ids, letter_id: int) -> Letter | None:
-    """A signed letter of one of these referrals, or None."""
+    """A signed letter of one of these referrals, its PDF stored, or None."""
     return db.session.scalar(
         select(Letter).where(
-            Letter.id == letter_id, Letter.referral_id.in_(referral_ids), Letter.status != DRAFT
+            Letter.id == letter_id,
+            Letter.referral_id.in_(referral_ids),
+            Letter.status != DRAFT,
+            Letter.sha256.is_not(None),
         )
     )
 
@@ -87,6 +95,7 @@ def document_reference(letter: Letter, pdf: bytes) -> Resource:
         and other.sequence == letter.sequence
         and other.version == letter.version - 1
         and other.status != DRAFT
+        and other.sha256 is not None
     ]
     if previous:
         resource["relatesTo"] = [

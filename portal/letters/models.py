@@ -69,6 +69,9 @@ class Letter(Base):
     # latest preview (marked DRAFT) here until it is signed.
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     sha256: Mapped[str | None] = mapped_column(String(64))
+    # Signed, PDF not stored yet: the HTML built when it was signed (encrypted), which the job
+    # worker renders; cleared in the statement that stores the PDF.
+    signed_html: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     page_count: Mapped[int] = mapped_column(Integer, default=1)
     # None: issued by the clinic without a clinician's signature (the acknowledgement) or a draft.
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

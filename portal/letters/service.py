@@ -7,7 +7,7 @@ import hashlib
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from flask import current_app
+from flask import current_app, render_template
 from sqlalchemy import func, select
 
 from portal.audit.service import record
@@ -33,8 +33,14 @@ from portal.letters.models import (
     SUPERSEDED,
     Letter,
 )
-from portal.letters.pdf import MEMORY_BASE, RenderedPdf, render_pdf, stamp_superseded
-from portal.letters.storage import open_pdf, seal_pdf
+from portal.letters.pdf import (
+    MEMORY_BASE,
+    RenderedPdf,
+    render_html,
+    render_pdf,
+    stamp_superseded,
+)
+from portal.letters.storage import open_pdf, seal_html, seal_pdf
 from portal.referrals.models import ReferralEvent
 from portal.referrals.permissions import can_document
 from portal.referrals.states import IN_CARE, State
@@ -96,12 +102,13 @@ def appointment_dates(referral: Referral) -> list[date]:
     )
 
 
-def render_letter(
+def letter_html(
     letter: Letter, *, planned_dates: list[date] | None = None, signer: User | None = None
-) -> RenderedPdf:
-    """The letter as PDF bytes, not stored: marked DRAFT unless it has been signed. A draft
-    shows `signer` in the signature block, laid out as the signed letter will be."""
-    logo_url, memory = _logo(letter.referral)
+) -> str:
+    """The letter's HTML as the data stand now: marked DRAFT unless it has been signed. A draft
+    shows `signer` in the signature block, laid out as the signed letter will be. Signing
+    keeps this HTML, so the PDF rendered later shows what was signed."""
+    logo_url, _ = _logo(letter.referral)
     final = letter.status != DRAFT
     data = LetterInput(
         kind=letter.kind,
@@ -118,8 +125,20 @@ def render_letter(
         else (appointment_dates(letter.referral) if letter.kind == ACCEPTANCE else []),
         all_sessions=letter.include_all_sessions,
     )
-    context = letter_context(letter.referral, data)
-    return render_pdf(TEMPLATES[letter.kind], context, memory=memory)
+    return render_template(TEMPLATES[letter.kind], **letter_context(letter.referral, data))
+
+
+def letter_resources(referral: Referral) -> dict[str, tuple[bytes, str]]:
+    """What a letter's HTML may fetch from memory (the clinic's logo)."""
+    return _logo(referral)[1]
+
+
+def render_letter(
+    letter: Letter, *, planned_dates: list[date] | None = None, signer: User | None = None
+) -> RenderedPdf:
+    """The letter as PDF bytes, not stored (see letter_html)."""
+    html = letter_html(letter, planned_dates=planned_dates, signer=signer)
+    return render_html(html, memory=letter_resources(letter.referral))
 
 
 def render_blank_draft(referral: Referral, kind: str) -> RenderedPdf:
@@ -268,8 +287,9 @@ def preview(letter: Letter, *, actor: User) -> RenderedPdf:
 
 
 def sign_letter(letter: Letter, *, actor: User, password: str) -> Letter:
-    """Sign a draft: the final PDF is stored unchangeable with its sha256 and a verification
-    code; the version it corrects becomes superseded."""
+    """Sign a draft: its HTML is built and kept now, the final PDF rendered from it (here or
+    by a job worker) and stored unchangeable with its sha256 and a verification code; the
+    version it corrects becomes superseded."""
     if letter.status != DRAFT:
         raise LetterNotAllowed("This letter is signed already.")
     if not can_document(actor, letter.referral):
@@ -302,6 +322,9 @@ def sign_letter(letter: Letter, *, actor: User, password: str) -> Letter:
     letter.created_at = moment
     letter.verify_code = new_code()
     letter.pdf, letter.sha256 = None, None  # the PDF is rendered now or by a job worker
+    # What was signed, fixed now (verification code and QR included): a session documented
+    # or an appointment moved before the worker renders must not change the signed PDF.
+    letter.signed_html = seal_html(letter_html(letter))
     db.session.flush()
     record("letter.sign", "letter", letter.id, actor=actor, detail=f"version {letter.version}")
     if current_app.config.get("LETTERS_RENDER_IN_WORKER", True):

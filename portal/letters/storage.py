@@ -1,4 +1,5 @@
-"""Letter PDFs at rest: encrypted with portal.crypto, re-encrypted when the key rotates."""
+"""Letter PDFs at rest, and the HTML of a signed letter waiting for its PDF: encrypted with
+portal.crypto, re-encrypted when the key rotates."""
 
 from __future__ import annotations
 
@@ -13,6 +14,15 @@ from portal.letters.models import Letter
 def seal_pdf(data: bytes) -> bytes:
     """What is stored in Letter.pdf for these PDF bytes."""
     return encrypt(data)
+
+
+def seal_html(html: str) -> bytes:
+    """What is stored in Letter.signed_html for this HTML."""
+    return encrypt(html.encode())
+
+
+def open_html(stored: bytes) -> str:
+    return decrypt(stored).decode()
 
 
 def open_pdf(letter: Letter) -> bytes:
@@ -42,4 +52,21 @@ def rotate_letter_pdfs() -> int:
         db.session.flush()
         db.session.expire(letter)
         count += 1
+    return count
+
+
+@rotation_step("signed letters' HTML")
+def rotate_signed_html() -> int:
+    """Re-encrypt the HTML of signed letters still waiting for their PDF (a few at most)."""
+    count = 0
+    ids = list(db.session.scalars(select(Letter.id).where(Letter.signed_html.is_not(None))))
+    for letter_id in ids:
+        letter = db.session.scalar(
+            select(Letter).where(Letter.id == letter_id).options(undefer(Letter.signed_html))
+        )
+        if letter.signed_html is not None:
+            letter.signed_html = reencrypt(letter.signed_html)
+            db.session.flush()
+            count += 1
+        db.session.expire(letter)
     return count

@@ -5,6 +5,7 @@ lost, the PDF of each letter just signed (and a sweep for those), and the nightl
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from huey import crontab
@@ -20,6 +21,8 @@ from portal.letters.issuing import issue_by_id, waiting_ids
 from portal.letters.models import ACKNOWLEDGEMENT, Letter
 from portal.letters.service import acknowledge_referral
 from portal.referrals.models import Referral
+
+log = logging.getLogger(__name__)
 
 # The sweep looks back this far: older referrals were acknowledged (or predate the queue).
 SWEEP_WINDOW = timedelta(days=2)
@@ -60,11 +63,30 @@ def acknowledge_missing() -> int:
     return sum(acknowledge(referral_id) for referral_id in unacknowledged_ids())
 
 
-@huey.task()
+# A letter's own job tries again a little later (a database restart, a worker killed);
+# after that the sweep below keeps trying every five minutes.
+ISSUE_RETRIES, ISSUE_RETRY_DELAY = 3, 30
+
+
+@huey.task(retries=ISSUE_RETRIES, retry_delay=ISSUE_RETRY_DELAY)
 @in_app
 def issue_task(letter_id: int) -> bool:
     """Render and store a letter just signed; the referrer is told once its PDF exists."""
     return issue_by_id(letter_id)
+
+
+def issue_all_waiting() -> int:
+    """Issue every waiting letter; one that fails is logged (its id only) and left for the
+    next sweep, the others are issued."""
+    issued = 0
+    for letter_id in waiting_ids():
+        try:
+            issued += issue_by_id(letter_id)
+        except Exception as error:  # noqa: BLE001 - one letter must not stop the others
+            db.session.rollback()
+            # The id and the kind of error only: a message could quote the letter's text.
+            log.error("letter %s could not be issued: %s", letter_id, type(error).__name__)
+    return issued
 
 
 @huey.periodic_task(crontab(minute="*/5"))
@@ -72,7 +94,7 @@ def issue_task(letter_id: int) -> bool:
 @in_app
 def issue_waiting() -> int:
     """Any signed letter whose job was lost is rendered by the next sweep."""
-    return sum(issue_by_id(letter_id) for letter_id in waiting_ids())
+    return issue_all_waiting()
 
 
 @huey.periodic_task(crontab(minute="30", hour="2"))

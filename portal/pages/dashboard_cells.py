@@ -113,13 +113,18 @@ def scale_progresses(referral_ids: list[int], scale: str = PHQ9.code) -> dict[in
 
 
 def latest_final_letters(referral_ids: list[int]) -> dict[int, datetime]:
-    """When each referral's latest final letter was issued, in one statement."""
+    """When each referral's latest final letter was issued, in one statement: only letters
+    whose PDF is stored (one still being rendered cannot be opened yet)."""
     if not referral_ids:
         return {}
     return dict(
         db.session.execute(
             select(Letter.referral_id, func.max(Letter.created_at))
-            .where(Letter.referral_id.in_(referral_ids), Letter.status == FINAL)
+            .where(
+                Letter.referral_id.in_(referral_ids),
+                Letter.status == FINAL,
+                Letter.sha256.is_not(None),
+            )
             .group_by(Letter.referral_id)
         ).all()
     )
