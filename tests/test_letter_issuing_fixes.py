@@ -10,6 +10,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from portal.db import utcnow
@@ -188,3 +189,22 @@ def test_the_cli_says_a_signed_letter_is_still_being_rendered(
     done = app.test_cli_runner().invoke(args=args)
     assert done.exit_code == 0, done.output
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_key_rotation_keeps_a_waiting_letters_html_readable(
+    app, course, world, clinician, jobs, in_worker, monkeypatch
+):
+    letter = draft_letter(course, world.clinician)
+    db.session.commit()
+    sign(clinician, letter.id)
+    old = app.config["PORTAL_DATA_KEYS"]
+    new = Fernet.generate_key().decode()
+    monkeypatch.setitem(app.config, "PORTAL_DATA_KEYS", f"{new},{old}")
+    result = app.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert "1 signed letters' HTML" in result.output
+    monkeypatch.setitem(app.config, "PORTAL_DATA_KEYS", new)  # the old key gone
+    db.session.expire_all()
+    jobs.run()
+    stored = _letter(letter.id)
+    assert stored.verify_code in pdf_text(open_pdf(stored))

@@ -43,7 +43,10 @@ def rotate_letter_pdfs() -> int:
     """Re-encrypt every stored PDF with the newest key; a PDF stored before encryption
     existed (plain %PDF bytes) is encrypted now."""
     count = 0
-    ids = list(db.session.scalars(select(Letter.id).order_by(Letter.id)))
+    # Not a letter without a PDF: a signed one still being rendered, a draft never previewed.
+    ids = list(
+        db.session.scalars(select(Letter.id).where(Letter.pdf.is_not(None)).order_by(Letter.id))
+    )
     for letter_id in ids:  # one at a time: PDFs are large
         letter = db.session.scalar(
             select(Letter).where(Letter.id == letter_id).options(undefer(Letter.pdf))
