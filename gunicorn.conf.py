@@ -35,7 +35,7 @@ preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
 # stderr, portal/observability/request_log.py) has the route template under that request id.
 # tests/test_gunicorn_conf.py keeps path atoms out of this format.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
-access_log_format = '%(m)s %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
+access_log_format = "%(m)s %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The proxy in front that may set X-Forwarded-*; the portal's PROXY_HOPS decides what to trust.

@@ -100,9 +100,7 @@ def _flip_byte(path: Path, offset: int) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_restore_drill_on_postgresql(
-    app, db, world, fresh_database, tmp_path, capsys, monkeypatch
-):
+def test_restore_drill_on_postgresql(app, db, world, fresh_database, tmp_path, capsys, monkeypatch):
     _seed(world)
     db.session.commit()
     cli = app.test_cli_runner()
