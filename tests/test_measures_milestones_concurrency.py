@@ -47,9 +47,8 @@ def _add_event(app, referral_id, to_state, at, results, name, hold=None):
             db.session.remove()
 
 
+@pytest.mark.postgresql_only  # two live connections and row locks (SQLite serialises writers)
 def test_two_transactions_changing_one_referral_both_commit(app, world):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("two live connections and row locks: PostgreSQL (run with TEST_DATABASE_URL)")
     referral_id = create_referral(world.referrer).id
     db.session.commit()
     assert db.session.get(ReferralMilestone, referral_id) is not None
