@@ -98,7 +98,8 @@ class Config:
     AUDIT_CHAIN_INLINE = True
     # Observability (portal/observability/): /readyz fails when this many jobs wait; /metrics
     # answers these addresses or networks (comma-separated), or a request with
-    # "Authorization: Bearer METRICS_TOKEN".
+    # "Authorization: Bearer METRICS_TOKEN" (the only way in for a request a proxy forwarded:
+    # one with X-Forwarded-For, Forwarded or X-Real-IP).
     READY_MAX_QUEUE_DEPTH = int(os.environ.get("READY_MAX_QUEUE_DEPTH", "1000"))
     METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1,::1")
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

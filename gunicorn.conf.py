@@ -29,11 +29,13 @@ max_requests_jitter = 200
 # master are dropped in each worker (post_fork).
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
 
-# Access log on stdout without the query string (%(U)s is the path alone; the portal never
-# puts names in paths), with the request id. The portal's own JSON line per request goes to
-# stderr (portal/observability/request_log.py).
+# Access log on stdout with no path, query string or referrer: paths carry secrets
+# (/password-reset/<token>, /invite/<token>, a calendar feed's /<token>.ics). Method, status,
+# response size, duration and the request id; the portal's own JSON line per request (on
+# stderr, portal/observability/request_log.py) has the route template under that request id.
+# tests/test_gunicorn_conf.py keeps path atoms out of this format.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
+access_log_format = "%(m)s %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The proxy in front that may set X-Forwarded-*; the portal's PROXY_HOPS decides what to trust.

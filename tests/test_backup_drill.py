@@ -100,7 +100,7 @@ def _flip_byte(path: Path, offset: int) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_restore_drill_on_postgresql(app, db, world, fresh_database, tmp_path, capsys):
+def test_restore_drill_on_postgresql(app, db, world, fresh_database, tmp_path, capsys, monkeypatch):
     _seed(world)
     db.session.commit()
     cli = app.test_cli_runner()
@@ -123,7 +123,9 @@ def test_restore_drill_on_postgresql(app, db, world, fresh_database, tmp_path, c
     assert b"%PDF" not in (backup / "database.pgdump.enc").read_bytes()  # encrypted
     assert cli.invoke(args=["backup", "create", str(backup)]).exit_code == 1  # not empty
 
-    restore_args = ["backup", "restore", str(backup), "--into", fresh_database]
+    # The target's URL (and its password) from the environment, not on the command line.
+    monkeypatch.setenv("RESTORE_DATABASE_URL", fresh_database)
+    restore_args = ["backup", "restore", str(backup)]
     restore_args += ["--attachments-dir", str(files), "--audit-checkpoint", str(point)]
     started = time.perf_counter()
     restored = cli.invoke(args=restore_args)
@@ -133,7 +135,8 @@ def test_restore_drill_on_postgresql(app, db, world, fresh_database, tmp_path, c
     assert _counts(fresh_database) == _counts(app.config["SQLALCHEMY_DATABASE_URI"])
     assert len(list(files.iterdir())) == 4
 
-    check_args = ["backup", "check", "--database", fresh_database]
+    monkeypatch.setenv("DRILL_DATABASE_URL", fresh_database)
+    check_args = ["backup", "check", "--database-env", "DRILL_DATABASE_URL"]
     check_args += ["--attachments-dir", str(files), "--audit-checkpoint", str(point)]
     started = time.perf_counter()
     checked = cli.invoke(args=check_args)

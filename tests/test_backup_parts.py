@@ -146,3 +146,56 @@ def test_the_database_password_goes_to_libpq_in_the_environment_not_on_a_command
         "require",
     )
     assert "s3cr" not in display(url)
+
+
+# What pg_restore 15 wrote on stderr for two rows it could not load (a wrong column type, a
+# duplicate key): the server's CONTEXT and DETAIL lines echo the row.
+PG_RESTORE_STDERR = """\
+pg_restore: error: COPY failed for table "patient": ERROR:  invalid input syntax for type \
+integer: "1980-01-02"
+CONTEXT:  COPY patient, line 1, column dob: "1980-01-02"
+pg_restore: error: COPY failed for table "patient": ERROR:  duplicate key value violates \
+unique constraint "patient_pkey"
+DETAIL:  Key (id)=(1) already exists.
+CONTEXT:  COPY patient, line 1
+pg_restore: detail: Command was: INSERT INTO public.patient VALUES (1, 'Jane Smith');
+"""
+
+
+def test_a_failed_restore_says_what_failed_without_the_rows_contents():
+    from portal.backup.pg import without_row_data
+
+    said = without_row_data("pg_restore", PG_RESTORE_STDERR)
+    assert said.splitlines() == [
+        'pg_restore: error: COPY failed for table "patient": ERROR:  invalid input syntax for '
+        'type integer: "…"',
+        'pg_restore: error: COPY failed for table "patient": ERROR:  duplicate key value '
+        'violates unique constraint "patient_pkey"',
+    ]
+    for row_data in ("1980-01-02", "Key (id)", "Jane Smith", "CONTEXT", "line 1"):
+        assert row_data not in said
+
+
+def test_restore_and_check_take_the_database_url_from_the_environment(app, db, monkeypatch):
+    cli = app.test_cli_runner()
+    monkeypatch.delenv("RESTORE_DATABASE_URL", raising=False)
+    missing = cli.invoke(args=["backup", "restore", "/nonexistent"])
+    assert missing.exit_code == 2
+    assert "Set RESTORE_DATABASE_URL to the database URL (or give --into URL)" in missing.output
+    named = cli.invoke(args=["backup", "restore", "/nonexistent", "--into-env", "TARGET_URL"])
+    assert "Set TARGET_URL to the database URL" in named.output
+    monkeypatch.setenv("RESTORE_DATABASE_URL", "sqlite:///other.sqlite3")
+    refused = cli.invoke(args=["backup", "restore", "/nonexistent"])
+    assert refused.exit_code == 1
+    assert "Restore refused" in refused.output
+    missing = cli.invoke(args=["backup", "check", "--database-env", "CHECKED_URL"])
+    assert missing.exit_code == 2
+    assert "Set CHECKED_URL to the database URL (or give --database URL)" in missing.output
+
+
+def test_a_bare_postgresql_url_connects_with_psycopg():
+    from portal.backup.pg import driver_url
+
+    assert driver_url("postgresql://u:p@h/d").drivername == "postgresql+psycopg"
+    assert driver_url("postgresql+psycopg://u:p@h/d").drivername == "postgresql+psycopg"
+    assert driver_url("sqlite:///x.sqlite3").drivername == "sqlite"

@@ -116,6 +116,29 @@ def test_metrics_are_refused_to_other_addresses_and_served_with_the_token(app, d
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 403
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"X-Forwarded-For": "198.51.100.4"},
+        {"Forwarded": "for=198.51.100.4;proto=https"},
+        {"X-Real-IP": "198.51.100.4"},
+    ],
+)
+def test_metrics_through_the_proxy_on_this_host_need_the_token(app, db, monkeypatch, header):
+    """The reverse proxy on the same host connects from 127.0.0.1 for every internet client:
+    a request it forwarded is not let in by that address, only by METRICS_TOKEN."""
+    client = app.test_client()
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    refused = client.get("/metrics", environ_base=proxy, headers=header)
+    assert refused.status_code == 403
+    assert "portal_request_seconds" not in refused.get_data(as_text=True)
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "scrape-token-0123456789")
+    token = {"Authorization": "Bearer scrape-token-0123456789", **header}
+    assert client.get("/metrics", environ_base=proxy, headers=token).status_code == 200
+    # /healthz and /readyz are not gated by address.
+    assert client.get("/healthz", environ_base=proxy, headers=header).status_code == 200
+
+
 def test_request_latency_by_route_template_and_sign_in_failures_count(app, world):
     labels = {"route": REFERRAL_ROUTE, "method": "GET", "status": "404"}
     before = _metric("portal_request_seconds_count", **labels)

@@ -32,6 +32,15 @@ def upgrade():
 
 
 def downgrade():
+    # A clinic-wide client cannot exist without clinic_id: it goes, and first everything that
+    # references it (its subscriptions' deliveries, its subscriptions, tokens, assertion ids).
+    clinic_wide = 'SELECT id FROM fhir_client WHERE practice_id IS NULL'
+    op.execute(
+        'DELETE FROM fhir_hook_delivery WHERE subscription_id IN '
+        f'(SELECT id FROM fhir_subscription WHERE client_pk IN ({clinic_wide}))'
+    )
+    for child in ('fhir_subscription', 'fhir_access_token', 'fhir_assertion_id'):
+        op.execute(f'DELETE FROM {child} WHERE client_pk IN ({clinic_wide})')
     op.execute('DELETE FROM fhir_client WHERE practice_id IS NULL')
     with op.batch_alter_table('fhir_client', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_fhir_client_acts_for_one'), type_='check')

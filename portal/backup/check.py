@@ -13,13 +13,13 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import create_engine, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from portal.attachments import storage as attachment_storage
 from portal.attachments.models import Attachment
 from portal.audit import chain
+from portal.backup import pg
 from portal.backup.archive import STORAGE_NAME
 from portal.crypto import DecryptionError
 from portal.extensions import db
@@ -65,10 +65,7 @@ def session_for(url: str | None) -> Iterator[Session]:
     if not url:
         yield db.session
         return
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed, poolclass=NullPool)
+    engine = create_engine(pg.driver_url(url), poolclass=NullPool)
     try:
         with Session(engine) as session:
             yield session

@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from typing import BinaryIO
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 BLOCK = 1024 * 1024
@@ -78,12 +78,19 @@ def tool_version(name: str) -> str:
     return out.stdout.strip()
 
 
-@contextmanager
-def _engine(url: str) -> Iterator:
+def driver_url(url: str) -> URL:
+    """The URL SQLAlchemy connects with: a bare postgresql:// (libpq's, as pg_dump takes it)
+    names psycopg 3, the driver this project installs, not SQLAlchemy's default psycopg2."""
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed, poolclass=NullPool, connect_args={"connect_timeout": 10})
+    return parsed
+
+
+@contextmanager
+def _engine(url: str) -> Iterator:
+    timeout = {"connect_timeout": 10}
+    engine = create_engine(driver_url(url), poolclass=NullPool, connect_args=timeout)
     try:
         yield engine
     finally:
@@ -132,8 +139,37 @@ def check_client_matches(url: str, tool: str) -> None:
 
 def _failure(tool: str, process: subprocess.Popen, errors: BinaryIO) -> PgError:
     errors.seek(0)
-    said = errors.read().decode(errors="replace").strip()[-2000:]
+    said = without_row_data(tool, errors.read().decode(errors="replace"))
     return PgError(f"{tool} failed: {said or 'exit ' + str(process.returncode)}")
+
+
+# A quoted name after one of these words is a database object's (or the server's), kept;
+# every other quoted string in a message may be a value from a row, replaced by "…".
+_NAMES = frozenset(
+    {"table", "relation", "constraint", "column", "schema", "index", "type", "function"}
+    | {"role", "user", "database", "extension", "sequence", "trigger", "view", "at"}
+)
+_QUOTED = re.compile(r'(\b\w+\s+)?"([^"]*)"')
+
+
+def without_row_data(tool: str, said: str, keep: int = 10) -> str:
+    """The last `keep` lines of `tool`'s stderr that are its own (`pg_restore: error: ...`),
+    quoted values other than object names blanked. The server's CONTEXT, DETAIL and "Command
+    was" lines (and `pg_restore: detail:`) echo a failed row's contents, and are dropped:
+    `CONTEXT:  COPY patient, line 3, column dob: "1980-01-02"`, `Key (id)=(1) already exists`."""
+    own = [
+        _QUOTED.sub(_name_or_blank, line.strip())
+        for line in said.splitlines()
+        if line.startswith(tuple(f"{tool}: {level}:" for level in ("error", "warning", "fatal")))
+    ]
+    return "\n".join(own[-keep:])
+
+
+def _name_or_blank(match: re.Match) -> str:
+    word = match.group(1) or ""
+    if word.strip().lower() in _NAMES:
+        return match.group(0)
+    return f'{word}"…"'
 
 
 def dump(url: str, out: BinaryIO) -> None:

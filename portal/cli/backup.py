@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -12,11 +13,22 @@ from portal.audit import checkpoint
 from portal.backup import archive, check, parts, pg
 
 DIRECTORY = click.Path(file_okay=False, path_type=Path)
+RESTORE_ENV = "RESTORE_DATABASE_URL"
 
 
 @click.group("backup")
 def backup_group() -> None:
     """Back up the database and its files, restore them, check a restored portal."""
+
+
+def _url(given: str | None, variable: str, option: str) -> str:
+    """A database URL from the command line or, better (argv is visible to every user of the
+    machine in `ps`), from the environment variable `variable`."""
+    if given:
+        return given
+    if value := os.environ.get(variable, "").strip():
+        return value
+    raise click.UsageError(f"Set {variable} to the database URL (or give {option} URL).")
 
 
 def _fail(error: Exception) -> click.ClickException:
@@ -58,7 +70,20 @@ def backup_verify(directory: Path) -> None:
 
 @backup_group.command("restore")
 @click.argument("directory", type=DIRECTORY)
-@click.option("--into", "target", required=True, help="The PostgreSQL URL to restore into.")
+@click.option(
+    "--into",
+    "target",
+    default=None,
+    help="The PostgreSQL URL to restore into (a password here shows in `ps`: prefer the "
+    "environment, --into-env).",
+)
+@click.option(
+    "--into-env",
+    "target_env",
+    default=RESTORE_ENV,
+    show_default=True,
+    help="The environment variable holding that URL, read when --into is not given.",
+)
 @click.option(
     "--attachments-dir",
     type=DIRECTORY,
@@ -74,13 +99,15 @@ def backup_verify(directory: Path) -> None:
 @click.option("--force", is_flag=True, help="Drop whatever the target holds first.")
 def backup_restore(
     directory: Path,
-    target: str,
+    target: str | None,
+    target_env: str,
     attachments_dir: Path | None,
     audit_checkpoint: Path | None,
     force: bool,
 ) -> None:
     """Verify the backup in DIRECTORY, then restore it into the database --into (which must
     be empty unless --force), with its attachment files and audit checkpoint."""
+    target = _url(target, target_env, "--into")
     started = time.perf_counter()
     try:
         result = archive.restore(
@@ -103,7 +130,17 @@ def backup_restore(
 
 
 @backup_group.command("check")
-@click.option("--database", default=None, help="A database URL (default: DATABASE_URL).")
+@click.option(
+    "--database",
+    default=None,
+    help="A database URL (default: DATABASE_URL; a password here shows in `ps`: prefer "
+    "--database-env).",
+)
+@click.option(
+    "--database-env",
+    default=None,
+    help="The environment variable holding that database URL.",
+)
 @click.option(
     "--attachments-dir",
     type=DIRECTORY,
@@ -117,11 +154,16 @@ def backup_restore(
     help="The audit checkpoint to compare with (default: AUDIT_CHECKPOINT_PATH).",
 )
 def backup_check(
-    database: str | None, attachments_dir: Path | None, audit_checkpoint: Path | None
+    database: str | None,
+    database_env: str | None,
+    attachments_dir: Path | None,
+    audit_checkpoint: Path | None,
 ) -> None:
     """Check that the portal's data is whole: the audit chain (keyed HMACs, from the first
     event, through the checkpoint), every letter's sha256, every attachment decrypts and
     matches its sha256. Exit 1 on any failure."""
+    if database_env:
+        database = _url(database, database_env, "--database")
     started = time.perf_counter()
     with check.session_for(database) as session:
         report = check.run(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import event, select
+from sqlalchemy import event, false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.audit.models import AuditEvent
@@ -64,11 +64,35 @@ def require(resource_type: str, permission: str) -> Grant:
     return grant
 
 
+def serves(client_clinic: Any, client_practice: Any, clinic: Any, practice: Any) -> Any:
+    """The one rule of whom a client acts for: a clinic-wide client for its clinic's referrals,
+    a practice's client for its practice's (a client has exactly one of the two: fhir_client's
+    acts_for_one check). Each argument a column or a value, so the rule reads both ways (the
+    referrals of a client, the clients of a referral); a None value drops its half, never
+    `IS NULL` (a referral without a practice is only its clinic's)."""
+    halves = [
+        mine == theirs
+        for mine, theirs in ((client_clinic, clinic), (client_practice, practice))
+        if mine is not None and theirs is not None
+    ]
+    return or_(*halves) if halves else false()
+
+
 def acts_for(client: FhirClient) -> Any:
     """The referrals a client acts for: its practice's, or (clinic-wide) its clinic's."""
-    if client.clinic_id is not None:
-        return Referral.clinic_id == client.clinic_id
-    return Referral.practice_id == client.practice_id
+    return serves(client.clinic_id, client.practice_id, Referral.clinic_id, Referral.practice_id)
+
+
+def clients_of(referral: Referral) -> Any:
+    """The clients acting for a referral: the same rule read from the referral's side."""
+    return serves(
+        FhirClient.clinic_id, FhirClient.practice_id, referral.clinic_id, referral.practice_id
+    )
+
+
+def own_practice(client: FhirClient, column: Any) -> Any:
+    """`column` is a practice client's own practice (never, for a clinic-wide client)."""
+    return serves(None, client.practice_id, None, column)
 
 
 def visible_referrals() -> Select:

@@ -8,14 +8,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.auth.models import User
 from portal.clinics.models import Clinic, Practice
 from portal.extensions import db
 from portal.fhir import clinical, documents, exchange, resources
-from portal.fhir.access import audit_read, current_grant, get_referral_or_404, visible_referrals
+from portal.fhir.access import (
+    audit_read,
+    current_grant,
+    get_referral_or_404,
+    own_practice,
+    visible_referrals,
+)
 from portal.fhir.outcome import FhirError, not_found
 from portal.letters.service import mark_downloaded
 from portal.referrals.models import Referral
@@ -130,11 +136,7 @@ def read_practitioner(resource_id: str, role: bool) -> Resource:
     """Referring providers of the client's own practice, or for a clinic-wide client those
     who referred to its clinic (no patient data)."""
     client = current_grant().client
-    mine = (
-        User.practice_id == client.practice_id
-        if client.clinic_id is None
-        else User.id.in_(_referrers_seen())
-    )
+    mine = or_(own_practice(client, User.practice_id), User.id.in_(_referrers_seen()))
     user = db.session.scalar(
         select(User).where(User.id == (int(resource_id) if resource_id.isdigit() else -1), mine)
     )
@@ -154,9 +156,8 @@ def read_organization(resource_id: str) -> Resource:
 
 def _sees_practice(practice_id: int) -> bool:
     """Its own practice; for a clinic-wide client, a practice that referred to its clinic."""
-    client = current_grant().client
-    if client.clinic_id is None:
-        return practice_id == client.practice_id
+    if practice_id == current_grant().client.practice_id:
+        return True
     seen = visible_referrals().with_only_columns(Referral.id)
     return db.session.scalar(seen.where(Referral.practice_id == practice_id).limit(1)) is not None
 

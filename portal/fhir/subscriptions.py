@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from portal.audit.service import record
 from portal.extensions import db
 from portal.fhir import scopes as smart
-from portal.fhir.access import current_grant, visible_referrals
+from portal.fhir.access import clients_of, current_grant, visible_referrals
 from portal.fhir.models import FhirClient, FhirHookDelivery, FhirSubscription
 from portal.fhir.outcome import FhirError, Issue, forbidden_scope, not_found
 from portal.referrals.models import Referral
@@ -135,19 +135,9 @@ def _good_header(header: Any) -> bool:
 
 
 def visible() -> Any:
-    """The subscriptions of the clients acting for what the calling client acts for (its
-    practice, or its clinic)."""
-    client = current_grant().client
-    same = (
-        FhirClient.clinic_id == client.clinic_id
-        if client.clinic_id is not None
-        else FhirClient.practice_id == client.practice_id
-    )
-    return (
-        select(FhirSubscription)
-        .join(FhirClient, FhirClient.id == FhirSubscription.client_pk)
-        .where(same)
-    )
+    """The calling client's own subscriptions: another client's (even of the same practice or
+    clinic) are not its to list, read or delete, and their channel headers carry its secrets."""
+    return select(FhirSubscription).where(FhirSubscription.client_pk == current_grant().client.id)
 
 
 def get_or_404(subscription_id: str) -> FhirSubscription:
@@ -194,10 +184,7 @@ def on_referral_event(referral: Referral, *, event: ReferralEvent, actor: User |
         select(FhirSubscription)
         .join(FhirClient, FhirClient.id == FhirSubscription.client_pk)
         .where(
-            or_(  # never `IS NULL`: a referral without a practice is only its clinic's
-                FhirClient.practice_id == (referral.practice_id or -1),
-                FhirClient.clinic_id == referral.clinic_id,
-            ),
+            clients_of(referral),
             FhirClient.is_active.is_(True),
             FhirSubscription.status == ACTIVE,
         )

@@ -27,7 +27,6 @@ from portal.measures.models import ReferralMilestone
 from portal.measures.scope import Scope
 from portal.referrals.states import State
 
-STATE_CHANGE = "state_change"
 # Each milestone's day on the clinic's calendar (a day number, portal/measures/sql.py),
 # worked out once with the milestones.
 DAY_COLUMNS = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, case, delete, event, func, insert, or_, select
+from sqlalchemy import Select, case, delete, event, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -143,19 +143,26 @@ def source_query(referrals: ColumnElement[bool] | None = None) -> Select:
 
 
 def refresh(connection, referral_ids: Iterable[int] = (), course_ids: Iterable[int] = ()) -> None:
-    """Work the rows of these referrals (and of these courses' referrals) out again."""
-    referral_ids, course_ids = sorted(set(referral_ids)), sorted(set(course_ids))
-    if not referral_ids and not course_ids:
+    """Work the rows of these referrals (and of these courses' referrals) out again.
+
+    The referral rows are locked first, in id order (PostgreSQL; SQLite serialises writers on
+    the file): two transactions refreshing the same referral then take turns, and the second's
+    DELETE, run after the first commits, sees (and removes) the row the first inserted instead
+    of colliding with it on the primary key. FOR NO KEY UPDATE, not FOR UPDATE: the flush that
+    got here may already hold the FOR KEY SHARE lock of a foreign key to that referral (a new
+    timeline event), which FOR UPDATE would wait on in the other transaction: a deadlock."""
+    ids = set(referral_ids)
+    if course_ids := sorted(set(course_ids)):
+        of_courses = select(TreatmentCourse.referral_id).where(TreatmentCourse.id.in_(course_ids))
+        ids.update(connection.execute(of_courses).scalars())
+    if not (ids := sorted(ids)):
         return
-    of_courses = select(TreatmentCourse.referral_id).where(TreatmentCourse.id.in_(course_ids))
+    if connection.dialect.name == "postgresql":
+        lock = select(Referral.id).where(Referral.id.in_(ids)).order_by(Referral.id)
+        connection.execute(lock.with_for_update(key_share=True))
     table = ReferralMilestone.__table__
-    concerned = [table.c.referral_id.in_(referral_ids)] if referral_ids else []
-    chosen = [Referral.id.in_(referral_ids)] if referral_ids else []
-    if course_ids:
-        concerned.append(table.c.referral_id.in_(of_courses))
-        chosen.append(Referral.id.in_(of_courses))
-    connection.execute(delete(table).where(or_(*concerned)))
-    connection.execute(insert(table).from_select(COLUMNS, source_query(or_(*chosen))))
+    connection.execute(delete(table).where(table.c.referral_id.in_(ids)))
+    connection.execute(insert(table).from_select(COLUMNS, source_query(Referral.id.in_(ids))))
 
 
 def rebuild(connection) -> None:

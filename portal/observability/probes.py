@@ -6,7 +6,10 @@ no audit row, no rate limit, no PHI. A load balancer may probe every few seconds
   answers (when REDIS_URL is set) and fewer than READY_MAX_QUEUE_DEPTH jobs wait; 503 with
   the failing check's name otherwise.
 - /metrics: Prometheus text, to an address in METRICS_ALLOW (default 127.0.0.1) or to a
-  request bearing METRICS_TOKEN; 403 to anyone else."""
+  request bearing METRICS_TOKEN; 403 to anyone else. A request that came through a proxy
+  (it carries X-Forwarded-For, Forwarded or X-Real-IP) is never let in by its address: the
+  proxy on this host connects from 127.0.0.1 for every internet client, so only the token
+  opens /metrics to it."""
 
 from __future__ import annotations
 
@@ -80,11 +83,17 @@ def metrics_allowed(config: Any, environ: dict) -> bool:
     sent = environ.get("HTTP_AUTHORIZATION", "")
     if token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
         return True
+    if any(environ.get(header) for header in _PROXIED):
+        return False
     try:
         address = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
     return any(address in network for network in _networks(config.get("METRICS_ALLOW", "")))
+
+
+# Headers a reverse proxy adds: their presence means REMOTE_ADDR is the proxy's, not the client's.
+_PROXIED = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
 
 
 @cache

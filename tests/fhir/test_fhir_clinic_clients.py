@@ -201,3 +201,43 @@ def test_another_clinics_client_is_told_nothing_of_a_referral_without_a_practice
                  expected_version=referral.version)  # fmt: skip
     db.session.commit()
     assert db.session.scalars(select(FhirHookDelivery)).all() == []
+
+
+def test_the_referrals_of_a_client_and_the_clients_of_a_referral_are_one_rule(client, world):
+    """acts_for (what a client reads) and clients_of (whose subscriptions a change notifies)
+    are the same rule read from each side, for practice and clinic-wide clients alike."""
+    from portal.fhir.access import acts_for, clients_of
+    from portal.referrals.models import Referral
+
+    for practice_id, clinic_id in (
+        (world.practice.id, None),
+        (world.other_practice.id, None),
+        (None, world.clinic.id),
+        (None, world.other_clinic.id),
+    ):
+        Ehr().register(practice_id, clinic_id=clinic_id)
+    ours, theirs, elsewhere = _referrals(world)
+    orphan = create_referral(world.referrer)
+    orphan.practice_id = None
+    db.session.commit()
+    clients = db.session.scalars(select(FhirClient)).all()
+    referrals = [ours, theirs, elsewhere, orphan]
+    pairs = {
+        (c.id, r.id)
+        for c in clients
+        for r in db.session.scalars(select(Referral).where(acts_for(c)))
+        if r in referrals
+    }
+    assert pairs == {
+        (c.id, r.id)
+        for r in referrals
+        for c in db.session.scalars(select(FhirClient).where(clients_of(r)))
+    }
+    by_holder = {(c.practice_id, c.clinic_id): c.id for c in clients}
+    assert {r for c, r in pairs if c == by_holder[(None, world.clinic.id)]} == {
+        ours.id,
+        theirs.id,
+        orphan.id,
+    }
+    assert {r for c, r in pairs if c == by_holder[(world.practice.id, None)]} == {ours.id}
+    assert {r for c, r in pairs if c == by_holder[(None, world.other_clinic.id)]} == {elsewhere.id}

@@ -201,6 +201,33 @@ def test_read_search_and_delete_are_the_practices_own(client, world, ehr, access
     assert receiver.posts == []
 
 
+def test_another_client_of_the_same_practice_neither_sees_nor_deletes_them(
+    client, world, ehr, access, receiver, jobs
+):
+    """Two systems of one practice (its EHR and, say, a scheduling tool): each subscription,
+    with the secret in its channel header, is its own client's alone."""
+    created = subscribe(client, access, subscription(receiver.url))
+    second = Ehr()
+    second.register(world.practice.id, scopes=SCOPES)
+    theirs = token(client, second, SCOPES)
+    path = f"/fhir/r4/Subscription/{created['id']}"
+    assert client.get(path, headers=bearer(theirs)).status_code == 404
+    assert client.delete(path, headers=bearer(theirs)).status_code == 404
+    listed = client.get("/fhir/r4/Subscription", headers=bearer(theirs))
+    assert listed.get_json()["total"] == 0
+    assert "receiver-secret" not in listed.get_data(as_text=True)
+    assert client.get(path, headers=bearer(access)).get_json()["status"] == "active"
+    # The second system's own subscription is its own; both are told of the practice's referral.
+    own = subscribe(client, theirs, subscription(receiver.url))
+    mine = client.get("/fhir/r4/Subscription", headers=bearer(access)).get_json()
+    assert [e["resource"]["id"] for e in mine["entry"]] == [created["id"]]
+    create_referral(world.referrer)
+    db.session.commit()
+    run_queue(jobs)
+    assert len(receiver.posts) == 2
+    assert own["id"] != created["id"]
+
+
 def test_scopes_are_enforced(client, world, ehr, access, receiver):
     no_subscription = token(client, ehr, ALL_SCOPES)
     response = client.post("/fhir/r4/Subscription", json=subscription(receiver.url),
