@@ -87,7 +87,7 @@ def test_the_preview_is_the_letter_that_is_signed(page, live_server, world, shot
     )
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Sign and send letter").click()
-    expect(page.get_by_text("is signed and visible to the referring provider")).to_be_visible()
+    expect(page.get_by_text("It is visible to the referring provider.")).to_be_visible()
     signed = _pdf(page, f"{live_server}/letters/{letter.id}/download")
     assert _pngs(signed, "daily-letter-signed") == preview_pages
     last = PdfReader(io.BytesIO(signed)).pages[-1].extract_text().strip()
