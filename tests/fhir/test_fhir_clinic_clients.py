@@ -105,7 +105,9 @@ def test_it_reads_and_follows_but_never_acts_for_a_referrer(client, world):
     db.session.refresh(ours)
     assert ours.state == State.SUBMITTED
     denied = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "fhir.scope", AuditEvent.outcome == "denied")
+        select(AuditEvent)
+        .where(AuditEvent.action == "fhir.scope", AuditEvent.outcome == "denied")
+        .order_by(AuditEvent.id)
     ).all()
     assert [e.detail.split(": ")[-1] for e in denied] == ["sending a referral",
                                                          "cancelling a referral"]  # fmt: skip
