@@ -9,28 +9,17 @@ import re
 import pytest
 
 from portal.clock import clinic_today
-from tests.conftest import csrf_token, force_login, page_text
-from tests.factories import intake_form
-from tests.test_intake import KEY_RE
+from tests.conftest import page_text, signed_in
+from tests.intake_helpers import post_intake
 
 
 @pytest.fixture
 def client(app, world):
-    client = app.test_client()
-    force_login(client, world.referrer)
-    return client
-
-
-def _post(client, **changes):
-    page = client.get("/referrals/new").get_data(as_text=True)
-    data = intake_form(form_key=KEY_RE.search(page).group(1), **changes)
-    return client.post(
-        "/referrals/new", data={**data, "csrf_token": csrf_token(client, "/referrals/new")}
-    )
+    return signed_in(app, world.referrer)
 
 
 def test_the_error_summary_follows_the_page_with_one_phq9_entry(client):
-    refused = _post(
+    refused = post_intake(
         client,
         last_name="",
         phone="",
@@ -59,7 +48,7 @@ def test_the_error_summary_follows_the_page_with_one_phq9_entry(client):
 def test_after_sending_the_page_says_when_to_expect_a_first_decision(client):
     from portal.triage.sla import due_on
 
-    sent = _post(client)
+    sent = post_intake(client)
     assert sent.status_code == 302
     page = page_text(client.get(sent.location).get_data(as_text=True))
     due = due_on(clinic_today(), 5)

@@ -11,28 +11,17 @@ import pytest
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.vocab import normalized_icd10
-from tests.conftest import csrf_token, force_login, page_text
-from tests.factories import intake_form
+from tests.conftest import force_login, page_text, signed_in
 from tests.fhir.helpers import assert_valid
+from tests.intake_helpers import post_intake
 from tests.letter_helpers import pdf_text
-from tests.test_intake import KEY_RE
 
 FIELD_ERROR = "Other diagnosis: enter an ICD-10-CM code, such as F32.A or F43.12"
 
 
 @pytest.fixture
 def client(app, world):
-    client = app.test_client()
-    force_login(client, world.referrer)
-    return client
-
-
-def _post(client, **changes):
-    page = client.get("/referrals/new").get_data(as_text=True)
-    data = intake_form(form_key=KEY_RE.search(page).group(1), **changes)
-    return client.post(
-        "/referrals/new", data={**data, "csrf_token": csrf_token(client, "/referrals/new")}
-    )
+    return signed_in(app, world.referrer)
 
 
 def _sent(response) -> Referral:
@@ -63,7 +52,7 @@ def test_anything_else_is_not_a_code(typed):
 
 
 def test_a_code_of_the_wrong_shape_is_refused_naming_the_field(client):
-    refused = _post(client, other_diagnosis="32.1")
+    refused = post_intake(client, other_diagnosis="32.1")
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     assert FIELD_ERROR in page_text(html)
@@ -73,7 +62,7 @@ def test_a_code_of_the_wrong_shape_is_refused_naming_the_field(client):
 
 
 def test_a_description_without_a_code_is_refused(client):
-    refused = _post(client, other_diagnosis_description="Adjustment disorder")
+    refused = post_intake(client, other_diagnosis_description="Adjustment disorder")
     assert "Other diagnosis: give its ICD-10-CM code too." in page_text(
         refused.get_data(as_text=True)
     )
@@ -81,7 +70,7 @@ def test_a_description_without_a_code_is_refused(client):
 
 def test_the_other_diagnosis_is_stored_beside_the_ticked_ones(client):
     referral = _sent(
-        _post(client, other_diagnosis="f43.12", other_diagnosis_description="Chronic PTSD")
+        post_intake(client, other_diagnosis="f43.12", other_diagnosis_description="Chronic PTSD")
     )
     clinical = referral.intake["clinical"]
     assert clinical["diagnoses"] == ["F33.2", "F43.12"]
@@ -93,7 +82,9 @@ def test_the_other_diagnosis_is_stored_beside_the_ticked_ones(client):
 
 
 def test_the_screening_page_shows_it_to_the_coordinator(app, client, world):
-    referral = _sent(_post(client, other_diagnosis="F43.12", other_diagnosis_description="PTSD"))
+    referral = _sent(
+        post_intake(client, other_diagnosis="F43.12", other_diagnosis_description="PTSD")
+    )
     coordinator = app.test_client()
     force_login(coordinator, world.coordinator)
     page = page_text(coordinator.get(f"/triage/{referral.id}/screening").get_data(as_text=True))
@@ -102,11 +93,11 @@ def test_the_screening_page_shows_it_to_the_coordinator(app, client, world):
 
 def test_only_an_other_diagnosis_makes_it_the_primary_one(client):
     referral = _sent(
-        _post(client, diagnoses=None, other_diagnosis="F32.A", other_diagnosis_description="")
+        post_intake(client, diagnoses=None, other_diagnosis="F32.A", other_diagnosis_description="")
     )
     assert referral.diagnosis_code == "F32.A"
     assert referral.intake["clinical"]["diagnoses"] == ["F32.A"]
-    refused = _post(client, diagnoses=None)
+    refused = post_intake(client, diagnoses=None)
     assert "Choose at least one diagnosis, or type the code of another one." in page_text(
         refused.get_data(as_text=True)
     )
@@ -116,7 +107,7 @@ def test_the_letters_name_the_other_diagnosis(app, client):
     from portal.letters.service import render_blank_draft
 
     referral = _sent(
-        _post(client, other_diagnosis="F43.12", other_diagnosis_description="Chronic PTSD")
+        post_intake(client, other_diagnosis="F43.12", other_diagnosis_description="Chronic PTSD")
     )
     text = " ".join(pdf_text(render_blank_draft(referral, "acknowledgement").data).split())
     assert "Other diagnosis F43.12 Chronic PTSD" in text
@@ -128,7 +119,7 @@ def test_fhir_carries_it_as_a_condition_and_a_reason(app, client):
     from portal.fhir.resources import service_request
 
     referral = _sent(
-        _post(client, other_diagnosis="F43.12", other_diagnosis_description="Chronic PTSD")
+        post_intake(client, other_diagnosis="F43.12", other_diagnosis_description="Chronic PTSD")
     )
     found = conditions(referral)
     assert [c["code"]["coding"][0]["code"] for c in found] == ["F33.2", "F43.12"]

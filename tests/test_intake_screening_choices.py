@@ -13,9 +13,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.screening import SCREENING_QUESTIONS
-from tests.conftest import csrf_token, force_login, page_text
-from tests.factories import intake_form
-from tests.test_intake import KEY_RE
+from tests.conftest import page_text, signed_in
+from tests.intake_helpers import post_intake
 
 UNANSWERED = {key: None for key, _, _ in SCREENING_QUESTIONS}
 PREGNANCY_ROW = re.compile(r'<tr[^>]*id="pregnancy"[^>]*>')
@@ -23,17 +22,7 @@ PREGNANCY_ROW = re.compile(r'<tr[^>]*id="pregnancy"[^>]*>')
 
 @pytest.fixture
 def client(app, world):
-    client = app.test_client()
-    force_login(client, world.referrer)
-    return client
-
-
-def _post(client, **changes):
-    page = client.get("/referrals/new").get_data(as_text=True)
-    data = intake_form(form_key=KEY_RE.search(page).group(1), **changes)
-    return client.post(
-        "/referrals/new", data={**data, "csrf_token": csrf_token(client, "/referrals/new")}
-    )
+    return signed_in(app, world.referrer)
 
 
 def _sent(response) -> Referral:
@@ -48,7 +37,7 @@ def _summary(html: str) -> list[str]:
 
 
 def test_none_of_these_answers_every_screening_question_no(client, world):
-    referral = _sent(_post(client, **UNANSWERED, screening_none="y"))
+    referral = _sent(post_intake(client, **UNANSWERED, screening_none="y"))
     answers = referral.intake["screening"]
     assert answers["none_of_these"] is True
     assert all(answers[key] is False for key, _, _ in SCREENING_QUESTIONS)
@@ -60,7 +49,7 @@ def test_none_of_these_answers_every_screening_question_no(client, world):
 
 
 def test_none_of_these_with_a_yes_is_refused_naming_the_question(client):
-    refused = _post(client, **(UNANSWERED | {"psychosis": "yes"}), screening_none="y")
+    refused = post_intake(client, **(UNANSWERED | {"psychosis": "yes"}), screening_none="y")
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     text = page_text(html)
@@ -76,21 +65,21 @@ def test_none_of_these_with_a_yes_is_refused_naming_the_question(client):
 
 
 def test_two_yes_answers_with_none_of_these_are_counted(client):
-    refused = _post(client, screening_none="y", sud="yes", ich="yes")
+    refused = post_intake(client, screening_none="y", sud="yes", ich="yes")
     assert "“None of these” is ticked, but 2 questions are answered Yes." in page_text(
         refused.get_data(as_text=True)
     )
 
 
 def test_without_none_of_these_each_question_still_needs_an_answer(client):
-    refused = _post(client, ich=None)
+    refused = post_intake(client, ich=None)
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     assert "History of intracerebral hemorrhage?" in _summary(html)
 
 
 def test_screening_errors_come_before_later_sections_in_the_summary(client):
-    refused = _post(client, ich=None, reason="", consent=None, bp_systolic="")
+    refused = post_intake(client, ich=None, reason="", consent=None, bp_systolic="")
     texts = _summary(refused.get_data(as_text=True))
     order = [
         texts.index(label)
@@ -105,7 +94,7 @@ def test_screening_errors_come_before_later_sections_in_the_summary(client):
 
 
 def test_the_pregnancy_question_is_not_asked_for_a_male_patient(client):
-    referral = _sent(_post(client, sex="male", pregnancy=None))
+    referral = _sent(post_intake(client, sex="male", pregnancy=None))
     assert referral.intake["screening"]["pregnancy"] is None
     assert "pregnancy" not in {flag["code"] for flag in referral.screening_flags}
     page = page_text(client.get(f"/referrals/{referral.id}").get_data(as_text=True))
@@ -114,7 +103,7 @@ def test_the_pregnancy_question_is_not_asked_for_a_male_patient(client):
 
 def test_the_pregnancy_question_is_asked_for_every_other_sex(client):
     for sex in ("female", "other", "unknown"):
-        refused = _post(client, sex=sex, pregnancy=None)
+        refused = post_intake(client, sex=sex, pregnancy=None)
         assert refused.status_code == 422, sex
         assert "Pregnant or breastfeeding?" in _summary(refused.get_data(as_text=True))
 
@@ -122,29 +111,29 @@ def test_the_pregnancy_question_is_asked_for_every_other_sex(client):
 def test_the_pregnancy_row_follows_the_sex_without_javascript(client):
     blank = client.get("/referrals/new").get_data(as_text=True)
     assert "hidden" not in PREGNANCY_ROW.search(blank).group(0)  # sex not chosen yet: asked
-    refused = _post(client, sex="male", pregnancy="no", last_name="")
+    refused = post_intake(client, sex="male", pregnancy="no", last_name="")
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     row = PREGNANCY_ROW.search(html).group(0)
     assert "hidden" in row
     # The answer typed is kept in the hidden row, so choosing another sex brings it back.
     assert re.search(r'id="pregnancy-0"[^>]*checked|checked[^>]*id="pregnancy-0"', html)
-    refused = _post(client, sex="female", pregnancy="yes", last_name="")
+    refused = post_intake(client, sex="female", pregnancy="yes", last_name="")
     html = refused.get_data(as_text=True)
     assert "hidden" not in PREGNANCY_ROW.search(html).group(0)
     assert re.search(r'id="pregnancy-1"[^>]*checked|checked[^>]*id="pregnancy-1"', html)
 
 
 def test_a_yes_given_for_a_male_patient_is_kept_and_flagged_never_dropped(client):
-    refused = _post(client, sex="male", pregnancy="yes", last_name="")
+    refused = post_intake(client, sex="male", pregnancy="yes", last_name="")
     assert "hidden" not in PREGNANCY_ROW.search(refused.get_data(as_text=True)).group(0)
-    referral = _sent(_post(client, sex="male", pregnancy="yes"))
+    referral = _sent(post_intake(client, sex="male", pregnancy="yes"))
     assert referral.intake["screening"]["pregnancy"] is True
     assert "pregnancy" in {flag["code"] for flag in referral.screening_flags}
 
 
 def test_a_draft_keeps_none_of_these_and_the_hidden_pregnancy_answer(client):
-    saved = _post(client, **UNANSWERED, screening_none="y", sex="male", action="save")
+    saved = post_intake(client, **UNANSWERED, screening_none="y", sex="male", action="save")
     assert saved.status_code == 200
     referral = db.session.scalar(select(Referral).where(Referral.state == "draft"))
     html = client.get(f"/referrals/{referral.id}/edit").get_data(as_text=True)
