@@ -73,8 +73,9 @@ def percentile(values: list[float], p: float) -> float:
 def part_lock(url: str, checkpoint: str, mode: str, seconds: float) -> dict:
     from sqlalchemy import text
 
-    from portal.audit.chain import chain_pending, verify
+    from portal.audit.chain import chain_pending
     from portal.audit.service import record
+    from portal.audit.verification import verify
     from portal.extensions import db
 
     app = make_app(url, checkpoint)
@@ -227,8 +228,9 @@ def seed(url: str, checkpoint: str, rows: int) -> dict:
 def part_verify(url: str, checkpoint: str, new_rows: int, runs: int = 5) -> dict:
     """Incremental verify of `new_rows` events `runs` times (the checkpoint is not moved by
     `verify` itself: only the CLI writes one after success), then --all once."""
-    from portal.audit.chain import chain_pending, verify
+    from portal.audit.chain import chain_pending
     from portal.audit.service import record
+    from portal.audit.verification import verify
     from portal.extensions import db
 
     app = make_app(url, checkpoint)

@@ -68,6 +68,13 @@ def app(tmp_path_factory):
                 f"test database unreachable ({error.__class__.__name__}); refusing to skip",
                 returncode=3,
             )
+        if _db.engine.dialect.name == "postgresql":
+            # A test database need not wait for each commit to reach the disk: the suite
+            # commits thousands of times, and this makes the PostgreSQL pass a third faster.
+            with _db.engine.begin() as conn:
+                name = conn.execute(text("SELECT current_database()")).scalar_one()
+                conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+            _db.engine.dispose()  # new connections take the setting
         _drop_everything()
         upgrade()  # the schema comes from the real migrations
         yield application

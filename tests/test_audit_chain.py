@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from portal.audit.chain import chain_pending, verify
+from portal.audit.chain import chain_pending
 from portal.audit.models import AuditEvent
 from portal.audit.service import record
+from portal.audit.verification import verify
 from portal.extensions import db
 from tests.audit_helpers import triggers_off
 from tests.conftest import force_login

@@ -15,9 +15,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from portal.audit import checkpoint, keys
-from portal.audit.chain import ChainBroken, chain_pending, verify
+from portal.audit.chain import ChainBroken, chain_pending
 from portal.audit.models import AuditEvent
 from portal.audit.service import record
+from portal.audit.verification import verify
 from portal.db import utcnow
 from portal.extensions import db
 from tests.audit_helpers import some_events, tamper, triggers_off

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit import verification
-from portal.audit.chain import canonical, verify
+from portal.audit.chain import canonical
 from portal.audit.models import AuditEvent
 from portal.audit.service import record
+from portal.audit.verification import verify
 from portal.extensions import db
 from tests.audit_helpers import tamper
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from portal.db import utcnow
 from portal.extensions import db
 from portal.jobs import huey
+from portal.letters.issue_tasks import issue_all_waiting
 from portal.letters.models import FINAL, INTERIM, SUMMARY, SUPERSEDED, Letter
 from portal.letters.storage import open_pdf
-from portal.letters.tasks import issue_all_waiting
 from portal.notifications.models import Notification
 from portal.referrals.models import ReferralEvent
 from tests.conftest import force_login, post_form, signed_in
@@ -130,12 +130,12 @@ def test_the_sweep_issues_the_others_when_one_letter_fails(
     recent = _signed_waiting(other, world, clinician, minutes_ago=0, kind=SUMMARY)
     huey.flush()  # the signing jobs lost: only the sweep is left
 
-    with caplog.at_level(logging.ERROR, logger="portal.letters.tasks"):
+    with caplog.at_level(logging.ERROR, logger="portal.letters.issue_tasks"):
         assert issue_all_waiting() == 1
     assert _letter(good).sha256 is not None
     assert _letter(broken).sha256 is None
     assert _letter(recent).sha256 is None
-    logged = [r.getMessage() for r in caplog.records if r.name == "portal.letters.tasks"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "portal.letters.issue_tasks"]
     assert logged == [f"letter {broken} could not be issued: DecryptionError"]
 
 

@@ -272,14 +272,3 @@ def install() -> None:
 
 
 install()
-
-
-# --- verification (portal.audit.verification), here too for the callers of chain.verify -----
-
-
-def __getattr__(name: str):
-    if name in ("ChainReport", "verify"):
-        from portal.audit import verification
-
-        return getattr(verification, name)
-    raise AttributeError(name)

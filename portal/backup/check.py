@@ -1,5 +1,5 @@
 """`backup check`: is a (restored) database whole? The audit chain verified with its keyed
-HMACs from the first event and through the checkpoint (portal.audit.chain.verify), every
+HMACs from the first event and through the checkpoint (portal.audit.verification.verify), every
 letter's PDF against its stored sha256, every attachment decrypted and checked against its
 sha256. Reads only; writes nothing, not even an audit event (the trail is what is checked)."""
 
@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from portal.attachments import storage as attachment_storage
 from portal.attachments.models import Attachment
-from portal.audit import chain
+from portal.audit import verification
 from portal.backup import pg
 from portal.backup.archive import STORAGE_NAME
 from portal.crypto import DecryptionError
@@ -94,7 +94,7 @@ def run(session: Session, *, attachments_dir: Path, checkpoint_path: Path | None
 
 def check_audit(session: Session) -> Finding:
     finding = Finding("audit chain")
-    report = chain.verify(session, all=True, use_checkpoint=True)
+    report = verification.verify(session, all=True, use_checkpoint=True)
     finding.checked = report.checked
     if not report.ok:
         where = f"at event {report.broken_id}" if report.broken_id else "chain"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from portal.audit import chain, checkpoint, keys
+from portal.audit import chain, checkpoint, keys, verification
 from portal.audit.service import record
 from portal.extensions import db
 
@@ -24,14 +24,14 @@ def audit_chain() -> None:
     click.echo(f"{linked} audit events linked.")
 
 
-def _verified(all_: bool, *, trust_checkpoint: bool = True) -> chain.ChainReport:
+def _verified(all_: bool, *, trust_checkpoint: bool = True) -> verification.ChainReport:
     broken = None
     try:
         chain.chain_pending(wait=True)
     except chain.ChainBroken as error:
         broken = error  # reported, then the links are checked all the same
         click.echo(f"Audit trail BROKEN: {error}.", err=True)
-    report = chain.verify(db.session, all=all_, use_checkpoint=trust_checkpoint)
+    report = verification.verify(db.session, all=all_, use_checkpoint=trust_checkpoint)
     if broken is not None and report.ok:
         raise SystemExit(1)
     if not report.ok:
@@ -45,7 +45,7 @@ def _verified(all_: bool, *, trust_checkpoint: bool = True) -> chain.ChainReport
     return report
 
 
-def _write_checkpoint(report: chain.ChainReport, *, reset: bool = False):
+def _write_checkpoint(report: verification.ChainReport, *, reset: bool = False):
     head = db.session.execute(
         db.select(chain.AuditEvent.row_hash, chain.AuditEvent.id).where(
             chain.AuditEvent.seq == report.last_seq

@@ -14,7 +14,7 @@ from portal.letters.storage import seal_pdf
 
 
 def render_in_process(letter_ids: list[int]) -> Iterator[tuple[int, bytes, int] | None]:
-    from portal.letters.service import render_letter
+    from portal.letters.rendering import render_letter
 
     for letter_id in letter_ids:
         letter = db.session.get(Letter, letter_id)

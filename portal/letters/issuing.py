@@ -18,6 +18,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.letters.models import DRAFT, SUPERSEDED, Letter
 from portal.letters.pdf import RenderedPdf, render_html
+from portal.letters.rendering import letter_resources, render_letter
 from portal.letters.storage import open_html, seal_pdf
 from portal.referrals.service import add_event
 
@@ -28,8 +29,6 @@ SWEEP_GRACE = timedelta(minutes=2)
 def _render_signed(letter: Letter) -> RenderedPdf:
     """The PDF of exactly the HTML kept at signing. A letter signed before that HTML was kept
     (none after the fixletters1a2b migration) is rendered from the data as they stand."""
-    from portal.letters.service import letter_resources, render_letter
-
     if letter.signed_html is None:
         return render_letter(letter)
     return render_html(open_html(letter.signed_html), memory=letter_resources(letter.referral))

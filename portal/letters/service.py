@@ -4,10 +4,10 @@ final PDF stored unchangeable with its sha256, corrections as new versions, rece
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.audit.service import record
@@ -34,30 +34,20 @@ from portal.letters.models import (
     Letter,
 )
 from portal.letters.pdf import (
-    MEMORY_BASE,
     RenderedPdf,
-    render_html,
     render_pdf,
     stamp_superseded,
 )
+from portal.letters.rendering import TEMPLATES, _logo, letter_html, render_letter
 from portal.letters.storage import open_pdf, seal_html, seal_pdf
 from portal.referrals.models import ReferralEvent
 from portal.referrals.permissions import can_document
 from portal.referrals.states import IN_CARE, State
-from portal.scheduling.models import Appointment
 
 if TYPE_CHECKING:
     from portal.auth.models import User
     from portal.referrals.models import Referral
 
-# The PDF template of each kind (templates/letters/pdf/; the pages are in templates/letters/).
-TEMPLATES = {
-    ACKNOWLEDGEMENT: "letters/pdf/acknowledgement.html",
-    ACCEPTANCE: "letters/pdf/acceptance.html",
-    DECLINE: "letters/pdf/decline.html",
-    INTERIM: "letters/pdf/interim_progress.html",
-    SUMMARY: "letters/pdf/treatment_summary.html",
-}
 # The states in which a clinician may start each kind by hand.
 STARTABLE = {
     ACCEPTANCE: IN_CARE,
@@ -81,64 +71,6 @@ def startable_kinds(user: User, referral: Referral) -> list[tuple[str, str]]:
             continue
         kinds.append((kind, LETTER_KINDS[kind]))
     return kinds
-
-
-def _logo(referral: Referral) -> tuple[str, dict[str, tuple[bytes, str]]]:
-    clinic = referral.clinic
-    logo = clinic.logo if clinic.logo_mime else None
-    if logo:
-        return MEMORY_BASE + "logo", {"logo": (logo, clinic.logo_mime)}
-    return "img/logo.svg", {}
-
-
-def appointment_dates(referral: Referral) -> list[date]:
-    """The booked appointment dates an acceptance letter lists, in order."""
-    return list(
-        db.session.scalars(
-            select(Appointment.day)
-            .where(Appointment.referral_id == referral.id, Appointment.status == "booked")
-            .order_by(Appointment.day)
-        )
-    )
-
-
-def letter_html(
-    letter: Letter, *, planned_dates: list[date] | None = None, signer: User | None = None
-) -> str:
-    """The letter's HTML as the data stand now: marked DRAFT unless it has been signed. A draft
-    shows `signer` in the signature block, laid out as the signed letter will be. Signing
-    keeps this HTML, so the PDF rendered later shows what was signed."""
-    logo_url, _ = _logo(letter.referral)
-    final = letter.status != DRAFT
-    data = LetterInput(
-        kind=letter.kind,
-        sequence=letter.sequence,
-        version=letter.version,
-        narrative=letter.narrative,
-        recommendations=letter.recommendations,
-        signer=letter.signed_by if final else signer,
-        signed_at=letter.created_at if final else None,
-        verify_code=letter.verify_code if final else None,
-        logo_url=logo_url,
-        planned_dates=planned_dates
-        if planned_dates is not None
-        else (appointment_dates(letter.referral) if letter.kind == ACCEPTANCE else []),
-        all_sessions=letter.include_all_sessions,
-    )
-    return render_template(TEMPLATES[letter.kind], **letter_context(letter.referral, data))
-
-
-def letter_resources(referral: Referral) -> dict[str, tuple[bytes, str]]:
-    """What a letter's HTML may fetch from memory (the clinic's logo)."""
-    return _logo(referral)[1]
-
-
-def render_letter(
-    letter: Letter, *, planned_dates: list[date] | None = None, signer: User | None = None
-) -> RenderedPdf:
-    """The letter as PDF bytes, not stored (see letter_html)."""
-    html = letter_html(letter, planned_dates=planned_dates, signer=signer)
-    return render_html(html, memory=letter_resources(letter.referral))
 
 
 def render_blank_draft(referral: Referral, kind: str) -> RenderedPdf:
@@ -329,7 +261,7 @@ def sign_letter(letter: Letter, *, actor: User, password: str) -> Letter:
     record("letter.sign", "letter", letter.id, actor=actor, detail=f"version {letter.version}")
     if current_app.config.get("LETTERS_RENDER_IN_WORKER", True):
         from portal.jobs import after_commit
-        from portal.letters.tasks import issue_task
+        from portal.letters.issue_tasks import issue_task
 
         after_commit(issue_task, letter.id)
     else:

@@ -17,7 +17,6 @@ from portal.extensions import db
 from portal.jobs import huey, in_app
 from portal.letters.batch import render_in_process, store_preview
 from portal.letters.due import create_due_drafts, drafts_to_render
-from portal.letters.issuing import issue_by_id, waiting_ids
 from portal.letters.models import ACKNOWLEDGEMENT, Letter
 from portal.letters.service import acknowledge_referral
 from portal.referrals.models import Referral
@@ -61,40 +60,6 @@ def acknowledge_task(referral_id: int) -> bool:
 @in_app
 def acknowledge_missing() -> int:
     return sum(acknowledge(referral_id) for referral_id in unacknowledged_ids())
-
-
-# A letter's own job tries again a little later (a database restart, a worker killed);
-# after that the sweep below keeps trying every five minutes.
-ISSUE_RETRIES, ISSUE_RETRY_DELAY = 3, 30
-
-
-@huey.task(retries=ISSUE_RETRIES, retry_delay=ISSUE_RETRY_DELAY)
-@in_app
-def issue_task(letter_id: int) -> bool:
-    """Render and store a letter just signed; the referrer is told once its PDF exists."""
-    return issue_by_id(letter_id)
-
-
-def issue_all_waiting() -> int:
-    """Issue every waiting letter; one that fails is logged (its id only) and left for the
-    next sweep, the others are issued."""
-    issued = 0
-    for letter_id in waiting_ids():
-        try:
-            issued += issue_by_id(letter_id)
-        except Exception as error:  # noqa: BLE001 - one letter must not stop the others
-            db.session.rollback()
-            # The id and the kind of error only: a message could quote the letter's text.
-            log.error("letter %s could not be issued: %s", letter_id, type(error).__name__)
-    return issued
-
-
-@huey.periodic_task(crontab(minute="*/5"))
-@huey.lock_task("issue-waiting-letters")
-@in_app
-def issue_waiting() -> int:
-    """Any signed letter whose job was lost is rendered by the next sweep."""
-    return issue_all_waiting()
 
 
 @huey.periodic_task(crontab(minute="30", hour="2"))
