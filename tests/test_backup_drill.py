@@ -63,6 +63,15 @@ def fresh_database():
     _pg_database("drop", name)
 
 
+@pytest.fixture(autouse=True)
+def _own_attachment_dir(app, tmp_path, monkeypatch):
+    """The suite's attachment folder holds earlier tests' files (emptying the database leaves
+    them): the drill counts what it stored itself, in a folder of its own."""
+    folder = tmp_path / "attachments-stored"
+    folder.mkdir()
+    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(folder))
+
+
 def _counts(url: str) -> dict[str, int]:
     engine = create_engine(url, poolclass=NullPool)
     try:
