@@ -22,6 +22,8 @@ def _enrol_on_page(page, user: User, shot, name: str) -> str:
     expect(page.get_by_role("heading", name="Set up two-step sign-in")).to_be_visible()
     qr = page.get_by_role("img", name="QR code to add the portal to an authenticator app")
     expect(qr).to_be_visible()
+    # Visible comes before loaded: wait for the image itself, then check it is a real QR code.
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     assert page.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 100
     secret = page.locator("[data-secret]").inner_text().replace(" ", "")
     shot(f"mfa-{name}-1-setup")
