@@ -51,10 +51,23 @@ def _worker(queue: Path, port: int, log) -> subprocess.Popen:
     )
 
 
+def _wait_until_started(paths: list[Path], workers: list[subprocess.Popen]) -> None:
+    """Both consumers are polling before any job is queued, or the first one up takes them all."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if all("Huey consumer started" in path.read_text() for path in paths):
+            return
+        assert all(worker.poll() is None for worker in workers), "a worker stopped at start-up"
+        time.sleep(0.1)
+    raise AssertionError("the workers did not start within 60 s")
+
+
 def test_two_workers_send_each_message_once(app, world, mailbox, shared_queue, tmp_path):
-    logs = [(tmp_path / f"worker{n}.log").open("w") for n in (1, 2)]
+    paths = [tmp_path / f"worker{n}.log" for n in (1, 2)]
+    logs = [path.open("w") for path in paths]
     workers = [_worker(shared_queue, mailbox.port, log) for log in logs]
     try:
+        _wait_until_started(paths, workers)
         people = [world.referrer, world.colleague, world.other_referrer]
         for _ in range(MESSAGES // len(people)):
             notify("account_request", people)  # any kind will do: the outbox is the same

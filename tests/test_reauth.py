@@ -93,9 +93,9 @@ def test_admin_actions_ask_to_confirm_and_are_audited(app, world):
     assert own.location == "/admin/accounts"
     assert "cannot do that to your own account" in admin.get(own.location).get_data(as_text=True)
     actions = db.session.scalars(
-        select(AuditEvent.action).where(
-            AuditEvent.actor_id == world.admin.id, AuditEvent.action.startswith("account.")
-        )
+        select(AuditEvent.action)
+        .where(AuditEvent.actor_id == world.admin.id, AuditEvent.action.startswith("account."))
+        .order_by(AuditEvent.id)
     ).all()
     assert actions == ["account.mfa_reset", "account.deactivate", "account.reactivate"]
 

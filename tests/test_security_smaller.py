@@ -67,7 +67,9 @@ def test_list_pages_audit_the_referrals_they_showed(app, world):
     signed_in(app, world.coordinator).get("/triage/")
     signed_in(app, world.referrer).get("/referrals/")
     details = db.session.scalars(
-        select(AuditEvent.detail).where(AuditEvent.action == "referral.list")
+        select(AuditEvent.detail)
+        .where(AuditEvent.action == "referral.list")
+        .order_by(AuditEvent.id)
     ).all()
     ids = sorted(str(r.id) for r in referrals)
     assert len(details) == 2
@@ -85,7 +87,9 @@ def test_a_long_list_is_audited_over_several_rows(app, world):
         )
         db.session.flush()
     details = db.session.scalars(
-        select(AuditEvent.detail).where(AuditEvent.action == "referral.list")
+        select(AuditEvent.detail)
+        .where(AuditEvent.action == "referral.list")
+        .order_by(AuditEvent.id)
     ).all()
     assert len(details) > 1
     assert all(len(d) <= DETAIL_ROOM for d in details)
