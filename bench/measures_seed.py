@@ -1,6 +1,8 @@
 """Seeding for bench/measures.py: referrals of one clinic over two years with their timeline
 events, courses, sessions, PHQ-9 scores, appointments and summary letters, COPYed straight
-into the migrated schema, in batches (so the statement count can be compared as data grows)."""
+into the migrated schema, in batches (so the statement count can be compared as data grows).
+COPY bypasses the ORM flush that keeps referral_milestone in step, so each batch then fills
+its referrals' milestone rows with the same query (portal/measures/milestones.py)."""
 
 from __future__ import annotations
 
@@ -202,6 +204,28 @@ def seed_referrals(url: str, first: int, count: int, today: date) -> dict[str, i
                 for row in rows[table]:
                     copy.write_row(row)
         conn.commit()
-        conn.autocommit = True
-        cur.execute("VACUUM ANALYZE")
+    rows["referral_milestone"] = [()] * fill_milestones(url, first, first + count - 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
     return {table: len(r) for table, r in rows.items()}
+
+
+def fill_milestones(url: str, first: int, last: int) -> int:
+    """referral_milestone rows of referrals first..last, as the ORM flush would have made them."""
+    from sqlalchemy import create_engine, func, insert, select
+
+    from portal import models  # noqa: F401 - every table, so the mappers configure
+    from portal.measures.milestones import COLUMNS, source_query
+    from portal.measures.models import ReferralMilestone
+    from portal.referrals.models import Referral
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.begin() as conn:
+            batch = source_query(Referral.id.between(first, last))
+            table = ReferralMilestone.__table__
+            conn.execute(insert(table).from_select(COLUMNS, batch))
+            filled = table.c.referral_id.between(first, last)
+            return conn.execute(select(func.count()).where(filled)).scalar_one()
+    finally:
+        engine.dispose()
