@@ -3,7 +3,7 @@ REMS forms submitted within 7 days (and the late ones), adverse events per 100 s
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, case, cast, distinct, func, select
+from sqlalchemy import Integer, case, cast, func, select
 
 from portal.clinical_limits import REMS_DEADLINE_DAYS
 from portal.extensions import db
@@ -39,31 +39,39 @@ def _of_referrals(stmt, scope: Scope, referral_id):
 
 
 def visits_query(scope: Scope):
+    """Per treatment: visits due, no-shows and late cancellations, and the patients of each,
+    summed per referral (a referral is one patient's) first, then per treatment."""
     cal = scope.calendar
     day = cal.date_day(Appointment.day)
     cancelled = Appointment.status == AppointmentStatus.CANCELLED
     late = cancelled & (cal.moment_day(Appointment.updated_at) >= day - LATE_CANCEL_DAYS)
     no_show = Appointment.status == AppointmentStatus.NO_SHOW
     counted = ~cancelled | late  # a visit cancelled in good time was never due
-    patient = Appointment.referral_id  # a referral is one patient's
     stmt = (
         select(
             Appointment.modality,
+            Appointment.referral_id,
             func.sum(case((counted, 1), else_=0)).label("visits"),
-            func.count(distinct(case((counted, patient)))).label("patients"),
             func.sum(case((no_show, 1), else_=0)).label("no_shows"),
-            func.count(distinct(case((no_show, patient)))).label("no_show_patients"),
             func.sum(case((late, 1), else_=0)).label("late"),
-            func.count(distinct(case((late, patient)))).label("late_patients"),
         )
         .where(
             Appointment.clinic_id == scope.clinic_id,
             Appointment.day >= scope.start,
             Appointment.day <= _last_day(scope),
         )
-        .group_by(Appointment.modality)
+        .group_by(Appointment.modality, Appointment.referral_id)
     )
-    return _of_referrals(stmt, scope, Appointment.referral_id)
+    p = _of_referrals(stmt, scope, Appointment.referral_id).subquery("per_referral")
+    return select(
+        p.c.modality,
+        func.sum(p.c.visits).label("visits"),
+        func.sum(case((p.c.visits > 0, 1), else_=0)).label("patients"),
+        func.sum(p.c.no_shows).label("no_shows"),
+        func.sum(case((p.c.no_shows > 0, 1), else_=0)).label("no_show_patients"),
+        func.sum(p.c.late).label("late"),
+        func.sum(case((p.c.late > 0, 1), else_=0)).label("late_patients"),
+    ).group_by(p.c.modality)
 
 
 def _rate(events: int, event_patients: int, visits: int, patients: int) -> Cell:
@@ -101,6 +109,8 @@ def visits_table(scope: Scope) -> Table:
 
 
 def _rems_parts(scope: Scope):
+    """A SPRAVATO session's REMS form submitted in time, and due (submitted, or its 7 days
+    over)."""
     cal = scope.calendar
     day = cal.date_day(TreatmentSession.session_date)
     submitted = cal.date_day(TreatmentSession.rems_submitted_on)
@@ -110,13 +120,7 @@ def _rems_parts(scope: Scope):
     due = TreatmentSession.rems_submitted_on.is_not(None) | (
         day + REMS_DEADLINE_DAYS < number_of(scope.today)
     )
-    conditions = [
-        TreatmentSession.modality == SPRAVATO,
-        TreatmentSession.session_date >= scope.start,
-        TreatmentSession.session_date <= _last_day(scope),
-        *scope.referral_conditions(),
-    ]
-    return in_time, due, conditions
+    return in_time, due
 
 
 def _sessions_of_scope(*columns):
@@ -127,16 +131,73 @@ def _sessions_of_scope(*columns):
     )
 
 
-def rems_table(scope: Scope) -> Table:
-    in_time, due, conditions = _rems_parts(scope)
-    row = db.session.execute(
+def _in_range(scope: Scope) -> list:
+    return [
+        TreatmentSession.session_date >= scope.start,
+        TreatmentSession.session_date <= _last_day(scope),
+        *scope.referral_conditions(),
+    ]
+
+
+def sessions_query(scope: Scope):
+    """Per treatment, from one reading of the range's sessions: sessions, patients, adverse
+    events (and the patients with one), serious ones; and the REMS forms due, in time, late
+    and their patients (SPRAVATO's row; the other treatments have no REMS form). Summed per
+    patient first, then per treatment: a patient counted is a group of the first step (one
+    hash aggregate instead of a sort per distinct count)."""
+    events = cast(
+        func.coalesce(func.json_array_length(TreatmentSession.adverse_events), 0), Integer
+    )
+    serious = TreatmentSession.serious_adverse_events.is_(True)
+    in_time, due = _rems_parts(scope)
+    per_patient = (
         _sessions_of_scope(
-            func.sum(case((due, 1), else_=0)).label("due"),
-            func.sum(case((due & in_time, 1), else_=0)).label("in_time"),
-            func.count(distinct(case((due, Referral.patient_id)))).label("patients"),
-        ).where(*conditions)
-    ).one()
-    forms, within, patients = int(row.due or 0), int(row.in_time or 0), int(row.patients or 0)
+            TreatmentSession.modality,
+            Referral.patient_id,
+            func.count().label("sessions"),
+            func.sum(events).label("events"),
+            func.sum(case((serious, 1), else_=0)).label("serious"),
+            func.sum(case((due, 1), else_=0)).label("rems_due"),
+            func.sum(case((due & in_time, 1), else_=0)).label("rems_in_time"),
+        )
+        .where(*_in_range(scope))
+        .group_by(TreatmentSession.modality, Referral.patient_id)
+        .subquery("per_patient")
+    )
+    p = per_patient.c
+    known = p.patient_id.is_not(None)
+
+    def patients(condition=None):
+        counted = known if condition is None else known & condition
+        return func.sum(case((counted, 1), else_=0))
+
+    return select(
+        p.modality,
+        func.sum(p.sessions).label("sessions"),
+        patients().label("patients"),
+        func.sum(p.events).label("events"),
+        patients(p.events > 0).label("ae_patients"),
+        func.sum(p.serious).label("serious"),
+        patients(p.serious > 0).label("sae_patients"),
+        func.sum(p.rems_due).label("rems_due"),
+        func.sum(p.rems_in_time).label("rems_in_time"),
+        (func.sum(p.rems_due) - func.sum(p.rems_in_time)).label("rems_late"),
+        patients(p.rems_due > 0).label("rems_patients"),
+    ).group_by(p.modality)
+
+
+def session_figures(scope: Scope) -> dict:
+    """sessions_query's rows by treatment code."""
+    return {row.modality: row for row in db.session.execute(sessions_query(scope))}
+
+
+def rems_table(scope: Scope, found: dict | None = None) -> Table:
+    row = (session_figures(scope) if found is None else found).get(SPRAVATO)
+    forms, within, patients = (
+        (int(row.rems_due or 0), int(row.rems_in_time or 0), int(row.rems_patients or 0))
+        if row
+        else (0, 0, 0)
+    )
     count, percent = share_cells(within, forms)
     if small(patients):
         count, percent = Cell(within, True), Cell(None, True, "%")
@@ -149,19 +210,31 @@ def rems_table(scope: Scope) -> Table:
     )
 
 
-def rems_late_table(scope: Scope) -> Table:
-    """The late forms, for the clinic to chase: each a session staff can open."""
-    in_time, due, conditions = _rems_parts(scope)
-    rows = db.session.execute(
+REMS_LATE_ON_PAGE = 100
+
+
+def rems_late_table(
+    scope: Scope, limit: int | None = REMS_LATE_ON_PAGE, found: dict | None = None
+) -> Table:
+    """The late forms, for the clinic to chase: each a session staff can open. The page shows
+    the first `limit` (the CSV all of them); how many there are in all comes from the
+    sessions' figures."""
+    in_time, due = _rems_parts(scope)
+    query = (
         _sessions_of_scope(
             TreatmentSession.id,
             TreatmentCourse.referral_id,
             TreatmentSession.session_date,
             TreatmentSession.rems_submitted_on,
         )
-        .where(*conditions, due, ~in_time)
+        .where(TreatmentSession.modality == SPRAVATO, *_in_range(scope), due, ~in_time)
         .order_by(TreatmentSession.session_date, TreatmentSession.id)
-    ).all()
+    )
+    rows = db.session.execute(query.limit(limit) if limit else query).all()
+    total = len(rows)
+    if limit and len(rows) == limit:
+        spravato = (session_figures(scope) if found is None else found).get(SPRAVATO)
+        total = int(spravato.rems_late or 0) if spravato else total
     return Table(
         key="rems-late",
         title="Late REMS forms",
@@ -175,34 +248,13 @@ def rems_late_table(scope: Scope) -> Table:
             ]
             for r in rows
         ],
+        more=max(0, total - len(rows)),
         extra={"session_ids": [r.id for r in rows]},
     )
 
 
-def adverse_events_table(scope: Scope) -> Table:
-    events = func.coalesce(func.json_array_length(TreatmentSession.adverse_events), 0)
-    with_event = events > 0
-    serious = TreatmentSession.serious_adverse_events.is_(True)
-    found = {
-        row.modality: row
-        for row in db.session.execute(
-            _sessions_of_scope(
-                TreatmentSession.modality,
-                func.count().label("sessions"),
-                func.count(distinct(Referral.patient_id)).label("patients"),
-                func.sum(cast(events, Integer)).label("events"),
-                func.count(distinct(case((with_event, Referral.patient_id)))).label("ae_patients"),
-                func.sum(case((serious, 1), else_=0)).label("serious"),
-                func.count(distinct(case((serious, Referral.patient_id)))).label("sae_patients"),
-            )
-            .where(
-                TreatmentSession.session_date >= scope.start,
-                TreatmentSession.session_date <= _last_day(scope),
-                *scope.referral_conditions(),
-            )
-            .group_by(TreatmentSession.modality)
-        )
-    }
+def adverse_events_table(scope: Scope, found: dict | None = None) -> Table:
+    found = session_figures(scope) if found is None else found
     rows = []
     for code, _ in TREATMENT_MODALITIES:
         r = found.get(code)

@@ -71,6 +71,7 @@ def clinic_sections(scope: Scope) -> list[Section]:
     funnel_table = funnel.funnel_table(scope)
     found = results.outcomes_by(scope, ("modality", "practice_id"))
     by_modality = results.by_modality_table(scope, found["modality"])
+    sessions = activity.session_figures(scope)  # the REMS and adverse-event tables share it
     return [
         Section("Volume", [weekly, volume.practice_table(scope)], _weekly_chart(weekly)),
         Section("Funnel", [funnel_table, funnel.lost_table(scope)], _funnel_chart(funnel_table)),
@@ -79,8 +80,8 @@ def clinic_sections(scope: Scope) -> list[Section]:
             "Visits and REMS forms",
             [
                 activity.visits_table(scope),
-                activity.rems_table(scope),
-                activity.rems_late_table(scope),
+                activity.rems_table(scope, sessions),
+                activity.rems_late_table(scope, found=sessions),
             ],
         ),
         Section(
@@ -88,7 +89,7 @@ def clinic_sections(scope: Scope) -> list[Section]:
             [
                 by_modality,
                 results.by_practice_table(scope, found["practice_id"]),
-                activity.adverse_events_table(scope),
+                activity.adverse_events_table(scope, sessions),
             ],
             _outcomes_chart(by_modality),
         ),
@@ -109,7 +110,7 @@ TABLES = {
     "service-level": times.service_level_table,
     "visits": activity.visits_table,
     "rems": activity.rems_table,
-    "rems-late": activity.rems_late_table,
+    "rems-late": lambda scope: activity.rems_late_table(scope, limit=None),
     "outcomes-treatment": results.by_modality_table,
     "outcomes-practice": results.by_practice_table,
     "adverse-events": activity.adverse_events_table,
