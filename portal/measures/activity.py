@@ -7,6 +7,8 @@ from sqlalchemy import Integer, case, cast, func, select
 
 from portal.clinical_limits import REMS_DEADLINE_DAYS
 from portal.extensions import db
+from portal.measures.cohort import filters
+from portal.measures.models import ReferralMilestone
 from portal.measures.scope import Scope
 from portal.measures.sql import number_of
 from portal.measures.suppression import Cell, share_cells, small, statistic_cell
@@ -142,26 +144,41 @@ def _in_range(scope: Scope) -> list:
 def sessions_query(scope: Scope):
     """Per treatment, from one reading of the range's sessions: sessions, patients, adverse
     events (and the patients with one), serious ones; and the REMS forms due, in time, late
-    and their patients (SPRAVATO's row; the other treatments have no REMS form). Summed per
-    patient first, then per treatment: a patient counted is a group of the first step (one
-    hash aggregate instead of a sort per distinct count)."""
+    and their patients (SPRAVATO's row; the other treatments have no REMS form).
+
+    Summed per course first (the date index alone, no join), then per patient through the
+    course's referral_milestone row (its clinic, patient and the scope's filters), then per
+    treatment: a patient counted is a group of the second step, not a distinct count."""
     events = cast(
         func.coalesce(func.json_array_length(TreatmentSession.adverse_events), 0), Integer
     )
     serious = TreatmentSession.serious_adverse_events.is_(True)
     in_time, due = _rems_parts(scope)
-    per_patient = (
-        _sessions_of_scope(
+    per_course = (
+        select(
             TreatmentSession.modality,
-            Referral.patient_id,
+            TreatmentSession.course_id,
             func.count().label("sessions"),
             func.sum(events).label("events"),
             func.sum(case((serious, 1), else_=0)).label("serious"),
             func.sum(case((due, 1), else_=0)).label("rems_due"),
             func.sum(case((due & in_time, 1), else_=0)).label("rems_in_time"),
         )
-        .where(*_in_range(scope))
-        .group_by(TreatmentSession.modality, Referral.patient_id)
+        .where(
+            TreatmentSession.session_date >= scope.start,
+            TreatmentSession.session_date <= _last_day(scope),
+        )
+        .group_by(TreatmentSession.modality, TreatmentSession.course_id)
+        .subquery("per_course")
+    )
+    c = per_course.c
+    m = ReferralMilestone.__table__.c
+    sums = ("sessions", "events", "serious", "rems_due", "rems_in_time")
+    per_patient = (
+        select(c.modality, m.patient_id, *[func.sum(c[name]).label(name) for name in sums])
+        .join(ReferralMilestone, m.course_id == c.course_id)
+        .where(*filters(scope))
+        .group_by(c.modality, m.patient_id)
         .subquery("per_patient")
     )
     p = per_patient.c

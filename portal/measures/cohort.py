@@ -19,7 +19,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
 )
 
 from portal.db import EnumText, UTCDateTime
@@ -49,7 +48,9 @@ def materialize(scope: Scope, session) -> Scope:
     """Copy the scope's rows of referral_milestone, with their clinic days, once into a
     temporary table (dropped at commit on PostgreSQL; replaced on the next use of the
     connection on SQLite) that the page's queries then read: a fixed number of statements,
-    each reading the range's rows only."""
+    each reading the range's rows only. Not ANALYZEd: the queries over it are scans and
+    aggregates whose plans do not depend on its statistics, and ANALYZE cost as much as the
+    copy itself."""
     name = f"measures_milestone_{scope.slot}"
     table = Table(
         name,
@@ -83,9 +84,21 @@ def materialize(scope: Scope, session) -> Scope:
     table.create(connection)
     query = milestones_query(scope)
     session.execute(insert(table).from_select([c.name for c in table.columns], select(*query.c)))
-    if connection.dialect.name == "postgresql":
-        session.execute(text(f"ANALYZE {name}"))
     return scope.with_milestones(table)
+
+
+def filters(scope: Scope) -> list:
+    """The scope's clinic and filters (not the dates) on referral_milestone's columns: the
+    treatment is the course's, else the one requested, as Scope.referral_conditions has it."""
+    m = ReferralMilestone.__table__.c
+    conditions = [m.clinic_id == scope.clinic_id]
+    if scope.modality:
+        conditions.append(m.modality == scope.modality)
+    if scope.practice_id is not None:
+        conditions.append(m.practice_id == scope.practice_id)
+    if scope.referrer_id is not None:
+        conditions.append(m.referrer_id == scope.referrer_id)
+    return conditions
 
 
 def milestones_query(scope: Scope) -> CTE:
@@ -95,13 +108,7 @@ def milestones_query(scope: Scope) -> CTE:
     m = ReferralMilestone.__table__.c
     cal = scope.calendar
     low, high = scope.received_between
-    conditions = [m.clinic_id == scope.clinic_id, m.received_at >= low, m.received_at < high]
-    if scope.modality:
-        conditions.append(m.modality == scope.modality)
-    if scope.practice_id is not None:
-        conditions.append(m.practice_id == scope.practice_id)
-    if scope.referrer_id is not None:
-        conditions.append(m.referrer_id == scope.referrer_id)
+    conditions = [*filters(scope), m.received_at >= low, m.received_at < high]
     return (
         select(
             m.referral_id.label("id"),
