@@ -81,7 +81,7 @@ def clinic_sections(scope: Scope) -> list[Section]:
             [
                 activity.visits_table(scope),
                 activity.rems_table(scope, sessions),
-                activity.rems_late_table(scope, found=sessions),
+                activity.rems_late_table(scope, activity.REMS_LATE_ON_PAGE, sessions),
             ],
         ),
         Section(
