@@ -96,6 +96,9 @@ class Config:
     AUDIT_CHECKPOINT_PATH: str | None = os.environ.get("AUDIT_CHECKPOINT_PATH")
     AUDIT_CHECKPOINT_SECONDS: int | None = int(os.environ.get("AUDIT_CHECKPOINT_SECONDS", "60"))
     AUDIT_CHAIN_INLINE = True
+    # ... but at most this often per process: the rows of the requests in between are linked
+    # together by the next run (or the job worker's minute run), not one transaction each.
+    AUDIT_CHAIN_EVERY_SECONDS = float(os.environ.get("AUDIT_CHAIN_EVERY_SECONDS", "1"))
     # Observability (portal/observability/): /readyz fails when this many jobs wait; /metrics
     # answers these addresses or networks (comma-separated), or a request with
     # "Authorization: Bearer METRICS_TOKEN" (the only way in for a request a proxy forwarded:
@@ -134,6 +137,7 @@ class TestingConfig(Config):
     PORTAL_DATA_KEYS = TEST_DATA_KEY
     AUDIT_KEYS = TEST_AUDIT_KEY
     AUDIT_CHECKPOINT_SECONDS = None  # the tests write checkpoints when they mean to
+    AUDIT_CHAIN_EVERY_SECONDS = 0.0  # linked after every commit; test_audit_chain tests the pace
     # High enough that no test trips it by accident; tests of throttling set the real value,
     # and the limiter is reset between tests.
     AUTH_RATE_LIMIT = "1000 per minute"

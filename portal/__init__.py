@@ -56,6 +56,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     observability.init_app(app)  # before the other request hooks: the clock starts first
     web.init_app(app)
     from portal import jobs
+    from portal.audit import tasks as audit_tasks  # noqa: F401 - the minute's chaining job
     from portal.letters import issue_tasks, tasks  # noqa: F401 - the letter jobs register on the queue
     from portal.measures import milestones  # noqa: F401 - keeps referral_milestone in step
     from portal.notifications import wiring

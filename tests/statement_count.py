@@ -11,8 +11,8 @@ from sqlalchemy import event
 from portal.extensions import db
 
 # Work a request may do or not whatever the page shows: the sign-in session is touched at most
-# every 10 s (portal/auth/sessions.py) and the audit sequencer links the request's audit rows
-# in its own short transaction after the commit (portal/audit/chain.py).
+# once a minute (portal/auth/sessions.py) and the audit sequencer links the audit rows in its
+# own short transaction after a commit, at most once a second per process (portal/audit/chain.py).
 NOT_THE_PAGES = ("user_session", "audit_chain_head", "audit_event.seq", "audit_checkpoint")
 
 

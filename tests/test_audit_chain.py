@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
+from portal.audit import chain
 from portal.audit.chain import chain_pending
 from portal.audit.models import AuditEvent
 from portal.audit.service import record
+from portal.audit.tasks import link_audit_events
 from portal.audit.verification import verify
 from portal.extensions import db
 from tests.audit_helpers import triggers_off
@@ -102,6 +104,24 @@ def _viewer(app, world):
     client = app.test_client()
     force_login(client, world.admin)
     return client
+
+
+def test_a_process_links_after_a_commit_at_most_once_a_pace_and_the_minute_job_links_the_rest(
+    app, world, monkeypatch
+):
+    monkeypatch.setitem(app.config, "AUDIT_CHAIN_EVERY_SECONDS", 3600)
+    monkeypatch.setattr(chain, "_last_inline", float("-inf"))
+    first = record("test.event", "referral", 1, actor=world.coordinator)
+    db.session.commit()
+    second = record("test.event", "referral", 2, actor=world.coordinator)
+    db.session.commit()
+    db.session.expire_all()
+    assert first.seq is not None  # the first commit linked its row
+    assert second.seq is None  # within the pace: left for the next run
+    assert link_audit_events.call_local() >= 1
+    db.session.expire_all()
+    assert second.seq == first.seq + 1
+    assert verify(db.session).ok
 
 
 def test_viewer_filters_by_user_action_object_and_date(app, world):

@@ -11,7 +11,7 @@ from portal.clock import clinic_today
 from portal.extensions import db
 from portal.referrals.models import Referral
 from portal.referrals.service import change_state
-from portal.referrals.states import State
+from portal.referrals.states import AWAITING_DECISION, OPEN, State
 from portal.triage.service import open_for_review
 from portal.triage.sla import add_business_days, due_on
 from tests.conftest import page_text, signed_in
@@ -124,3 +124,10 @@ def test_selected_rows_are_assigned_in_one_go(app, world):
     )
     assert "1 changed meanwhile and was left: reload." in page_text(stale.get_data(as_text=True))
     assert db.session.get(Referral, first.id).assigned_coordinator_id == colleague.id
+
+
+def test_every_state_that_can_need_action_is_open(app):
+    from portal.triage.queue import BEFORE_SCHEDULING
+
+    # The needs-action tab's page is read through the open queue's index (portal/triage/queue.py).
+    assert {State.SUBMITTED, State.IN_REVIEW, *AWAITING_DECISION, *BEFORE_SCHEDULING} <= set(OPEN)

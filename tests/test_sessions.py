@@ -13,6 +13,7 @@ from portal.extensions import db
 from tests.conftest import csrf_token, force_login, login
 from tests.factories import PASSWORD
 from tests.security_helpers import post
+from tests.statement_count import statements
 
 
 def _rows(user_id: int) -> list[UserSession]:
@@ -73,6 +74,28 @@ def test_idle_session_is_signed_out_after_15_minutes(app, world):
         page = client.get(response.location).get_data(as_text=True)
     assert "signed out after a period without activity" in page
     assert _rows(world.referrer.id)[0].revoked_reason == "idle"
+
+
+def test_a_signed_in_page_checks_its_session_in_one_statement_and_writes_activity_once_a_minute(
+    app, world
+):
+    client = app.test_client()
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        force_login(client, world.referrer)
+        assert client.get("/referrals/").status_code == 200
+        seen = _rows(world.referrer.id)[0].last_seen_at
+        traveller.shift(timedelta(seconds=59))
+        with statements() as sent:
+            assert client.get("/referrals/").status_code == 200
+        touching = [s for s in sent if "user_session" in s]
+        assert len(touching) == 1, touching  # the session, its user and clinic: one SELECT
+        assert touching[0].startswith("SELECT")
+        assert _rows(world.referrer.id)[0].last_seen_at == seen
+        traveller.shift(timedelta(seconds=2))
+        with statements() as sent:
+            assert client.get("/referrals/").status_code == 200
+        assert sum(s.startswith("UPDATE user_session") for s in sent) == 1
+        assert _rows(world.referrer.id)[0].last_seen_at == utcnow()
 
 
 def test_stay_signed_in_button_extends_the_session(app, world):

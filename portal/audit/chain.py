@@ -7,9 +7,12 @@ previous link's MAC (`prev_hash`) and its own MAC (`row_hash`), an HMAC-SHA256 w
 current audit key (portal.audit.keys) over its content, its seq and the previous MAC. The
 database lets exactly that UPDATE through, once per row (the append-only triggers).
 
-It runs right after each commit that wrote audit rows (AUDIT_CHAIN_INLINE; on PostgreSQL it
-skips when another process is chaining, which picks the rows up), at the start of `audit
-verify`, and from `flask --app portal audit chain` (cron, for an idle portal). Every
+It runs after a commit that wrote audit rows (AUDIT_CHAIN_INLINE), at most once every
+AUDIT_CHAIN_EVERY_SECONDS per process: a busy worker links the rows of all the requests since
+its last run in one batch instead of paying a transaction per request (on PostgreSQL it also
+skips when another process is chaining, which picks the rows up). It also runs every minute
+on the job worker (portal/audit/tasks.py), at the start of `audit verify`, and from `flask
+--app portal audit chain` (cron), so an idle portal's last rows are linked too. Every
 AUDIT_CHECKPOINT_SECONDS it signs a checkpoint of the head outside the database
 (portal.audit.checkpoint).
 
@@ -248,11 +251,19 @@ def _note_new_events(session: Session, flush_context, instances) -> None:
         session.info[TO_CHAIN] = True
 
 
+_last_inline = float("-inf")  # monotonic time of this process's last chaining after a commit
+
+
 def _chain_after_commit(session: Session) -> None:
+    global _last_inline
     if not session.info.pop(TO_CHAIN, False):
         return
     if not current_app.config.get("AUDIT_CHAIN_INLINE", True):
         return
+    now = time.monotonic()
+    if now - _last_inline < current_app.config.get("AUDIT_CHAIN_EVERY_SECONDS", 0):
+        return  # linked by this process's next run, another process's, or the minute job
+    _last_inline = now
     try:
         chain_pending(wait=False)
     except Exception:  # noqa: BLE001 - the request's work is committed; the rows wait

@@ -95,9 +95,19 @@ class Referral(Base):
     __mapper_args__ = {"version_id_col": version}
     # The coordinators' queue: a page's ids (other orders than the default, see
     # ix_referral_open_queue below) read from the first index alone, the counts per state from
-    # the second (ten times smaller).
+    # the second (ten times smaller). The first also carries what "needs action" tests (the
+    # first decision, the coordinator), so the default tab's counts and page read the index
+    # alone, not each of the clinic's referral rows (PostgreSQL; SQLite has no INCLUDE).
     __table_args__ = (
-        Index("ix_referral_queue", "clinic_id", "state", "urgency", "submitted_at", "id"),
+        Index(
+            "ix_referral_queue",
+            "clinic_id",
+            "state",
+            "urgency",
+            "submitted_at",
+            "id",
+            postgresql_include=["first_decided_at", "assigned_coordinator_id"],
+        ),
         Index("ix_referral_clinic_state", "clinic_id", "state"),
         # The measures' cohort: a clinic's referrals received in a date range.
         Index("ix_referral_clinic_submitted", "clinic_id", "submitted_at"),

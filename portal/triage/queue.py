@@ -256,7 +256,9 @@ def _tab(filters: QueueFilters, action: ColumnElement[bool]) -> ColumnElement[bo
     """The chosen tab's condition: needs action, the open states (as written in the partial
     index ix_referral_open_queue that serves them), or the states of the tab."""
     if filters.state == NEEDS_ACTION:
-        return action
+        # Every state that can need action is open: saying so lets the default order read
+        # ix_referral_open_queue in order and stop at the page, instead of sorting them all.
+        return and_(OPEN_STATE_CONDITION, action)
     if filters.state == "open":
         return OPEN_STATE_CONDITION
     return Referral.state.in_(filters.states())

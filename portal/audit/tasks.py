@@ -1,0 +1,16 @@
+"""The audit chain's sequencer on the job worker: every minute it links the audit events
+that requests left unlinked (a request links them at most once a second per process, so the
+last requests before a quiet spell leave theirs for this run)."""
+
+from __future__ import annotations
+
+from huey import crontab
+
+from portal.audit.chain import chain_pending
+from portal.jobs import huey, in_app
+
+
+@huey.periodic_task(crontab(minute="*"))
+@in_app
+def link_audit_events() -> int:
+    return chain_pending(wait=True)
