@@ -5,12 +5,14 @@ failing letter does not stop the sweep, and nothing offers a letter before its P
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from datetime import date, timedelta
 
 import pytest
 from cryptography.fernet import Fernet
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from portal.db import utcnow
@@ -18,11 +20,12 @@ from portal.extensions import db
 from portal.jobs import huey
 from portal.letters.issue_tasks import issue_all_waiting
 from portal.letters.models import FINAL, INTERIM, SUMMARY, SUPERSEDED, Letter
+from portal.letters.service import preview
 from portal.letters.storage import open_pdf
 from portal.notifications.models import Notification
 from portal.referrals.models import ReferralEvent
 from tests.conftest import force_login, post_form, signed_in
-from tests.factories import accepted_referral, document_sessions, draft_letter
+from tests.factories import accepted_referral, document_sessions, draft_letter, png_bytes
 from tests.letter_helpers import pdf_text
 from tests.letter_signing import sign
 
@@ -72,6 +75,29 @@ def test_the_pdf_shows_what_was_signed_not_a_session_documented_before_it_was_re
     assert LATE.isoformat() not in text
     assert stored.verify_code in text
     assert stored.signed_html is None  # the PDF is the record once stored
+
+
+def _logo_size(pdf: bytes) -> tuple[int, int]:
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    return page.images[0].image.size
+
+
+def test_the_pdf_keeps_the_logo_of_the_signing_not_one_uploaded_before_it_was_rendered(
+    course, world, clinician, jobs, in_worker
+):
+    clinic = world.clinic
+    clinic.logo, clinic.logo_mime = png_bytes(40, 20), "image/png"
+    letter = draft_letter(course, world.clinician)
+    db.session.commit()
+    sign(clinician, letter.id)
+    clinic.logo = png_bytes(30, 30)  # a new logo before the worker renders the letter
+    db.session.commit()
+
+    jobs.run()
+    assert _logo_size(open_pdf(_letter(letter.id))) == (40, 20)
+    later = draft_letter(course, world.clinician, kind=SUMMARY)  # later letters: the new logo
+    db.session.commit()
+    assert _logo_size(preview(later, actor=world.clinician).data) == (30, 30)
 
 
 def test_a_replaced_version_rendered_late_is_not_announced(

@@ -4,6 +4,7 @@ clinic's logo, the booked dates an acceptance letter lists. Signing keeps the HT
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from portal.letters.models import (
     SUMMARY,
     Letter,
 )
-from portal.letters.pdf import MEMORY_BASE, RenderedPdf, render_html
+from portal.letters.pdf import RenderedPdf, render_html
 from portal.scheduling.models import Appointment
 
 if TYPE_CHECKING:
@@ -39,11 +40,17 @@ TEMPLATES = {
 
 
 def _logo(referral: Referral) -> tuple[str, dict[str, tuple[bytes, str]]]:
+    """The logo's URL in a letter's HTML: the clinic's upload as a data: URL, so that the
+    HTML sealed at signing carries the logo of that moment (a new upload changes later letters
+    only), else the portal's own."""
     clinic = referral.clinic
-    logo = clinic.logo if clinic.logo_mime else None
-    if logo:
-        return MEMORY_BASE + "logo", {"logo": (logo, clinic.logo_mime)}
+    if clinic.logo and clinic.logo_mime:
+        return logo_data_url(clinic.logo, clinic.logo_mime), {}
     return "img/logo.svg", {}
+
+
+def logo_data_url(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def appointment_dates(referral: Referral) -> list[date]:
@@ -84,8 +91,10 @@ def letter_html(
 
 
 def letter_resources(referral: Referral) -> dict[str, tuple[bytes, str]]:
-    """What a letter's HTML may fetch from memory (the clinic's logo)."""
-    return _logo(referral)[1]
+    """What a letter's HTML may fetch from memory. HTML sealed before the logo was embedded
+    refers to the clinic's logo there (`MEMORY_BASE + "logo"`)."""
+    clinic = referral.clinic
+    return {"logo": (clinic.logo, clinic.logo_mime)} if clinic.logo and clinic.logo_mime else {}
 
 
 def render_letter(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import mimetypes
 from pathlib import Path
 
@@ -15,9 +17,15 @@ class LetterRenderError(FatalURLFetchingError):
     """A letter asked for something it may not have, or a file of ours is missing."""
 
 
+# The only data: URLs a letter may hold: the clinic's logo, embedded by portal/letters/rendering.py
+# (the upload is checked by portal/admin/letterhead.py; user text is escaped, so never a URL).
+DATA_IMAGES = ("image/png", "image/svg+xml")
+
+
 class StaticOnlyFetcher(URLFetcher):
-    """Serves files under the static folder (and the few in-memory resources it was given);
-    refuses file:, http:, data: and everything else."""
+    """Serves files under the static folder, an embedded logo (a base64 data: URL of a PNG or
+    SVG) and the few in-memory resources it was given; refuses file:, http:, other data: URLs
+    and everything else."""
 
     def __init__(
         self, static_folder: str | Path, memory: dict[str, tuple[bytes, str]] | None = None
@@ -27,6 +35,8 @@ class StaticOnlyFetcher(URLFetcher):
         self.memory = memory or {}
 
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        if url.startswith("data:"):
+            return _data_image(url)
         if url.startswith(MEMORY_BASE) and url[len(MEMORY_BASE) :] in self.memory:
             data, mime = self.memory[url[len(MEMORY_BASE) :]]
             return URLFetcherResponse(url, data, {"Content-Type": mime})
@@ -38,6 +48,18 @@ class StaticOnlyFetcher(URLFetcher):
             raise LetterRenderError(f"static file not found: {relative}")
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+
+
+def _data_image(url: str) -> URLFetcherResponse:
+    header, _, payload = url[len("data:") :].partition(",")
+    mime, _, encoding = header.partition(";")
+    if mime not in DATA_IMAGES or encoding != "base64":
+        raise LetterRenderError("letters may not fetch data: URLs other than an embedded logo")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except binascii.Error as error:
+        raise LetterRenderError("an embedded logo is not valid base64") from error
+    return URLFetcherResponse(url, data, {"Content-Type": mime})
 
 
 def render(
