@@ -128,7 +128,7 @@ def _percent(value: float | None) -> str:
 def outcome_values(referral: Referral) -> dict:
     """Sessions done, each scale baseline to latest with response and remission, the charts
     (escaped SVG markup from portal.treatment.chart) and the adverse events counted."""
-    outcome = course_outcome(referral)
+    outcome = course_outcome(referral, for_print=True)
     if outcome is None:
         return {"scales": [], "adverse": [], "adverse_total": 0, "serious": 0}
     scales = []
@@ -152,6 +152,7 @@ def outcome_values(referral: Referral) -> dict:
                 else ("Yes" if change.remission else "No"),
                 "count": s.count,
                 "chart": s.chart,
+                "chart_title": s.chart_title,
             }
         )
     return {

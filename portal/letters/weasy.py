@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import mimetypes
+import threading
 from pathlib import Path
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from portal.letters.urls import MEMORY_BASE, STATIC_BASE
@@ -62,6 +64,41 @@ def _data_image(url: str) -> URLFetcherResponse:
     return URLFetcherResponse(url, data, {"Content-Type": mime})
 
 
+# The stylesheet every letter carries (templates/letters/pdf/letter.css, in <style id=...>):
+# parsing it and loading its three font faces cost a fifth of the cascade on every render, so
+# each thread parses it once and hands WeasyPrint the parsed sheet with the fonts it loaded. The
+# HTML keeps its own copy: a letter signed with an older sheet (other text) is parsed as it is.
+SHARED_SHEET_OPEN = '<style id="letter-css">'
+SHARED_SHEET_CLOSE = "</style>"
+SHARED_SHEETS_KEPT = 4
+_local = threading.local()
+
+
+def _shared_sheet(html: str, static_folder: str | Path) -> tuple[str, list[CSS], FontConfiguration]:
+    """The HTML without its shared sheet, that sheet parsed (once per thread), and the font
+    configuration holding its fonts; the HTML as it is when it has no shared sheet."""
+    if not hasattr(_local, "sheets"):
+        _local.font_config, _local.sheets = FontConfiguration(), {}
+    start = html.find(SHARED_SHEET_OPEN)
+    end = html.find(SHARED_SHEET_CLOSE, start)
+    if start < 0 or end < 0:
+        return html, [], FontConfiguration()
+    text = html[start + len(SHARED_SHEET_OPEN) : end]
+    key = (str(static_folder), text)
+    sheet = _local.sheets.get(key)
+    if sheet is None:
+        if len(_local.sheets) >= SHARED_SHEETS_KEPT:
+            _local.font_config, _local.sheets = FontConfiguration(), {}
+        sheet = CSS(
+            string=text,
+            base_url=STATIC_BASE,
+            url_fetcher=StaticOnlyFetcher(static_folder),
+            font_config=_local.font_config,
+        )
+        _local.sheets[key] = sheet
+    return html[:start] + html[end + len(SHARED_SHEET_CLOSE) :], [sheet], _local.font_config
+
+
 def render(
     html: str,
     static_folder: str | Path,
@@ -70,8 +107,9 @@ def render(
     tagged: bool = True,
 ) -> tuple[bytes, int]:
     """The PDF's bytes and its number of pages."""
+    html, sheets, font_config = _shared_sheet(html, static_folder)
     document = HTML(
         string=html, base_url=STATIC_BASE, url_fetcher=StaticOnlyFetcher(static_folder, memory)
-    ).render()
+    ).render(stylesheets=sheets, font_config=font_config)
     options = {"pdf_variant": "pdf/ua-1"} if tagged else {}
     return document.write_pdf(**options), len(document.pages)

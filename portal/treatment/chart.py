@@ -51,11 +51,16 @@ def trend_svg(
     bands: list[Band],
     width: int = 620,
     height: int = 260,
+    for_print: bool = False,
 ) -> Markup:
-    """A line of totals over time on top of the scale's severity bands."""
+    """A line of totals over time on top of the scale's severity bands. `for_print` (the
+    letters): the title is not drawn (the letter prints it as the chart's caption) and the
+    points carry no tooltip, since WeasyPrint lays SVG text out one character at a time."""
     # Room on the right for the longest band label (about 6.4 px a character at 11 px).
     longest = max((len(f"{b.label} ({b.low}-{b.high})") for b in bands), default=0)
-    left, right, top, bottom = 36, 14 + round(6.4 * longest), 30, 34
+    top = 14 if for_print else 30
+    height -= 30 - top
+    left, right, bottom = 36, 14 + round(6.4 * longest), 34
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def y(value: float) -> float:
@@ -71,9 +76,12 @@ def trend_svg(
         f'width="{width}" height="{height}" role="img" aria-label="{_t(title)}" '
         f'font-family="DejaVu Sans, sans-serif" font-size="11" class="trend-chart">',
         f"<title>{_t(title)}</title>",
-        f'<text x="{left}" y="16" font-size="13" font-weight="bold" fill="{INK}">'
-        f"{_t(title)}</text>",
     ]
+    if not for_print:
+        parts.append(
+            f'<text x="{left}" y="16" font-size="13" font-weight="bold" fill="{INK}">'
+            f"{_t(title)}</text>"
+        )
     for band, fill in zip(bands, _fills(len(bands)), strict=True):
         upper = y(min(band.high + 1, max_total))
         lower = y(band.low)
@@ -102,7 +110,11 @@ def trend_svg(
         tip = f"{point.label}: {point.value}" + (f" ({point.note})" if point.note else "")
         parts.append(
             f'<circle cx="{x(i)}" cy="{y(point.value)}" r="4.5" fill="{LINE}" stroke="#ffffff" '
-            f'stroke-width="1.5"><title>{_t(tip)}</title></circle>'
+            + (
+                'stroke-width="1.5"/>'
+                if for_print
+                else f'stroke-width="1.5"><title>{_t(tip)}</title></circle>'
+            )
         )
         parts.append(
             f'<text x="{x(i)}" y="{y(point.value) - 9}" text-anchor="middle" font-weight="bold" '

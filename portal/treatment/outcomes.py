@@ -36,6 +36,7 @@ class ScaleOutcome:
     change: Change | None  # None for CADSS-6 (a per-session dissociation measure)
     count: int
     chart: Markup
+    chart_title: str
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,11 @@ def _score(a: Assessment) -> Score:
     return Score(a.total, a.band, a.taken_on)
 
 
-def scale_outcome(scale: Scale, assessments: list[Assessment]) -> ScaleOutcome | None:
-    """Baseline (from the referral, else the first score) against the latest later score."""
+def scale_outcome(
+    scale: Scale, assessments: list[Assessment], *, for_print: bool = False
+) -> ScaleOutcome | None:
+    """Baseline (from the referral, else the first score) against the latest later score;
+    `for_print`: the chart drawn for a letter (portal.treatment.chart.trend_svg)."""
     scores = sorted(
         (a for a in assessments if a.scale == scale.code),
         key=lambda a: (not a.is_baseline, a.taken_on, a.id),
@@ -73,6 +77,7 @@ def scale_outcome(scale: Scale, assessments: list[Assessment]) -> ScaleOutcome |
         Point(a.taken_on.strftime("%m-%d"), a.total, "baseline" if a is baseline else "")
         for a in scores
     ]
+    title = f"{scale.code} total over the course"
     return ScaleOutcome(
         code=scale.code,
         name=scale.name,
@@ -84,23 +89,23 @@ def scale_outcome(scale: Scale, assessments: list[Assessment]) -> ScaleOutcome |
         else None,
         count=len(scores),
         chart=trend_svg(
-            f"{scale.code} total over the course",
-            points,
-            max_total=scale.max_total,
-            bands=bands_of(scale),
+            title, points, max_total=scale.max_total, bands=bands_of(scale), for_print=for_print
         ),
+        chart_title=title,
     )
 
 
-def course_outcome(referral: Referral) -> CourseOutcome | None:
-    """Everything the outcome view shows for the referral's course."""
+def course_outcome(referral: Referral, *, for_print: bool = False) -> CourseOutcome | None:
+    """Everything the outcome view shows for the referral's course (`for_print`: a letter's)."""
     course = referral.course
     if course is None:
         return None
     kinds: Counter[str] = Counter()
     for session in course.sessions:
         kinds.update(session.adverse_events)
-    outcomes = [scale_outcome(scale, referral.assessments) for scale in SCALES.values()]
+    outcomes = [
+        scale_outcome(scale, referral.assessments, for_print=for_print) for scale in SCALES.values()
+    ]
     return CourseOutcome(
         sessions_done=len(course.sessions),
         sessions_planned=course.planned_sessions,
