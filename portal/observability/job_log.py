@@ -9,10 +9,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from prometheus_client.core import GaugeMetricFamily
-
 from portal.jobs import queue, when_made
-from portal.observability.metrics import JOB_SECONDS
 from portal.observability.request_log import json_logger, line
 
 if TYPE_CHECKING:
@@ -69,6 +66,8 @@ def _finished(signal: str, task, exc: BaseException | None = None) -> None:
     seconds = time.perf_counter() - started if started is not None else 0.0
     from huey.signals import SIGNAL_COMPLETE  # loaded: huey sends this signal
 
+    from portal.observability.metrics import JOB_SECONDS
+
     outcome = "complete" if signal == SIGNAL_COMPLETE else "error"
     JOB_SECONDS.labels(task.name, outcome).observe(seconds)
     fields = {"error": type(exc).__name__} if exc is not None else {}
@@ -108,6 +107,8 @@ class QueueCollector:
     """The job queue's depth and the age of its oldest waiting job, read at each scrape."""
 
     def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
         depth, oldest = queue_state()
         yield GaugeMetricFamily("portal_job_queue_depth", "Jobs waiting in the queue.", value=depth)
         yield GaugeMetricFamily(
