@@ -107,3 +107,25 @@ def test_a_letter_still_renders_and_flask_db_still_works(app, db):
 
     with app.app_context():
         current()  # the lazily set-up Flask-Migrate answers the usual API
+
+
+WARM = """
+import json, sys
+from sqlalchemy import event
+from sqlalchemy.orm import Mapper
+configured = []
+event.listen(Mapper, "before_configured", lambda: configured.append(True))
+from portal import create_app
+create_app("testing")
+from portal.warm import warm_up
+warm_up()
+print(json.dumps({
+    "loaded": [m for m in ("huey", "prometheus_client") if m in sys.modules],
+    "configured": bool(configured),
+}))
+"""
+
+
+def test_a_preloading_server_warms_up_what_create_app_leaves_to_first_use():
+    """gunicorn's master (gunicorn.conf.py's when_ready) does it once for its workers."""
+    assert _run(WARM) == {"loaded": ["huey", "prometheus_client"], "configured": True}
