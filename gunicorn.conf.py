@@ -56,6 +56,15 @@ _metrics_dir = os.environ.setdefault(
 Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
 
 
+def when_ready(server):
+    """The master is ready, before it forks the workers: preloaded, it does now what the app
+    otherwise leaves to first use (portal/warm.py), once for all its workers."""
+    if server.cfg.preload_app:
+        from portal.warm import warm_up
+
+        warm_up()
+
+
 def post_fork(server, worker):
     """A worker starts: it must not share the master's pooled database connections."""
     from portal.extensions import db

@@ -10,7 +10,6 @@ import secrets
 from typing import TYPE_CHECKING
 
 import pyotp
-import segno
 from sqlalchemy import delete, or_, select, update
 
 from portal.auth.models import RecoveryCode
@@ -49,6 +48,8 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def qr_svg(uri: str) -> bytes:
     """The otpauth:// URI as an SVG QR code, drawn here: nothing is sent to a third party."""
+    import segno  # here, not at start-up: only the enrolment page draws a code
+
     out = io.BytesIO()
     segno.make(uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False)
     return out.getvalue()

@@ -11,7 +11,6 @@ from portal.auth.forms import LoginForm
 from portal.auth.service import authenticate
 from portal.auth.signin import HOME_BY_ROLE, SIGN_IN_FAILED, is_safe_next, safe_target
 from portal.extensions import auth_rate_limit, db, limiter
-from portal.observability.metrics import SIGNIN_FAILURES
 
 
 @bp.get("/")
@@ -34,6 +33,8 @@ def login():
             user = None  # under attack, and from an address it never signed in from
         if user is None:
             db.session.commit()
+            from portal.observability.metrics import SIGNIN_FAILURES
+
             SIGNIN_FAILURES.inc()
             flash(SIGN_IN_FAILED, "error")
         elif user.has_mfa or signin.mfa_required(user):

@@ -7,13 +7,11 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
-from tqdm import tqdm
 
 from config import CONFIGS, Config
 from portal.audit.service import record
@@ -91,6 +89,8 @@ def generate_due_command(workers: int | None) -> None:
     workers = max(1, min(workers or os.cpu_count() or 1, len(ids) or 1))
     results = render_in_process(ids) if workers == 1 else render_parallel(ids, workers)
     rendered = 0
+    from tqdm import tqdm  # the CLI's imports are paid by every process that builds the app
+
     with tqdm(total=len(ids), unit="letter", desc="Rendering drafts", disable=not ids) as bar:
         for done, result in enumerate(results, start=1):
             rendered += store_preview(result)
@@ -108,6 +108,8 @@ def generate_due_command(workers: int | None) -> None:
 
 def render_parallel(letter_ids: list[int], workers: int) -> Iterator[Rendered]:
     """Render the drafts in `workers` processes; results come back in order."""
+    from concurrent.futures import ProcessPoolExecutor
+
     settings = {key: current_app.config.get(key) for key in WORKER_SETTINGS}
     # Small chunks keep both cores busy to the end.
     chunk = max(1, min(8, len(letter_ids) // (workers * 4) or 1))

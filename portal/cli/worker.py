@@ -9,8 +9,6 @@ import logging
 import click
 from flask import current_app
 
-from portal.jobs import huey, queue_kind
-
 
 @click.command("worker")
 @click.option("--workers", default=2, show_default=True, help="Jobs run at once (threads).")
@@ -20,6 +18,7 @@ from portal.jobs import huey, queue_kind
 def worker_command(workers: int, no_periodic: bool) -> None:
     """Run the job queue's worker: emails from the outbox, digests, reminders, letters."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from portal.jobs import queue, queue_kind
     from portal.observability.job_log import use_stderr
 
     use_stderr()  # one JSON line per job, beside huey's own log
@@ -30,7 +29,7 @@ def worker_command(workers: int, no_periodic: bool) -> None:
         else f"SQLite file {current_app.config['QUEUE_SQLITE_PATH']}"
     )
     click.echo(f"Worker: {workers} thread(s), queue in {where}. Ctrl-C stops it.")
-    consumer = huey.create_consumer(
+    consumer = queue().create_consumer(
         workers=workers, worker_type="thread", periodic=not no_periodic, check_worker_health=True
     )
     consumer.run()

@@ -11,8 +11,8 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-import jwt
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
@@ -21,6 +21,9 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.fhir import scopes as smart
 from portal.fhir.models import FhirAccessToken, FhirAssertionId, FhirClient
+
+if TYPE_CHECKING:
+    import jwt  # imported where a JWT is read: PyJWT loads cryptography's X.509 and EC
 
 ALGORITHMS = ["RS384", "ES384"]
 TOKEN_LIFETIME = timedelta(minutes=5)
@@ -53,6 +56,8 @@ def token_hash(token: str) -> str:
 
 def check_jwks(jwks: object) -> jwt.PyJWKSet:
     """A key set of public keys PyJWT can use with RS384 or ES384; raises ValueError."""
+    import jwt
+
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:
         raise ValueError("A JWKS is a JSON object with a non-empty list of keys.")
     for key in jwks["keys"]:
@@ -121,6 +126,8 @@ def issue_token(form: dict[str, str], *, token_urls: list[str]) -> tuple[str, Gr
     if form.get("client_assertion_type") != ASSERTION_TYPE:
         raise TokenRefused("invalid_request", f"client_assertion_type must be {ASSERTION_TYPE}.")
     assertion = form.get("client_assertion", "")
+    import jwt
+
     try:
         unverified = jwt.api_jwt.decode_complete(assertion, options={"verify_signature": False})
         header, claimed = unverified["header"], unverified["payload"]
@@ -158,6 +165,8 @@ def issue_token(form: dict[str, str], *, token_urls: list[str]) -> tuple[str, Gr
 
 
 def _verified_claims(assertion: str, header: dict, client: FhirClient, urls: list[str]) -> dict:
+    import jwt
+
     key = _key_for(client, header)
     try:
         claims = jwt.decode(

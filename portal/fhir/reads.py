@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from portal.auth.models import User
 from portal.clinics.models import Clinic, Practice
@@ -232,12 +234,15 @@ def referral_search(params: dict[str, list[str]], kind: str):
     return query
 
 
-# What a page of referrals needs, loaded in a few statements instead of one per referral.
-PAGE_LOADS = (
-    selectinload(Referral.events),
-    selectinload(Referral.letters),
-    selectinload(Referral.assessments),
-)
+@cache
+def page_loads() -> tuple[LoaderOption, ...]:
+    """What a page of referrals needs, loaded in a few statements instead of one per referral
+    (built at the first search: a loader option configures every mapper)."""
+    return (
+        selectinload(Referral.events),
+        selectinload(Referral.letters),
+        selectinload(Referral.assessments),
+    )
 
 
 def search(
@@ -266,7 +271,7 @@ def search(
         page = list(
             db.session.scalars(
                 query.order_by(Referral.updated_at, Referral.id)
-                .options(*PAGE_LOADS)
+                .options(*page_loads())
                 .limit(count)
                 .offset(offset)
             )
@@ -274,7 +279,7 @@ def search(
         audit_read(page, kind)
         build = service_request if kind == "ServiceRequest" else task
         return total or 0, [build(referral) for referral in page]
-    referrals = list(db.session.scalars(query.order_by(Referral.id).options(*PAGE_LOADS)))
+    referrals = list(db.session.scalars(query.order_by(Referral.id).options(*page_loads())))
     audit_read(referrals, kind)
     found = _per_referral(kind, referrals)
     return len(found), found[offset : offset + count]

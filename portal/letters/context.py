@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-import segno
 from flask import current_app
 from markupsafe import Markup
 
@@ -121,6 +120,8 @@ def verify_url(code: str) -> str:
 
 def qr_svg(url: str) -> Markup:
     """The QR code as inline SVG (drawn locally by segno; nothing is fetched)."""
+    import segno  # with the first letter, not at start-up
+
     svg = segno.make(url, error="m").svg_inline(scale=2, border=0, dark="#1c2733")
     return Markup(svg)  # noqa: S704 - segno's own markup of our own URL
 

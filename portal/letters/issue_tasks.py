@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import logging
 
-from huey import crontab
-
 from portal.extensions import db
-from portal.jobs import huey, in_app
+from portal.jobs import in_app, periodic_task, task
 from portal.letters.issuing import issue_by_id, waiting_ids
 
 log = logging.getLogger(__name__)
@@ -20,7 +18,7 @@ log = logging.getLogger(__name__)
 ISSUE_RETRIES, ISSUE_RETRY_DELAY = 3, 30
 
 
-@huey.task(retries=ISSUE_RETRIES, retry_delay=ISSUE_RETRY_DELAY)
+@task(retries=ISSUE_RETRIES, retry_delay=ISSUE_RETRY_DELAY)
 @in_app
 def issue_task(letter_id: int) -> bool:
     """Render and store a letter just signed; the referrer is told once its PDF exists."""
@@ -41,8 +39,7 @@ def issue_all_waiting() -> int:
     return issued
 
 
-@huey.periodic_task(crontab(minute="*/5"))
-@huey.lock_task("issue-waiting-letters")
+@periodic_task(minute="*/5", lock="issue-waiting-letters")
 @in_app
 def issue_waiting() -> int:
     """Any signed letter whose job was lost is rendered by the next sweep."""

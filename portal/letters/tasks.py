@@ -8,13 +8,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from huey import crontab
 from sqlalchemy import select
 
 from portal.audit.service import record
 from portal.db import utcnow
 from portal.extensions import db
-from portal.jobs import huey, in_app
+from portal.jobs import in_app, periodic_task, task
 from portal.letters.batch import render_in_process, store_preview
 from portal.letters.due import create_due_drafts, drafts_to_render
 from portal.letters.models import ACKNOWLEDGEMENT, Letter
@@ -49,21 +48,19 @@ def unacknowledged_ids() -> list[int]:
     )
 
 
-@huey.task()
+@task()
 @in_app
 def acknowledge_task(referral_id: int) -> bool:
     return acknowledge(referral_id)
 
 
-@huey.periodic_task(crontab(minute="*/5"))
-@huey.lock_task("acknowledge-missing")
+@periodic_task(minute="*/5", lock="acknowledge-missing")
 @in_app
 def acknowledge_missing() -> int:
     return sum(acknowledge(referral_id) for referral_id in unacknowledged_ids())
 
 
-@huey.periodic_task(crontab(minute="30", hour="2"))
-@huey.lock_task("letters-generate-due")
+@periodic_task(minute="30", hour="2", lock="letters-generate-due")
 @in_app
 def generate_due() -> tuple[int, int]:
     """What `flask --app portal letters generate-due --workers 1` does, nightly."""

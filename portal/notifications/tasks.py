@@ -5,9 +5,7 @@ and reminders due (to staff and to patients)."""
 
 from __future__ import annotations
 
-from huey import crontab
-
-from portal.jobs import after_commit, delivery_jobs, huey, in_app
+from portal.jobs import after_commit, delivery_jobs, in_app, periodic_task
 from portal.notifications.models import PENDING, OutboxMessage
 
 deliver_task, sweep_outbox = delivery_jobs(
@@ -20,8 +18,7 @@ deliver_task, sweep_outbox = delivery_jobs(
 )
 
 
-@huey.periodic_task(crontab(minute="0"))
-@huey.lock_task("hourly-notifications")  # one worker at a time; a later run finds it done
+@periodic_task(minute="0", lock="hourly-notifications")
 @in_app
 def hourly_notifications() -> None:
     from portal.extensions import db

@@ -7,13 +7,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from typing import TYPE_CHECKING
 
-from huey import signals
-from prometheus_client.core import GaugeMetricFamily
-
-from portal.jobs import huey
-from portal.observability.metrics import JOB_SECONDS
+from portal.jobs import queue, when_made
 from portal.observability.request_log import json_logger, line
+
+if TYPE_CHECKING:
+    from huey import Huey
 
 log = logging.getLogger("portal.jobs.log")
 _ENQUEUED = "observability:enqueued:"  # + task id: when it entered the queue (epoch seconds)
@@ -28,6 +28,12 @@ def connect() -> None:
     if _connected:
         return
     _connected = True
+    when_made(_listen)  # the queue is made at its first use (portal.jobs)
+
+
+def _listen(huey: Huey) -> None:
+    from huey import signals
+
     huey.signal(signals.SIGNAL_ENQUEUED)(_enqueued)
     huey.signal(signals.SIGNAL_EXECUTING)(_executing)
     huey.signal(signals.SIGNAL_COMPLETE, signals.SIGNAL_ERROR)(_finished)
@@ -42,12 +48,12 @@ def use_stderr() -> None:
 def _enqueued(signal: str, task) -> None:
     # The queue's own enqueue says so if it is down; only the age metric loses a sample.
     with contextlib.suppress(Exception):
-        huey.storage.put_data(_ENQUEUED + task.id, repr(time.time()).encode())
+        queue().storage.put_data(_ENQUEUED + task.id, repr(time.time()).encode())
 
 
 def _forget(signal: str, task, *args) -> None:
     with contextlib.suppress(Exception):
-        huey.storage.delete_data(_ENQUEUED + task.id)
+        queue().storage.delete_data(_ENQUEUED + task.id)
 
 
 def _executing(signal: str, task) -> None:
@@ -58,7 +64,11 @@ def _executing(signal: str, task) -> None:
 def _finished(signal: str, task, exc: BaseException | None = None) -> None:
     started = _started.pop(task.id, None)
     seconds = time.perf_counter() - started if started is not None else 0.0
-    outcome = "complete" if signal == signals.SIGNAL_COMPLETE else "error"
+    from huey.signals import SIGNAL_COMPLETE  # loaded: huey sends this signal
+
+    from portal.observability.metrics import JOB_SECONDS
+
+    outcome = "complete" if signal == SIGNAL_COMPLETE else "error"
     JOB_SECONDS.labels(task.name, outcome).observe(seconds)
     fields = {"error": type(exc).__name__} if exc is not None else {}
     log.info(
@@ -76,6 +86,7 @@ def _finished(signal: str, task, exc: BaseException | None = None) -> None:
 
 def queue_state() -> tuple[int, float]:
     """(jobs waiting, seconds the next one to run has waited)."""
+    huey = queue()
     depth = huey.pending_count()
     if not depth:
         return 0, 0.0
@@ -96,6 +107,8 @@ class QueueCollector:
     """The job queue's depth and the age of its oldest waiting job, read at each scrape."""
 
     def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
         depth, oldest = queue_state()
         yield GaugeMetricFamily("portal_job_queue_depth", "Jobs waiting in the queue.", value=depth)
         yield GaugeMetricFamily(

@@ -159,10 +159,10 @@ def _redis(url: str) -> str:
 
 
 def _queue(limit: int) -> str:
-    from portal.jobs import huey
+    from portal.jobs import queue
 
     try:
-        depth = huey.pending_count()
+        depth = queue().pending_count()
     except Exception as error:  # noqa: BLE001
         log.warning("readyz: job queue unreachable (%s)", type(error).__name__)
         return "unreachable"

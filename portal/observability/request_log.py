@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 
 from flask import Flask, g, request
 
-from portal.observability.metrics import REQUEST_SECONDS
-
 log = logging.getLogger("portal.requests")
 # What a proxy or a load balancer may send: letters, digits, dashes, dots, underscores.
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
@@ -80,6 +78,9 @@ def init_app(app: Flask) -> None:
             return response
         seconds = time.perf_counter() - started
         route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+        # prometheus-client is imported by the first request, not when the app is built.
+        from portal.observability.metrics import REQUEST_SECONDS
+
         REQUEST_SECONDS.labels(route, request.method, str(response.status_code)).observe(seconds)
         log.info(
             line(

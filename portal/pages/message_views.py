@@ -11,13 +11,13 @@ from portal.messages import bp
 from portal.messages.forms import MessageForm
 from portal.messages.permissions import get_thread_referral_or_404
 from portal.messages.service import post_message
-from portal.pages.referral import PAGE_LOADS, referral_page_context
+from portal.pages.referral import page_loads, referral_page_context
 
 
 @bp.post("/<int:referral_id>/messages")
 def post(referral_id: int):
     # 404 too for a draft: the clinic cannot see a referral that was never sent.
-    referral = get_thread_referral_or_404(referral_id, current_user, options=PAGE_LOADS)
+    referral = get_thread_referral_or_404(referral_id, current_user, options=page_loads())
     form = MessageForm()
     if form.validate_on_submit():
         post_message(referral, form.body.data, actor=current_user)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from portal.attachments import permissions as attachments
 from portal.attachments.service import attachments_of
@@ -32,13 +34,19 @@ from portal.triage.forms import DECLINE_REASONS
 if TYPE_CHECKING:
     from portal.auth.models import User
 
-# What the page shows beyond the referral's own rows (portal.referrals.queries.CORE_LOADS):
-# pass as `options` to get_referral_or_404, so the page costs a constant number of queries.
-PAGE_LOADS = (
-    selectinload(Referral.letters).selectinload(Letter.signed_by),
-    selectinload(Referral.course).selectinload(TreatmentCourse.sessions),
-    selectinload(Referral.course).selectinload(TreatmentCourse.clinician),
-)
+
+@cache
+def page_loads() -> tuple[LoaderOption, ...]:
+    """What the page shows beyond the referral's own rows (portal.referrals.queries.core_loads):
+    pass as `options` to get_referral_or_404, so the page costs a constant number of queries.
+    Built at the first page, not at import (a loader option configures every mapper)."""
+    return (
+        selectinload(Referral.letters).selectinload(Letter.signed_by),
+        selectinload(Referral.course).selectinload(TreatmentCourse.sessions),
+        selectinload(Referral.course).selectinload(TreatmentCourse.clinician),
+    )
+
+
 # The referral's own actions the page offers (portal.referrals.permissions).
 REFERRAL_ACTIONS = ("edit_intake", "open", "accept", "ask", "decline", "answer", "cancel")
 
@@ -54,7 +62,7 @@ def offered_actions(user: User, referral: Referral) -> dict[str, bool]:
 
 
 def referral_page_context(referral: Referral, user: User) -> dict:
-    """Everything the referral page shows `user`: the referral (loaded with PAGE_LOADS), what
+    """Everything the referral page shows `user`: the referral (loaded with page_loads()), what
     each feature added to it, and the actions offered."""
     return {
         "referral": referral,

@@ -19,7 +19,7 @@ from portal.pages.dashboard import (
     page_number,
     state_counts,
 )
-from portal.pages.referral import PAGE_LOADS, referral_page_context
+from portal.pages.referral import page_loads, referral_page_context
 from portal.referrals import bp, queries
 from portal.referrals.actions import refusal_message
 from portal.referrals.forms import AnswerForm, SearchForm
@@ -58,7 +58,7 @@ def dashboard():
 
 @bp.get("/<int:referral_id>")
 def detail(referral_id: int):
-    referral = queries.get_referral_or_404(referral_id, current_user, options=PAGE_LOADS)
+    referral = queries.get_referral_or_404(referral_id, current_user, options=page_loads())
     if referral.state == State.DRAFT:
         db.session.commit()  # the read's audit row
         return redirect(url_for("referrals.edit", referral_id=referral.id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from flask import abort
 from sqlalchemy import Select, or_, select
@@ -17,15 +18,20 @@ from portal.referrals.models import Patient, Referral, ReferralEvent
 from portal.referrals.permissions import can, can_view_referral
 from portal.referrals.states import State
 
-# What every page of a referral shows (and the permission checks read): its own rows. A page
-# that shows what the features added (letters, the course) passes their loads as `options`.
-CORE_LOADS = (
-    selectinload(Referral.patient),
-    selectinload(Referral.referrer).selectinload(User.practice),
-    selectinload(Referral.practice),
-    selectinload(Referral.events).selectinload(ReferralEvent.actor),
-    selectinload(Referral.assessments),
-)
+
+@cache
+def core_loads() -> tuple[LoaderOption, ...]:
+    """What every page of a referral shows (and the permission checks read): its own rows. A
+    page that shows what the features added (letters, the course) passes their loads as
+    `options`. Built at the first query, not at import: a loader option configures every
+    mapper, and a process that queries no referral (a CLI command) need not pay for that."""
+    return (
+        selectinload(Referral.patient),
+        selectinload(Referral.referrer).selectinload(User.practice),
+        selectinload(Referral.practice),
+        selectinload(Referral.events).selectinload(ReferralEvent.actor),
+        selectinload(Referral.assessments),
+    )
 
 
 def get_referral_or_404(
@@ -39,7 +45,7 @@ def get_referral_or_404(
     treatment ('document'); otherwise 404, and the attempt is audited either way. `options`
     eager-load more than the referral's own rows, for the page about to show them."""
     referral = db.session.scalar(
-        select(Referral).where(Referral.id == referral_id).options(*CORE_LOADS, *options)
+        select(Referral).where(Referral.id == referral_id).options(*core_loads(), *options)
     )
     allowed = referral is not None and can(user, referral, action)
     if not allowed:

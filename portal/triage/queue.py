@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
-from sqlalchemy.orm import aliased
 
 from portal.audit_shown import record_shown
 from portal.auth.models import User
@@ -196,7 +195,9 @@ def _order(filters: QueueFilters) -> list:
 
 # What a queue row shows, joined once at import (a request only adds its page of ids and the
 # order): the referral with its patient, referrer, coordinator and any unreviewed safety alert.
-_COORDINATOR = aliased(User, name="coordinator")
+# The coordinator is an alias of the users' table, not an ORM aliased(User): that would
+# configure every mapper at import, and a process that shows no queue need not pay for it.
+_COORDINATOR = User.__table__.alias("coordinator")
 _OPEN_ALERT = (
     select(SafetyAlert.id)
     .where(SafetyAlert.referral_id == Referral.id, SafetyAlert.reviewed_at.is_(None))
@@ -220,14 +221,14 @@ ROWS = (
         Patient.last_name,
         Patient.date_of_birth,
         User.full_name,
-        _COORDINATOR.full_name,
+        _COORDINATOR.c.full_name,
         _OPEN_ALERT,
         Referral.version,
         _APPROVED_AUTHORIZATION,
     )
     .join(Patient, Patient.id == Referral.patient_id)
     .join(User, User.id == Referral.referrer_id)
-    .outerjoin(_COORDINATOR, _COORDINATOR.id == Referral.assigned_coordinator_id)
+    .outerjoin(_COORDINATOR, _COORDINATOR.c.id == Referral.assigned_coordinator_id)
 )
 
 

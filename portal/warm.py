@@ -1,0 +1,19 @@
+"""What create_app leaves to first use, done at once: the mappers configured, the job queue
+made, the metrics defined. For a server that builds the app once and forks its workers
+(gunicorn --preload, gunicorn.conf.py's when_ready): done in the master, the workers share it
+instead of each paying for it on its first request. A development server, a CLI command or a
+test never call it, and pay only for what they use."""
+
+from __future__ import annotations
+
+
+def warm_up() -> None:
+    """Configure the mappers, make the job queue, define the metrics (after create_app)."""
+    from sqlalchemy.orm import configure_mappers
+
+    from portal import models  # noqa: F401 - every table, before the mappers are configured
+    from portal.jobs import queue
+    from portal.observability import metrics  # noqa: F401 - the metrics, defined once
+
+    configure_mappers()
+    queue()
