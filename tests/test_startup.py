@@ -79,6 +79,7 @@ def test_the_first_job_queued_makes_the_queue_with_every_task():
     assert result["tasks"] == sorted(
         f"portal.{name}"
         for name in (
+            "audit.tasks.link_audit_events",
             "fhir.hook_tasks.deliver_hook_task",
             "fhir.hook_tasks.sweep_hooks",
             "letters.issue_tasks.issue_task",
@@ -91,7 +92,7 @@ def test_the_first_job_queued_makes_the_queue_with_every_task():
             "notifications.tasks.sweep_outbox",
         )
     )
-    assert result["periodic"] == 6
+    assert result["periodic"] == 7
 
 
 def test_a_letter_still_renders_and_flask_db_still_works(app, db):

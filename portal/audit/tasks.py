@@ -4,13 +4,11 @@ last requests before a quiet spell leave theirs for this run)."""
 
 from __future__ import annotations
 
-from huey import crontab
-
 from portal.audit.chain import chain_pending
-from portal.jobs import huey, in_app
+from portal.jobs import in_app, periodic_task
 
 
-@huey.periodic_task(crontab(minute="*"))
+@periodic_task(minute="*")
 @in_app
 def link_audit_events() -> int:
     return chain_pending(wait=True)
