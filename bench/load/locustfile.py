@@ -23,7 +23,7 @@ import os
 import random
 import re
 import time
-from datetime import date
+from datetime import date, timedelta
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 
@@ -309,7 +309,9 @@ class ClinicianUser(PortalUser):
             return
         data = {
             "version": version.group(1),
-            "session_date": date.today().isoformat(),
+            # Yesterday: the clinic's today may still be this machine's yesterday (UTC), and a
+            # session dated after the clinic's now is refused ("before it happens").
+            "session_date": (date.today() - timedelta(days=1)).isoformat(),
             "modality": "iv_ketamine",
             "weight_kg": "70",
             "dose_mg_per_kg": "0.5",
