@@ -37,7 +37,7 @@ _app: Flask | None = None
 _queue: Huey | None = None
 _jobs: list[Job] = []
 _hooks: list[Callable[[Huey], None]] = []
-_making = threading.Lock()
+_making = threading.RLock()  # re-entrant: a hook or bind() may declare or ask for more
 
 
 def queue() -> Huey:

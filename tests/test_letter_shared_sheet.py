@@ -39,3 +39,21 @@ def test_each_letter_renders_with_the_sheet_it_carries(app):
         assert footer in text
         assert "Two" not in text
         assert "second" not in text
+
+
+def test_the_shared_sheet_keeps_its_place_in_the_cascade(app):
+    """The page's other <style> blocks do not outrank the shared sheet: a more specific rule of
+    the shared sheet (@page :first) still wins over a plainer one after it (@page)."""
+    html = (
+        '<!doctype html><html lang="en"><head><title>t</title>'
+        '<style id="letter-css">@page :first { size: A4; }</style>'
+        "<style>@page { size: Letter; }</style>"
+        "</head><body><p>One</p><p style='break-before: page'>Two</p></body></html>"
+    )
+    with app.test_request_context():
+        first, second = PdfReader(io.BytesIO(render_html(html).data)).pages
+    assert (round(float(first.mediabox.width)), round(float(first.mediabox.height))) == (595, 842)
+    assert (round(float(second.mediabox.width)), round(float(second.mediabox.height))) == (
+        612,
+        792,
+    )

@@ -8,7 +8,7 @@ from portal.audit.chain import chain_pending
 from portal.jobs import in_app, periodic_task
 
 
-@periodic_task(minute="*")
+@periodic_task(minute="*", lock="audit-chain")  # one worker at a time
 @in_app
 def link_audit_events() -> int:
     return chain_pending(wait=True)

@@ -102,7 +102,8 @@ def load(user_id: str) -> User | None:
         g.session_ended = reason
         return None
     g.seconds_left_on_arrival = seconds_left(row)  # before this request counts as activity
-    if request.endpoint not in PASSIVE_ENDPOINTS and now - row.last_seen_at >= TOUCH_EVERY:
+    touch_every = min(TOUCH_EVERY, idle_limit() / 10)  # a short idle limit stays near exact
+    if request.endpoint not in PASSIVE_ENDPOINTS and now - row.last_seen_at >= touch_every:
         row.last_seen_at = now
         db.session.commit()  # its own small transaction, before the view does anything
     g.user_session = row

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import mimetypes
+import re
 import threading
 from pathlib import Path
 
@@ -66,37 +67,52 @@ def _data_image(url: str) -> URLFetcherResponse:
 
 # The stylesheet every letter carries (templates/letters/pdf/letter.css, in <style id=...>):
 # parsing it and loading its three font faces cost a fifth of the cascade on every render, so
-# each thread parses it once and hands WeasyPrint the parsed sheet with the fonts it loaded. The
-# HTML keeps its own copy: a letter signed with an older sheet (other text) is parsed as it is.
-SHARED_SHEET_OPEN = '<style id="letter-css">'
-SHARED_SHEET_CLOSE = "</style>"
+# each thread parses it once, with a font configuration of its own, and hands WeasyPrint the
+# parsed sheet. The HTML keeps its own copy: a letter signed with an older sheet (other text) is
+# parsed as it is. WeasyPrint gives sheets passed to render() the user origin, below the page's
+# own <style> blocks whatever their order, so every <style> block is taken out of the HTML and
+# passed, in document order, beside it (only the shared one cached); their cascade is the same.
+SHARED_SHEET_ID = "letter-css"
 SHARED_SHEETS_KEPT = 4
+STYLE_BLOCK = re.compile(r"<style(?P<attributes>[^>]*)>(?P<text>.*?)</style>", re.DOTALL)
 _local = threading.local()
 
 
-def _shared_sheet(html: str, static_folder: str | Path) -> tuple[str, list[CSS], FontConfiguration]:
-    """The HTML without its shared sheet, that sheet parsed (once per thread), and the font
-    configuration holding its fonts; the HTML as it is when it has no shared sheet."""
+def _sheets(html: str, static_folder: str | Path) -> tuple[str, list[CSS], FontConfiguration]:
+    """The HTML without its <style> blocks, those blocks parsed in document order (the shared
+    one once per thread), and the font configuration that holds their fonts."""
     if not hasattr(_local, "sheets"):
-        _local.font_config, _local.sheets = FontConfiguration(), {}
-    start = html.find(SHARED_SHEET_OPEN)
-    end = html.find(SHARED_SHEET_CLOSE, start)
-    if start < 0 or end < 0:
-        return html, [], FontConfiguration()
-    text = html[start + len(SHARED_SHEET_OPEN) : end]
-    key = (str(static_folder), text)
-    sheet = _local.sheets.get(key)
-    if sheet is None:
-        if len(_local.sheets) >= SHARED_SHEETS_KEPT:
-            _local.font_config, _local.sheets = FontConfiguration(), {}
-        sheet = CSS(
-            string=text,
-            base_url=STATIC_BASE,
-            url_fetcher=StaticOnlyFetcher(static_folder),
-            font_config=_local.font_config,
-        )
-        _local.sheets[key] = sheet
-    return html[:start] + html[end + len(SHARED_SHEET_CLOSE) :], [sheet], _local.font_config
+        _local.sheets = {}
+    blocks = list(STYLE_BLOCK.finditer(html))
+    shared = next((b for b in blocks if f'id="{SHARED_SHEET_ID}"' in b["attributes"]), None)
+    others_declare_fonts = any("@font-face" in b["text"] for b in blocks if b is not shared)
+    if shared is None or others_declare_fonts:  # nothing to share, or fonts of its own
+        font_config = FontConfiguration()
+        cached = None
+    else:
+        key = (str(static_folder), shared["text"])
+        cached = _local.sheets.get(key)
+        if cached is None:
+            if len(_local.sheets) >= SHARED_SHEETS_KEPT:
+                _local.sheets = {}
+            config = FontConfiguration()
+            cached = _local.sheets[key] = (_parse(shared["text"], static_folder, config), config)
+        font_config = cached[1]
+    sheets = [
+        cached[0] if cached is not None and block is shared
+        else _parse(block["text"], static_folder, font_config)
+        for block in blocks
+    ]  # fmt: skip
+    return STYLE_BLOCK.sub("", html), sheets, font_config
+
+
+def _parse(text: str, static_folder: str | Path, font_config: FontConfiguration) -> CSS:
+    return CSS(
+        string=text,
+        base_url=STATIC_BASE,
+        url_fetcher=StaticOnlyFetcher(static_folder),
+        font_config=font_config,
+    )
 
 
 def render(
@@ -107,7 +123,7 @@ def render(
     tagged: bool = True,
 ) -> tuple[bytes, int]:
     """The PDF's bytes and its number of pages."""
-    html, sheets, font_config = _shared_sheet(html, static_folder)
+    html, sheets, font_config = _sheets(html, static_folder)
     document = HTML(
         string=html, base_url=STATIC_BASE, url_fetcher=StaticOnlyFetcher(static_folder, memory)
     ).render(stylesheets=sheets, font_config=font_config)
