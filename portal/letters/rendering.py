@@ -39,14 +39,14 @@ TEMPLATES = {
 }
 
 
-def _logo(referral: Referral) -> tuple[str, dict[str, tuple[bytes, str]]]:
+def logo_url(referral: Referral) -> str:
     """The logo's URL in a letter's HTML: the clinic's upload as a data: URL, so that the
     HTML sealed at signing carries the logo of that moment (a new upload changes later letters
     only), else the portal's own."""
     clinic = referral.clinic
     if clinic.logo and clinic.logo_mime:
-        return logo_data_url(clinic.logo, clinic.logo_mime), {}
-    return "img/logo.svg", {}
+        return logo_data_url(clinic.logo, clinic.logo_mime)
+    return "img/logo.svg"
 
 
 def logo_data_url(data: bytes, mime: str) -> str:
@@ -70,7 +70,6 @@ def letter_html(
     """The letter's HTML as the data stand now: marked DRAFT unless it has been signed. A draft
     shows `signer` in the signature block, laid out as the signed letter will be. Signing
     keeps this HTML, so the PDF rendered later shows what was signed."""
-    logo_url, _ = _logo(letter.referral)
     final = letter.status != DRAFT
     data = LetterInput(
         kind=letter.kind,
@@ -81,7 +80,7 @@ def letter_html(
         signer=letter.signed_by if final else signer,
         signed_at=letter.created_at if final else None,
         verify_code=letter.verify_code if final else None,
-        logo_url=logo_url,
+        logo_url=logo_url(letter.referral),
         planned_dates=planned_dates
         if planned_dates is not None
         else (appointment_dates(letter.referral) if letter.kind == ACCEPTANCE else []),

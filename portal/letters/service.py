@@ -38,7 +38,7 @@ from portal.letters.pdf import (
     render_pdf,
     stamp_superseded,
 )
-from portal.letters.rendering import TEMPLATES, _logo, letter_html, render_letter
+from portal.letters.rendering import TEMPLATES, letter_html, logo_url, render_letter
 from portal.letters.storage import open_pdf, seal_html, seal_pdf
 from portal.referrals.models import ReferralEvent
 from portal.referrals.permissions import can_document
@@ -75,12 +75,14 @@ def startable_kinds(user: User, referral: Referral) -> list[tuple[str, str]]:
 
 def render_blank_draft(referral: Referral, kind: str) -> RenderedPdf:
     """What a new draft of `kind` would look like, without storing anything."""
-    logo_url, memory = _logo(referral)
     narrative, recommendations = prefill(referral, kind)
     data = LetterInput(
-        kind=kind, narrative=narrative, recommendations=recommendations, logo_url=logo_url
+        kind=kind,
+        narrative=narrative,
+        recommendations=recommendations,
+        logo_url=logo_url(referral),
     )
-    return render_pdf(TEMPLATES[kind], letter_context(referral, data), memory=memory)
+    return render_pdf(TEMPLATES[kind], letter_context(referral, data))
 
 
 def _freeze(letter: Letter, rendered: RenderedPdf) -> None:
