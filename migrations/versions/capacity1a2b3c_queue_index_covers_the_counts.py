@@ -8,6 +8,10 @@ index-only scan) instead of every referral row of the clinic: 10,000 referrals, 
 10 -> 4 ms, the page's ids 6 -> 4 ms (bench/load/request_costs.py's database). SQLite has no
 INCLUDE: the index there stays as it was.
 
+On PostgreSQL the new index is built CONCURRENTLY under another name, then swapped in, so a
+running clinic's referrals stay writable while it builds and the queue never goes without an
+index (CONCURRENTLY runs outside a transaction: the migrations before it are committed first).
+
 Revision ID: capacity1a2b3c
 Revises: fixletters1a2b
 Create Date: 2026-12-07 23:20:00.000000
@@ -26,11 +30,17 @@ COLUMNS = ['clinic_id', 'state', 'urgency', 'submitted_at', 'id']
 
 
 def upgrade():
-    op.drop_index('ix_referral_queue', table_name='referral')
-    op.create_index(
-        'ix_referral_queue', 'referral', COLUMNS, unique=False,
-        postgresql_include=['first_decided_at', 'assigned_coordinator_id'],
-    )
+    if op.get_bind().dialect.name != 'postgresql':
+        return  # no INCLUDE on SQLite: the index stays as it was
+    with op.get_context().autocommit_block():
+        op.execute('DROP INDEX CONCURRENTLY IF EXISTS ix_referral_queue_new')  # a build cut short
+        op.create_index(
+            'ix_referral_queue_new', 'referral', COLUMNS, unique=False,
+            postgresql_include=['first_decided_at', 'assigned_coordinator_id'],
+            postgresql_concurrently=True,
+        )
+        op.drop_index('ix_referral_queue', table_name='referral', postgresql_concurrently=True)
+        op.execute('ALTER INDEX ix_referral_queue_new RENAME TO ix_referral_queue')
 
 
 def downgrade():

@@ -5,9 +5,13 @@ REDIS_URL and the database: each outbox row is sent by the one worker that claim
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
+
+if TYPE_CHECKING:
+    from huey.consumer import Consumer
 
 
 @click.command("worker")
@@ -18,7 +22,7 @@ from flask import current_app
 def worker_command(workers: int, no_periodic: bool) -> None:
     """Run the job queue's worker: emails from the outbox, digests, reminders, letters."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from portal.jobs import queue, queue_kind
+    from portal.jobs import queue_kind
     from portal.observability.job_log import use_stderr
 
     use_stderr()  # one JSON line per job, beside huey's own log
@@ -29,7 +33,22 @@ def worker_command(workers: int, no_periodic: bool) -> None:
         else f"SQLite file {current_app.config['QUEUE_SQLITE_PATH']}"
     )
     click.echo(f"Worker: {workers} thread(s), queue in {where}. Ctrl-C stops it.")
-    consumer = queue().create_consumer(
-        workers=workers, worker_type="thread", periodic=not no_periodic, check_worker_health=True
+    make_consumer(workers, periodic=not no_periodic).run()
+
+
+def make_consumer(workers: int, *, periodic: bool) -> Consumer:
+    """huey's consumer for this worker. The worker that runs the periodic jobs (one per
+    deployment: scripts/serve gives the others --no-periodic) first clears the periodic jobs'
+    locks: a worker killed while running one (out of memory, SIGKILL, a lost machine) leaves
+    its lock behind, and that job would never run again. A job whose lock is cleared while
+    another worker runs it may run twice at once, which each such job tolerates (a later run
+    finds the work done)."""
+    from portal.jobs import queue
+
+    return queue().create_consumer(
+        workers=workers,
+        worker_type="thread",
+        periodic=periodic,
+        check_worker_health=True,
+        flush_locks=periodic,
     )
-    consumer.run()
