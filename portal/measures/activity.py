@@ -3,7 +3,7 @@ REMS forms submitted within 7 days (and the late ones), adverse events per 100 s
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, Text, case, cast, func, select
 
 from portal.clinical_limits import REMS_DEADLINE_DAYS
 from portal.extensions import db
@@ -53,9 +53,9 @@ def visits_query(scope: Scope):
         select(
             Appointment.modality,
             Appointment.referral_id,
-            func.sum(case((counted, 1), else_=0)).label("visits"),
-            func.sum(case((no_show, 1), else_=0)).label("no_shows"),
-            func.sum(case((late, 1), else_=0)).label("late"),
+            cast(func.sum(case((counted, 1), else_=0)), Integer).label("visits"),
+            cast(func.sum(case((no_show, 1), else_=0)), Integer).label("no_shows"),
+            cast(func.sum(case((late, 1), else_=0)), Integer).label("late"),
         )
         .where(
             Appointment.clinic_id == scope.clinic_id,
@@ -147,10 +147,14 @@ def sessions_query(scope: Scope):
     and their patients (SPRAVATO's row; the other treatments have no REMS form).
 
     Summed per course first (the date index alone, no join), then per patient through the
-    course's referral_milestone row (its clinic, patient and the scope's filters), then per
-    treatment: a patient counted is a group of the second step, not a distinct count."""
-    events = cast(
-        func.coalesce(func.json_array_length(TreatmentSession.adverse_events), 0), Integer
+    course's referral_milestone row (its clinic, patient and the scope's filters; only the
+    courses with a session on or after the range's first day), then per treatment: a patient
+    counted is a group of the second step, not a distinct count."""
+    listed = TreatmentSession.adverse_events
+    # Most sessions have none: their empty list is told from its text, not parsed.
+    events = case(
+        (cast(listed, Text) == "[]", 0),
+        else_=cast(func.coalesce(func.json_array_length(listed), 0), Integer),
     )
     serious = TreatmentSession.serious_adverse_events.is_(True)
     in_time, due = _rems_parts(scope)
@@ -158,11 +162,12 @@ def sessions_query(scope: Scope):
         select(
             TreatmentSession.modality,
             TreatmentSession.course_id,
-            func.count().label("sessions"),
-            func.sum(events).label("events"),
-            func.sum(case((serious, 1), else_=0)).label("serious"),
-            func.sum(case((due, 1), else_=0)).label("rems_due"),
-            func.sum(case((due & in_time, 1), else_=0)).label("rems_in_time"),
+            # Integers, not PostgreSQL's sum of bigints (numeric, slow to add up again).
+            cast(func.count(), Integer).label("sessions"),
+            cast(func.sum(events), Integer).label("events"),
+            cast(func.sum(case((serious, 1), else_=0)), Integer).label("serious"),
+            cast(func.sum(case((due, 1), else_=0)), Integer).label("rems_due"),
+            cast(func.sum(case((due & in_time, 1), else_=0)), Integer).label("rems_in_time"),
         )
         .where(
             TreatmentSession.session_date >= scope.start,
@@ -175,9 +180,15 @@ def sessions_query(scope: Scope):
     m = ReferralMilestone.__table__.c
     sums = ("sessions", "events", "serious", "rems_due", "rems_in_time")
     per_patient = (
-        select(c.modality, m.patient_id, *[func.sum(c[name]).label(name) for name in sums])
+        select(
+            c.modality,
+            m.patient_id,
+            *[cast(func.sum(c[name]), Integer).label(name) for name in sums],
+        )
         .join(ReferralMilestone, m.course_id == c.course_id)
-        .where(*filters(scope))
+        # Implied by the join (a session in the range is on or before its course's latest),
+        # and it narrows the courses read to those active in the range (an index's range).
+        .where(*filters(scope), m.last_session_on >= scope.start)
         .group_by(c.modality, m.patient_id)
         .subquery("per_patient")
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select, text
+from sqlalchemy import Date, Float, Integer, and_, case, cast, func, literal, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 EPOCH = date(1970, 1, 1)  # a Thursday: day number 0
@@ -111,20 +111,37 @@ def within_service_level(from_day, to_day, level) -> ColumnElement[bool]:
 def percentiles(rows, *group_columns: str):
     """From a subquery of (*group_columns, value): per group the count, the median (the mean of
     the two middle values when the count is even) and the 90th percentile (nearest rank: the
-    smallest value at least 90% of values are at or below), with window functions."""
+    smallest value at least 90% of values are at or below).
+
+    The values (days) are few and repeat: each group's values are counted first, then a running
+    count over those few rows (a window function) says which value holds each rank, so nothing
+    sorts the rows themselves."""
     groups = [rows.c[name] for name in group_columns]
-    value = rows.c.value
-    ranked = select(
-        *groups,
-        value,
-        func.row_number().over(partition_by=groups, order_by=value).label("rn"),
-        func.count().over(partition_by=groups).label("n"),
-    ).subquery()
-    rn, n = ranked.c.rn, ranked.c.n
-    middle = or_(rn == (n + 1) // 2, rn == (n + 2) // 2)
+    counted = (
+        select(*groups, rows.c.value, func.count().label("c"))
+        .group_by(*groups, rows.c.value)
+        .subquery("counted")
+    )
+    keys = [counted.c[name] for name in group_columns]
+    running = select(
+        *keys,
+        counted.c.value,
+        counted.c.c,
+        cast(
+            func.sum(counted.c.c).over(partition_by=keys, order_by=counted.c.value), Integer
+        ).label("upto"),
+        cast(func.sum(counted.c.c).over(partition_by=keys), Integer).label("n"),
+    ).subquery("running")
+    r = running.c
+
+    def at(rank):
+        """The value holding `rank` (1 = the smallest) in its group."""
+        return func.max(case(((r.upto - r.c < rank) & (r.upto >= rank), r.value)))
+
+    low, high = at((r.n + 1) // 2), at((r.n + 2) // 2)
     return select(
-        *[ranked.c[name] for name in group_columns],
-        func.max(n).label("n"),
-        func.avg(case((middle, ranked.c.value))).label("median"),
-        func.max(case((rn == (n * 9 + 9) // 10, ranked.c.value))).label("p90"),
-    ).group_by(*[ranked.c[name] for name in group_columns])
+        *[r[name] for name in group_columns],
+        func.max(r.n).label("n"),
+        (cast(low + high, Float) / 2).label("median"),
+        at((r.n * 9 + 9) // 10).label("p90"),
+    ).group_by(*[r[name] for name in group_columns])
