@@ -1,10 +1,12 @@
-"""measures: the sessions' and visits' indexes cover the page's figures; each milestone row
-knows its course's latest session
+"""measures: the sessions', visits' and scores' indexes cover the page's figures; each
+milestone row knows its course's latest session
 
 The clinic measures page at 100,000 referrals spent most of its time on the range's sessions and
 visits (read row by row from the heap after a bitmap index scan) and on joining the sessions to
-every course the clinic ever had. With INCLUDEd columns (PostgreSQL; SQLite has no INCLUDE and
-keeps the indexes as they were) both read their index alone, and referral_milestone's new
+every course the clinic ever had; the outcomes read every score of every referral (a merge join
+over the whole assessment table). With INCLUDEd columns (PostgreSQL; SQLite has no INCLUDE
+and keeps the indexes' keys) each reads its index alone, the scores one short probe per
+referral of the range, and referral_milestone's new
 last_session_on (kept by portal/measures/milestones.py, backfilled here) with its index narrows
 the join to the courses with a session on or after the range's first day.
 
@@ -25,6 +27,7 @@ depends_on = None
 
 SESSION_INCLUDE = ['modality', 'adverse_events', 'serious_adverse_events', 'rems_submitted_on']
 APPOINTMENT_INCLUDE = ['modality', 'referral_id', 'status', 'updated_at']
+ASSESSMENT_INCLUDE = ['is_baseline', 'taken_on', 'id', 'total']
 MILESTONE_INCLUDE = ['course_id', 'patient_id', 'modality', 'practice_id', 'referrer_id']
 
 BACKFILL = """
@@ -47,6 +50,10 @@ def upgrade():
         'ix_appointment_clinic_day', 'appointment', ['clinic_id', 'day'], unique=False,
         postgresql_include=APPOINTMENT_INCLUDE,
     )
+    op.create_index(
+        'ix_assessment_referral_scale', 'assessment', ['referral_id', 'scale'], unique=False,
+        postgresql_include=ASSESSMENT_INCLUDE,
+    )
     with op.batch_alter_table('referral_milestone') as batch:
         batch.add_column(sa.Column('last_session_on', sa.Date(), nullable=True))
     op.execute(BACKFILL)
@@ -60,6 +67,7 @@ def downgrade():
     op.drop_index('ix_referral_milestone_sessions', table_name='referral_milestone')
     with op.batch_alter_table('referral_milestone') as batch:
         batch.drop_column('last_session_on')
+    op.drop_index('ix_assessment_referral_scale', table_name='assessment')
     op.drop_index('ix_appointment_clinic_day', table_name='appointment')
     op.create_index('ix_appointment_clinic_day', 'appointment', ['clinic_id', 'day'], unique=False)
     op.drop_index('ix_treatment_session_date', table_name='treatment_session')

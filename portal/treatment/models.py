@@ -148,6 +148,16 @@ class Assessment(Base):
     """A rating scale answered item by item; total and band computed by portal.scales.scoring."""
 
     __tablename__ = "assessment"
+    # The measures' outcomes: a range's referrals' scores per scale, read from the index alone
+    # (PostgreSQL's INCLUDE), one short probe per referral.
+    __table_args__ = (
+        Index(
+            "ix_assessment_referral_scale",
+            "referral_id",
+            "scale",
+            postgresql_include=["is_baseline", "taken_on", "id", "total"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
