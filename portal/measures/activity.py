@@ -146,10 +146,10 @@ def sessions_query(scope: Scope):
     events (and the patients with one), serious ones; and the REMS forms due, in time, late
     and their patients (SPRAVATO's row; the other treatments have no REMS form).
 
-    Summed per course first (the date index alone, no join), then per patient through the
-    course's referral_milestone row (its clinic, patient and the scope's filters; only the
-    courses with a session on or after the range's first day), then per treatment: a patient
-    counted is a group of the second step, not a distinct count."""
+    Each session joined to its course's referral_milestone row (its clinic, patient and the
+    scope's filters; only the courses with a session on or after the range's first day, read
+    from an index), summed per patient, then per treatment: a patient counted is a group of
+    the first sum, not a distinct count."""
     listed = TreatmentSession.adverse_events
     # Most sessions have none: their empty list is told from its text, not parsed.
     events = case(
@@ -158,10 +158,11 @@ def sessions_query(scope: Scope):
     )
     serious = TreatmentSession.serious_adverse_events.is_(True)
     in_time, due = _rems_parts(scope)
-    per_course = (
+    m = ReferralMilestone.__table__.c
+    per_patient = (
         select(
             TreatmentSession.modality,
-            TreatmentSession.course_id,
+            m.patient_id,
             # Integers, not PostgreSQL's sum of bigints (numeric, slow to add up again).
             cast(func.count(), Integer).label("sessions"),
             cast(func.sum(events), Integer).label("events"),
@@ -169,27 +170,16 @@ def sessions_query(scope: Scope):
             cast(func.sum(case((due, 1), else_=0)), Integer).label("rems_due"),
             cast(func.sum(case((due & in_time, 1), else_=0)), Integer).label("rems_in_time"),
         )
+        .join(ReferralMilestone, m.course_id == TreatmentSession.course_id)
         .where(
             TreatmentSession.session_date >= scope.start,
             TreatmentSession.session_date <= _last_day(scope),
+            *filters(scope),
+            # Implied by the join (a session in the range is on or before its course's
+            # latest); it narrows the courses read to those active in the range.
+            m.last_session_on >= scope.start,
         )
-        .group_by(TreatmentSession.modality, TreatmentSession.course_id)
-        .subquery("per_course")
-    )
-    c = per_course.c
-    m = ReferralMilestone.__table__.c
-    sums = ("sessions", "events", "serious", "rems_due", "rems_in_time")
-    per_patient = (
-        select(
-            c.modality,
-            m.patient_id,
-            *[cast(func.sum(c[name]), Integer).label(name) for name in sums],
-        )
-        .join(ReferralMilestone, m.course_id == c.course_id)
-        # Implied by the join (a session in the range is on or before its course's latest),
-        # and it narrows the courses read to those active in the range (an index's range).
-        .where(*filters(scope), m.last_session_on >= scope.start)
-        .group_by(c.modality, m.patient_id)
+        .group_by(TreatmentSession.modality, m.patient_id)
         .subquery("per_patient")
     )
     p = per_patient.c
