@@ -146,10 +146,12 @@ def sessions_query(scope: Scope):
     events (and the patients with one), serious ones; and the REMS forms due, in time, late
     and their patients (SPRAVATO's row; the other treatments have no REMS form).
 
-    Each session joined to its course's referral_milestone row (its clinic, patient and the
+    Per patient through each course's referral_milestone row (its clinic, patient and the
     scope's filters; only the courses with a session on or after the range's first day, read
-    from an index), summed per patient, then per treatment: a patient counted is a group of
-    the first sum, not a distinct count."""
+    from an index), then per treatment: a patient counted is a group of that sum, not a
+    distinct count. The whole clinic's sessions are summed per course first (the date index
+    alone, no join: one row per course to join and sum again); a narrower scope's are joined to
+    its few courses first, so that only theirs are summed."""
     listed = TreatmentSession.adverse_events
     # Most sessions have none: their empty list is told from its text, not parsed.
     events = case(
@@ -158,30 +160,49 @@ def sessions_query(scope: Scope):
     )
     serious = TreatmentSession.serious_adverse_events.is_(True)
     in_time, due = _rems_parts(scope)
+    # Integers, not PostgreSQL's sum of bigints (numeric, slow to add up again).
+    figures = [
+        cast(func.count(), Integer).label("sessions"),
+        cast(func.sum(events), Integer).label("events"),
+        cast(func.sum(case((serious, 1), else_=0)), Integer).label("serious"),
+        cast(func.sum(case((due, 1), else_=0)), Integer).label("rems_due"),
+        cast(func.sum(case((due & in_time, 1), else_=0)), Integer).label("rems_in_time"),
+    ]
+    in_range = [
+        TreatmentSession.session_date >= scope.start,
+        TreatmentSession.session_date <= _last_day(scope),
+    ]
     m = ReferralMilestone.__table__.c
-    per_patient = (
-        select(
-            TreatmentSession.modality,
-            m.patient_id,
-            # Integers, not PostgreSQL's sum of bigints (numeric, slow to add up again).
-            cast(func.count(), Integer).label("sessions"),
-            cast(func.sum(events), Integer).label("events"),
-            cast(func.sum(case((serious, 1), else_=0)), Integer).label("serious"),
-            cast(func.sum(case((due, 1), else_=0)), Integer).label("rems_due"),
-            cast(func.sum(case((due & in_time, 1), else_=0)), Integer).label("rems_in_time"),
+    # The last condition is implied by the join (a session in the range is on or before its
+    # course's latest); it narrows the courses read to those active in the range.
+    courses = [*filters(scope), m.last_session_on >= scope.start]
+    if scope.narrow:
+        per_patient = (
+            select(TreatmentSession.modality, m.patient_id, *figures)
+            .join(ReferralMilestone, m.course_id == TreatmentSession.course_id)
+            .where(*in_range, *courses)
+            .group_by(TreatmentSession.modality, m.patient_id)
+            .subquery("per_patient")
         )
-        .join(ReferralMilestone, m.course_id == TreatmentSession.course_id)
-        .where(
-            TreatmentSession.session_date >= scope.start,
-            TreatmentSession.session_date <= _last_day(scope),
-            *filters(scope),
-            # Implied by the join (a session in the range is on or before its course's
-            # latest); it narrows the courses read to those active in the range.
-            m.last_session_on >= scope.start,
+    else:
+        per_course = (
+            select(TreatmentSession.modality, TreatmentSession.course_id, *figures)
+            .where(*in_range)
+            .group_by(TreatmentSession.modality, TreatmentSession.course_id)
+            .subquery("per_course")
         )
-        .group_by(TreatmentSession.modality, m.patient_id)
-        .subquery("per_patient")
-    )
+        c = per_course.c
+        per_patient = (
+            select(
+                c.modality,
+                m.patient_id,
+                *[cast(func.sum(c[f.name]), Integer).label(f.name) for f in figures],
+            )
+            .join(ReferralMilestone, m.course_id == c.course_id)
+            .where(*courses)
+            .group_by(c.modality, m.patient_id)
+            .subquery("per_patient")
+        )
     p = per_patient.c
     known = p.patient_id.is_not(None)
 
