@@ -75,12 +75,20 @@ def _offsets(zone: ZoneInfo, start: date, end: date) -> tuple[int, list[tuple[da
     return offset(first), changes
 
 
-def without_jit(session) -> None:
-    """PostgreSQL: no JIT compilation for the rest of the transaction. The measures' plans over
+def plan_for_measures(session) -> None:
+    """PostgreSQL, for the rest of the transaction: no JIT compilation (the measures' plans over
     common table expressions are estimated far above their real size, which makes PostgreSQL
-    spend seconds compiling them for a query that runs in milliseconds."""
+    spend seconds compiling them for a query that runs in milliseconds), and no parallel
+    workers (over a year or more, the sessions' sums were split over workers that each sorted
+    on disk: more CPU in all than one process hashing them, and no faster on a busy machine)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
+        # SET LOCAL, both in one statement.
+        session.execute(
+            text(
+                "SELECT set_config('jit', 'off', true),"
+                " set_config('max_parallel_workers_per_gather', '0', true)"
+            )
+        )
 
 
 def weekday(day_number) -> ColumnElement[int]:
