@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from html import unescape
 
 import pytest
+from flask import url_for
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
@@ -139,6 +140,21 @@ def test_clinic_page_shows_suppressed_cells_and_lists(app, world, history):
     ).one()
     assert event.actor_id == world.coordinator.id
     assert event.detail == "2026-10-01..2026-11-20"
+
+
+def test_clinic_page_tables_mark_hidden_cells_link_lists_and_say_when_empty(app, world, history):
+    client = app.test_client()
+    force_login(client, world.coordinator)
+    html = client.get("/measures/?start=2026-10-01&end=2026-11-20").get_data(as_text=True)
+    assert '<th scope="row">First decision</th><td class="num hidden-cell">fewer than 11</td>' in (
+        html
+    )
+    assert '<th scope="row">Received</th><td class="num">15</td>' in html
+    with app.test_request_context():
+        screening = url_for("triage.screening", referral_id=history.declined.id)
+    assert f'<th scope="row"><a href="{screening}">{history.declined.number}</a></th>' in html
+    empty = client.get("/measures/?start=2025-01-01&end=2025-01-31").get_data(as_text=True)
+    assert '<td colspan="5" class="subtle">None in this range.</td>' in empty  # the lost list
 
 
 def test_csv_is_formula_safe(app, world, history):

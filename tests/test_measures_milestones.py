@@ -99,6 +99,7 @@ def test_each_change_of_state_keeps_the_milestones_in_step(app, world):
         assert (row.first_session_on, row.sessions_done, row.induction_end_on) == (
             date(2026, 10, 8), 1, None,
         )  # fmt: skip
+        assert row.last_session_on == date(2026, 10, 8)
 
         with travel(date(2026, 10, 13)):
             sessions(referral, world.clinician, [date(2026, 10, 12), date(2026, 10, 13)])
@@ -111,6 +112,7 @@ def test_each_change_of_state_keeps_the_milestones_in_step(app, world):
         assert (row.sessions_done, row.induction_end_on, row.state) == (
             3, date(2026, 10, 12), State.COMPLETED,
         )  # fmt: skip
+        assert row.last_session_on == date(2026, 10, 13)
 
         with travel(date(2026, 10, 16)):
             letter = stored_letter(referral, world.clinician)
@@ -124,7 +126,9 @@ def test_each_change_of_state_keeps_the_milestones_in_step(app, world):
         # A session removed (a correction) counts no more.
         _db.session.delete(referral.course.sessions[-1])
         assert_in_step()
-        assert row_of(referral).sessions_done == 2
+        assert (row_of(referral).sessions_done, row_of(referral).last_session_on) == (
+            2, date(2026, 10, 12),
+        )  # fmt: skip
 
 
 def test_a_course_ended_early_and_the_known_history_stay_in_step(app, world):

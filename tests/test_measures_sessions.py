@@ -119,8 +119,15 @@ def test_a_filter_narrows_the_sessions_through_the_milestones(app, world, rems):
     with app.test_request_context():
         mine = activity.session_figures(_scope(world, referrer_id=world.colleague.id))
         none = activity.session_figures(_scope(world, modality="iv_ketamine"))
+        theirs = activity.session_figures(_scope(world, referrer_id=world.referrer.id))
     assert (int(mine["spravato"].sessions), int(mine["spravato"].rems_late)) == (2, 1)
     assert none == {}
+    # A narrow scope sums its own sessions (joined first): the same figures as the clinic's.
+    row = theirs["spravato"]
+    assert (int(row.sessions), int(row.patients), int(row.events), int(row.serious)) == (
+        19, 1, 2, 1,
+    )  # fmt: skip
+    assert (int(row.rems_due), int(row.rems_in_time), int(row.rems_late)) == (11, 1, 10)
 
 
 def test_the_page_says_how_many_late_forms_are_left_off(app, world, rems, monkeypatch):

@@ -3,7 +3,7 @@ REMS forms submitted within 7 days (and the late ones), adverse events per 100 s
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, Text, case, cast, func, select
 
 from portal.clinical_limits import REMS_DEADLINE_DAYS
 from portal.extensions import db
@@ -53,9 +53,9 @@ def visits_query(scope: Scope):
         select(
             Appointment.modality,
             Appointment.referral_id,
-            func.sum(case((counted, 1), else_=0)).label("visits"),
-            func.sum(case((no_show, 1), else_=0)).label("no_shows"),
-            func.sum(case((late, 1), else_=0)).label("late"),
+            cast(func.sum(case((counted, 1), else_=0)), Integer).label("visits"),
+            cast(func.sum(case((no_show, 1), else_=0)), Integer).label("no_shows"),
+            cast(func.sum(case((late, 1), else_=0)), Integer).label("late"),
         )
         .where(
             Appointment.clinic_id == scope.clinic_id,
@@ -146,41 +146,63 @@ def sessions_query(scope: Scope):
     events (and the patients with one), serious ones; and the REMS forms due, in time, late
     and their patients (SPRAVATO's row; the other treatments have no REMS form).
 
-    Summed per course first (the date index alone, no join), then per patient through the
-    course's referral_milestone row (its clinic, patient and the scope's filters), then per
-    treatment: a patient counted is a group of the second step, not a distinct count."""
-    events = cast(
-        func.coalesce(func.json_array_length(TreatmentSession.adverse_events), 0), Integer
+    Per patient through each course's referral_milestone row (its clinic, patient and the
+    scope's filters; only the courses with a session on or after the range's first day, read
+    from an index), then per treatment: a patient counted is a group of that sum, not a
+    distinct count. The whole clinic's sessions are summed per course first (the date index
+    alone, no join: one row per course to join and sum again); a narrower scope's are joined to
+    its few courses first, so that only theirs are summed."""
+    listed = TreatmentSession.adverse_events
+    # Most sessions have none: their empty list is told from its text, not parsed.
+    events = case(
+        (cast(listed, Text) == "[]", 0),
+        else_=cast(func.coalesce(func.json_array_length(listed), 0), Integer),
     )
     serious = TreatmentSession.serious_adverse_events.is_(True)
     in_time, due = _rems_parts(scope)
-    per_course = (
-        select(
-            TreatmentSession.modality,
-            TreatmentSession.course_id,
-            func.count().label("sessions"),
-            func.sum(events).label("events"),
-            func.sum(case((serious, 1), else_=0)).label("serious"),
-            func.sum(case((due, 1), else_=0)).label("rems_due"),
-            func.sum(case((due & in_time, 1), else_=0)).label("rems_in_time"),
-        )
-        .where(
-            TreatmentSession.session_date >= scope.start,
-            TreatmentSession.session_date <= _last_day(scope),
-        )
-        .group_by(TreatmentSession.modality, TreatmentSession.course_id)
-        .subquery("per_course")
-    )
-    c = per_course.c
+    # Integers, not PostgreSQL's sum of bigints (numeric, slow to add up again).
+    figures = [
+        cast(func.count(), Integer).label("sessions"),
+        cast(func.sum(events), Integer).label("events"),
+        cast(func.sum(case((serious, 1), else_=0)), Integer).label("serious"),
+        cast(func.sum(case((due, 1), else_=0)), Integer).label("rems_due"),
+        cast(func.sum(case((due & in_time, 1), else_=0)), Integer).label("rems_in_time"),
+    ]
+    in_range = [
+        TreatmentSession.session_date >= scope.start,
+        TreatmentSession.session_date <= _last_day(scope),
+    ]
     m = ReferralMilestone.__table__.c
-    sums = ("sessions", "events", "serious", "rems_due", "rems_in_time")
-    per_patient = (
-        select(c.modality, m.patient_id, *[func.sum(c[name]).label(name) for name in sums])
-        .join(ReferralMilestone, m.course_id == c.course_id)
-        .where(*filters(scope))
-        .group_by(c.modality, m.patient_id)
-        .subquery("per_patient")
-    )
+    # The last condition is implied by the join (a session in the range is on or before its
+    # course's latest); it narrows the courses read to those active in the range.
+    courses = [*filters(scope), m.last_session_on >= scope.start]
+    if scope.narrow:
+        per_patient = (
+            select(TreatmentSession.modality, m.patient_id, *figures)
+            .join(ReferralMilestone, m.course_id == TreatmentSession.course_id)
+            .where(*in_range, *courses)
+            .group_by(TreatmentSession.modality, m.patient_id)
+            .subquery("per_patient")
+        )
+    else:
+        per_course = (
+            select(TreatmentSession.modality, TreatmentSession.course_id, *figures)
+            .where(*in_range)
+            .group_by(TreatmentSession.modality, TreatmentSession.course_id)
+            .subquery("per_course")
+        )
+        c = per_course.c
+        per_patient = (
+            select(
+                c.modality,
+                m.patient_id,
+                *[cast(func.sum(c[f.name]), Integer).label(f.name) for f in figures],
+            )
+            .join(ReferralMilestone, m.course_id == c.course_id)
+            .where(*courses)
+            .group_by(c.modality, m.patient_id)
+            .subquery("per_patient")
+        )
     p = per_patient.c
     known = p.patient_id.is_not(None)
 

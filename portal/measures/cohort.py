@@ -44,18 +44,18 @@ def milestones(scope: Scope):
     return scope.milestones if scope.milestones is not None else milestones_query(scope)
 
 
-def materialize(scope: Scope, session) -> Scope:
-    """Copy the scope's rows of referral_milestone, with their clinic days, once into a
-    temporary table (dropped at commit on PostgreSQL; replaced on the next use of the
-    connection on SQLite) that the page's queries then read: a fixed number of statements,
-    each reading the range's rows only. Not ANALYZEd: the queries over it are scans and
-    aggregates whose plans do not depend on its statistics, and ANALYZE cost as much as the
-    copy itself."""
-    name = f"measures_milestone_{scope.slot}"
+def _temporary_table(slot: int) -> Table:
+    """The temporary milestones table of one slot: one Table object per slot for the process,
+    so the statements built on it are compiled once and then found in SQLAlchemy's cache (a
+    new Table on each page made every statement a new one to compile)."""
+    if slot in _TEMPORARY:
+        return _TEMPORARY[slot]
     table = Table(
-        name,
+        f"measures_milestone_{slot}",
         MetaData(),
-        Column("id", Integer, primary_key=True),
+        # No primary key: its index (and the sequence a SERIAL makes) cost a third of the
+        # copy, and every query reads the whole table anyway.
+        Column("id", Integer),
         Column("patient_id", Integer),
         Column("practice_id", Integer),
         Column("referrer_id", Integer),
@@ -79,6 +79,20 @@ def materialize(scope: Scope, session) -> Scope:
         prefixes=["TEMPORARY"],
         postgresql_on_commit="DROP",
     )
+    return _TEMPORARY.setdefault(slot, table)
+
+
+_TEMPORARY: dict[int, Table] = {}
+
+
+def materialize(scope: Scope, session) -> Scope:
+    """Copy the scope's rows of referral_milestone, with their clinic days, once into a
+    temporary table (dropped at commit on PostgreSQL; replaced on the next use of the
+    connection on SQLite) that the page's queries then read: a fixed number of statements,
+    each reading the range's rows only. Not ANALYZEd: the queries over it are scans and
+    aggregates whose plans do not depend on its statistics, and ANALYZE cost as much as the
+    copy itself."""
+    table = _temporary_table(scope.slot)
     connection = session.connection()
     table.drop(connection, checkfirst=True)
     table.create(connection)

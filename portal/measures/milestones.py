@@ -28,7 +28,7 @@ def source_query(referrals: ColumnElement[bool] | None = None) -> Select:
     timeline's changes of state), first session and sessions done (the induction is complete
     when the planned sessions are done; `induction_end_on` is the last planned one's date),
     treatment summary first signed and first opened, the latest move to declined or cancelled
-    and its reason."""
+    and its reason, and the latest session's date."""
     where = [Referral.submitted_at.is_not(None)]
     if referrals is not None:
         where.append(referrals)
@@ -72,6 +72,7 @@ def source_query(referrals: ColumnElement[bool] | None = None) -> Select:
             func.max(case((numbered.c.k == numbered.c.planned, numbered.c.session_date))).label(
                 "induction_end_on"
             ),
+            func.max(numbered.c.session_date).label("last_session_on"),
         )
         .group_by(numbered.c.course_id)
         .subquery("sessions")
@@ -132,6 +133,7 @@ def source_query(referrals: ColumnElement[bool] | None = None) -> Select:
             letters.c.opened_at,
             closing.c.at,
             closing.c.reason,
+            sessions.c.last_session_on,
         )
         .outerjoin(TreatmentCourse, TreatmentCourse.referral_id == Referral.id)
         .outerjoin(events, events.c.referral_id == Referral.id)

@@ -19,6 +19,21 @@ class ReferralMilestone(Base):
     __table_args__ = (
         # The measures' cohort: a clinic's referrals received in a date range.
         Index("ix_referral_milestone_received", "clinic_id", "received_at"),
+        # The measures' sessions in a date range, per patient: the courses with a session on
+        # or after the range's first day, read from the index alone (PostgreSQL) instead of
+        # every course the clinic ever had.
+        Index(
+            "ix_referral_milestone_sessions",
+            "clinic_id",
+            "last_session_on",
+            postgresql_include=[
+                "course_id",
+                "patient_id",
+                "modality",
+                "practice_id",
+                "referrer_id",
+            ],
+        ),
     )
 
     referral_id: Mapped[int] = mapped_column(
@@ -45,3 +60,4 @@ class ReferralMilestone(Base):
     # The latest move to declined or cancelled, with the reason written on the timeline.
     lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     lost_reason: Mapped[str | None] = mapped_column(Text)
+    last_session_on: Mapped[date | None] = mapped_column(Date)  # the course's latest session

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select, text
+from sqlalchemy import Date, Float, Integer, and_, case, cast, func, literal, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 EPOCH = date(1970, 1, 1)  # a Thursday: day number 0
@@ -75,12 +75,20 @@ def _offsets(zone: ZoneInfo, start: date, end: date) -> tuple[int, list[tuple[da
     return offset(first), changes
 
 
-def without_jit(session) -> None:
-    """PostgreSQL: no JIT compilation for the rest of the transaction. The measures' plans over
+def plan_for_measures(session) -> None:
+    """PostgreSQL, for the rest of the transaction: no JIT compilation (the measures' plans over
     common table expressions are estimated far above their real size, which makes PostgreSQL
-    spend seconds compiling them for a query that runs in milliseconds."""
+    spend seconds compiling them for a query that runs in milliseconds), and no parallel
+    workers (over a year or more, the sessions' sums were split over workers that each sorted
+    on disk: more CPU in all than one process hashing them, and no faster on a busy machine)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
+        # SET LOCAL, both in one statement.
+        session.execute(
+            text(
+                "SELECT set_config('jit', 'off', true),"
+                " set_config('max_parallel_workers_per_gather', '0', true)"
+            )
+        )
 
 
 def weekday(day_number) -> ColumnElement[int]:
@@ -111,20 +119,37 @@ def within_service_level(from_day, to_day, level) -> ColumnElement[bool]:
 def percentiles(rows, *group_columns: str):
     """From a subquery of (*group_columns, value): per group the count, the median (the mean of
     the two middle values when the count is even) and the 90th percentile (nearest rank: the
-    smallest value at least 90% of values are at or below), with window functions."""
+    smallest value at least 90% of values are at or below).
+
+    The values (days) are few and repeat: each group's values are counted first, then a running
+    count over those few rows (a window function) says which value holds each rank, so nothing
+    sorts the rows themselves."""
     groups = [rows.c[name] for name in group_columns]
-    value = rows.c.value
-    ranked = select(
-        *groups,
-        value,
-        func.row_number().over(partition_by=groups, order_by=value).label("rn"),
-        func.count().over(partition_by=groups).label("n"),
-    ).subquery()
-    rn, n = ranked.c.rn, ranked.c.n
-    middle = or_(rn == (n + 1) // 2, rn == (n + 2) // 2)
+    counted = (
+        select(*groups, rows.c.value, func.count().label("c"))
+        .group_by(*groups, rows.c.value)
+        .subquery("counted")
+    )
+    keys = [counted.c[name] for name in group_columns]
+    running = select(
+        *keys,
+        counted.c.value,
+        counted.c.c,
+        cast(
+            func.sum(counted.c.c).over(partition_by=keys, order_by=counted.c.value), Integer
+        ).label("upto"),
+        cast(func.sum(counted.c.c).over(partition_by=keys), Integer).label("n"),
+    ).subquery("running")
+    r = running.c
+
+    def at(rank):
+        """The value holding `rank` (1 = the smallest) in its group."""
+        return func.max(case(((r.upto - r.c < rank) & (r.upto >= rank), r.value)))
+
+    low, high = at((r.n + 1) // 2), at((r.n + 2) // 2)
     return select(
-        *[ranked.c[name] for name in group_columns],
-        func.max(n).label("n"),
-        func.avg(case((middle, ranked.c.value))).label("median"),
-        func.max(case((rn == (n * 9 + 9) // 10, ranked.c.value))).label("p90"),
-    ).group_by(*[ranked.c[name] for name in group_columns])
+        *[r[name] for name in group_columns],
+        func.max(r.n).label("n"),
+        (cast(low + high, Float) / 2).label("median"),
+        at((r.n * 9 + 9) // 10).label("p90"),
+    ).group_by(*[r[name] for name in group_columns])

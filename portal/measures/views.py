@@ -26,7 +26,7 @@ from portal.measures.page import (
 from portal.measures.page import table as measure_table
 from portal.measures.report import parse_quarter, practice_report, recent_quarters
 from portal.measures.scope import MODALITIES, Scope, scope_from_args
-from portal.measures.sql import without_jit
+from portal.measures.sql import plan_for_measures
 from portal.measures.tables import Table
 from portal.referrals.service import receiving_clinic_id
 from portal.roles import Role
@@ -43,7 +43,7 @@ def _levels(clinic_id: int) -> tuple[int, int]:
 
 def _clinic_scope(practices: dict, providers: dict) -> tuple[Scope, Invalid | None]:
     """The scope asked for; a refused one falls back to the default, with the error."""
-    without_jit(db.session)
+    plan_for_measures(db.session)
     clinic_id = current_user.clinic_id
     common = {"clinic_id": clinic_id, "today": clinic_today(), "zone": clinic_zone()}
     levels = _levels(clinic_id)
@@ -131,7 +131,7 @@ def report():
     practice = request.args.get("practice", "")
     if not practice.isdigit():
         abort(404)
-    without_jit(db.session)
+    plan_for_measures(db.session)
     pdf = practice_report(current_user.clinic_id, int(practice), quarter, actor=current_user)
     db.session.commit()
     return Response(
@@ -146,7 +146,7 @@ def report():
 
 def _referrer_scopes() -> tuple[list[tuple[str, Scope]], Invalid | None]:
     """The provider's own referrals, their practice's (when it shares), and the clinic's."""
-    without_jit(db.session)
+    plan_for_measures(db.session)
     today = clinic_today()
     args = dict(request.args)
     args.setdefault("start", (today - timedelta(days=REFERRER_DAYS - 1)).isoformat())

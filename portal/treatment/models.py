@@ -48,8 +48,21 @@ class TreatmentCourse(Base):
 
 class TreatmentSession(Base):
     __tablename__ = "treatment_session"
-    # The measures read sessions documented in a date range.
-    __table_args__ = (Index("ix_treatment_session_date", "session_date", "course_id"),)
+    # Sessions documented in a date range; the measures' REMS and adverse-event figures read
+    # the index alone (PostgreSQL's INCLUDE).
+    __table_args__ = (
+        Index(
+            "ix_treatment_session_date",
+            "session_date",
+            "course_id",
+            postgresql_include=[
+                "modality",
+                "adverse_events",
+                "serious_adverse_events",
+                "rems_submitted_on",
+            ],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("treatment_course.id"), index=True)
@@ -135,6 +148,16 @@ class Assessment(Base):
     """A rating scale answered item by item; total and band computed by portal.scales.scoring."""
 
     __tablename__ = "assessment"
+    # The measures' outcomes: a range's referrals' scores per scale, read from the index alone
+    # (PostgreSQL's INCLUDE), one short probe per referral.
+    __table_args__ = (
+        Index(
+            "ix_assessment_referral_scale",
+            "referral_id",
+            "scale",
+            postgresql_include=["is_baseline", "taken_on", "id", "total"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
