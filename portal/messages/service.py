@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from portal.audit.service import record
 from portal.db import utcnow
@@ -16,6 +17,7 @@ from portal.messages.models import Message, SeenMark
 from portal.notifications.service import coordinators_of, notify
 from portal.referrals.models import ReferralEvent
 from portal.referrals.states import State
+from portal.sql_lists import one_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -48,15 +50,37 @@ def thread(referral: Referral) -> list[Message]:
     )
 
 
+# The dashboard's statements over a page of referrals: built once, the page's ids bound as
+# one parameter (portal/sql_lists.py).
+@cache
+def _last_seen():
+    return select(SeenMark.referral_id, SeenMark.seen_at).where(
+        SeenMark.user_id == bindparam("user_id"), one_of(SeenMark.referral_id)
+    )
+
+
+@cache
+def _latest_messages():
+    return (
+        select(Message.referral_id, func.max(Message.created_at))
+        .where(one_of(Message.referral_id), Message.author_id != bindparam("user_id"))
+        .group_by(Message.referral_id)
+    )
+
+
+@cache
+def _latest_questions():
+    return (
+        select(ReferralEvent.referral_id, func.max(ReferralEvent.at))
+        .where(one_of(ReferralEvent.referral_id), ReferralEvent.to_state == State.NEEDS_INFO)
+        .group_by(ReferralEvent.referral_id)
+    )
+
+
 def last_seen(user: User, referral_ids: list[int]) -> dict[int, datetime]:
     if not referral_ids:
         return {}
-    rows = db.session.execute(
-        select(SeenMark.referral_id, SeenMark.seen_at).where(
-            SeenMark.user_id == user.id, SeenMark.referral_id.in_(referral_ids)
-        )
-    )
-    return dict(rows.all())
+    return dict(db.session.execute(_last_seen(), {"user_id": user.id, "ids": referral_ids}).all())
 
 
 def mark_seen(user: User, referral: Referral) -> datetime | None:
@@ -93,19 +117,9 @@ def news_for(
     if not ids:
         return {}
     latest_message = dict(
-        db.session.execute(
-            select(Message.referral_id, func.max(Message.created_at))
-            .where(Message.referral_id.in_(ids), Message.author_id != user.id)
-            .group_by(Message.referral_id)
-        ).all()
+        db.session.execute(_latest_messages(), {"ids": ids, "user_id": user.id}).all()
     )
-    latest_question = dict(
-        db.session.execute(
-            select(ReferralEvent.referral_id, func.max(ReferralEvent.at))
-            .where(ReferralEvent.referral_id.in_(ids), ReferralEvent.to_state == State.NEEDS_INFO)
-            .group_by(ReferralEvent.referral_id)
-        ).all()
-    )
+    latest_question = dict(db.session.execute(_latest_questions(), {"ids": ids}).all())
     news = {}
     for referral in referrals:
         since = seen.get(referral.id)

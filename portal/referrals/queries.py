@@ -7,7 +7,7 @@ from functools import cache
 
 from flask import abort
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from portal.audit.service import record, record_denied
@@ -25,11 +25,14 @@ def core_loads() -> tuple[LoaderOption, ...]:
     page that shows what the features added (letters, the course) passes their loads as
     `options`. Built at the first query, not at import: a loader option configures every
     mapper, and a process that queries no referral (a CLI command) need not pay for that."""
+    # A row the referral points at (one each) is joined into the referral's own query; a
+    # collection is a query of its own (selectin), with what each of its rows points at
+    # joined in: a statement fewer per relationship, each of which costs the web ~0.5 ms.
     return (
-        selectinload(Referral.patient),
-        selectinload(Referral.referrer).selectinload(User.practice),
-        selectinload(Referral.practice),
-        selectinload(Referral.events).selectinload(ReferralEvent.actor),
+        joinedload(Referral.patient),
+        joinedload(Referral.referrer).joinedload(User.practice),
+        joinedload(Referral.practice),
+        selectinload(Referral.events).joinedload(ReferralEvent.actor),
         selectinload(Referral.assessments),
     )
 
