@@ -12,7 +12,6 @@ from sqlalchemy.orm.interfaces import LoaderOption
 
 from portal.audit.service import record, record_denied
 from portal.auth.models import User
-from portal.clinics.models import Practice
 from portal.extensions import db
 from portal.referrals.models import Patient, Referral, ReferralEvent
 from portal.referrals.permissions import can, can_view_referral
@@ -60,9 +59,10 @@ def get_referral_or_404(
 
 def visible_to_referrer(user: User) -> Select:
     """The referrals a referring provider may see: their own, and their practice's sent ones
-    when it shares referrals. Whether it shares is read first (the practice by its key, once
-    per request), so the condition is plain columns that indexes serve."""
-    practice = db.session.get(Practice, user.practice_id) if user.practice_id else None
+    when it shares referrals. Whether it shares is read first (the user's practice, loaded
+    with the user by the session check), so the condition is plain columns that indexes
+    serve."""
+    practice = user.practice if user.practice_id else None
     mine = Referral.referrer_id == user.id
     if practice is None or not practice.share_referrals:
         return select(Referral).where(mine)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -88,18 +89,22 @@ def add_internal_note(referral: Referral, body: str, *, actor: User) -> Internal
     return note
 
 
-def clinic_coordinators(clinic_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.clinic_id == clinic_id,
-                User.role.in_([Role.COORDINATOR, Role.ADMIN]),
-                User.is_enabled.is_(True),
-            )
-            .order_by(User.full_name)
+@cache
+def _clinic_coordinators():
+    """Every queue page lists them (the bulk assignment's menu): built once, not per request."""
+    return (
+        select(User)
+        .where(
+            User.clinic_id == bindparam("clinic_id"),
+            User.role.in_([Role.COORDINATOR, Role.ADMIN]),
+            User.is_enabled.is_(True),
         )
+        .order_by(User.full_name)
     )
+
+
+def clinic_coordinators(clinic_id: int) -> list[User]:
+    return list(db.session.scalars(_clinic_coordinators(), {"clinic_id": clinic_id}))
 
 
 NOT_ASSIGNED = (0, "Not assigned")
