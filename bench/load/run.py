@@ -310,6 +310,12 @@ def parse_args():
     parser.add_argument("--redis-db", type=int, default=7)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--job-workers", type=int, default=2, help="the job worker's threads")
+    parser.add_argument(
+        "--job-nice",
+        type=int,
+        default=10,
+        help="the job worker's niceness (scripts/serve's JOB_NICE)",
+    )
     parser.add_argument("--gunicorn-conf", help="use this gunicorn config instead of the flags")
     parser.add_argument("--steps", default="50,100,250,400", help="user counts, in order")
     parser.add_argument("--seconds", type=int, default=45, help="measured seconds per step")
@@ -368,8 +374,8 @@ def main() -> int:
                 "-c", "aiosmtpd.handlers.Sink"]  # fmt: skip
         stack.enter_context(process(sink, env, out / "mail.log"))
         web = stack.enter_context(process(gunicorn_argv(args), env, out / "gunicorn.log"))
-        worker = [str(BIN / "flask"), "--app", "portal", "worker", "--workers",
-                  str(args.job_workers)]  # fmt: skip
+        worker = ["nice", "-n", str(args.job_nice), str(BIN / "flask"), "--app", "portal",
+                  "worker", "--workers", str(args.job_workers)]  # fmt: skip
         jobs = stack.enter_context(process(worker, env, out / "worker.log"))
         wait_up(args.port)
         print(f"gunicorn: {' '.join(gunicorn_argv(args)[1:])}")
