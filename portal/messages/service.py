@@ -42,12 +42,16 @@ def post_message(referral: Referral, body: str, *, actor: User) -> Message:
     return message
 
 
-def thread(referral: Referral) -> list[Message]:
-    return list(
-        db.session.scalars(
-            select(Message).where(Message.referral_id == referral.id).order_by(Message.id)
-        )
+@cache
+def _thread():
+    return (
+        select(Message).where(Message.referral_id == bindparam("referral_id")).order_by(Message.id)
     )
+
+
+def thread(referral: Referral) -> list[Message]:
+    """The referral page shows it: the statement built once, not per request."""
+    return list(db.session.scalars(_thread(), {"referral_id": referral.id}))
 
 
 # The dashboard's statements over a page of referrals: built once, the page's ids bound as
@@ -83,11 +87,16 @@ def last_seen(user: User, referral_ids: list[int]) -> dict[int, datetime]:
     return dict(db.session.execute(_last_seen(), {"user_id": user.id, "ids": referral_ids}).all())
 
 
+@cache
+def _seen_mark():
+    return select(SeenMark).where(
+        SeenMark.user_id == bindparam("user_id"), SeenMark.referral_id == bindparam("referral_id")
+    )
+
+
 def mark_seen(user: User, referral: Referral) -> datetime | None:
     """Record that `user` looked at the referral now; return when they had looked before."""
-    mark = db.session.scalar(
-        select(SeenMark).where(SeenMark.user_id == user.id, SeenMark.referral_id == referral.id)
-    )
+    mark = db.session.scalar(_seen_mark(), {"user_id": user.id, "referral_id": referral.id})
     before = mark.seen_at if mark else None
     if mark is None:
         mark = SeenMark(user_id=user.id, referral_id=referral.id)

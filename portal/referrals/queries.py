@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 from flask import abort
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -36,6 +36,17 @@ def core_loads() -> tuple[LoaderOption, ...]:
     )
 
 
+@lru_cache(maxsize=32)
+def _by_id(options: tuple[LoaderOption, ...]) -> Select:
+    """The referral by its id with what the page loads: built once per set of loads (the
+    pages pass theirs, themselves built once), not on every request."""
+    return (
+        select(Referral)
+        .where(Referral.id == bindparam("referral_id"))
+        .options(*core_loads(), *options)
+    )
+
+
 def get_referral_or_404(
     referral_id: int,
     user: User,
@@ -46,9 +57,7 @@ def get_referral_or_404(
     """The referral if `user` may see it (action 'view'), change it ('act'), or document its
     treatment ('document'); otherwise 404, and the attempt is audited either way. `options`
     eager-load more than the referral's own rows, for the page about to show them."""
-    referral = db.session.scalar(
-        select(Referral).where(Referral.id == referral_id).options(*core_loads(), *options)
-    )
+    referral = db.session.scalar(_by_id(tuple(options)), {"referral_id": referral_id})
     allowed = referral is not None and can(user, referral, action)
     if not allowed:
         record_denied(f"referral.{action}", "referral", referral_id, actor=user)

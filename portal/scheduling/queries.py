@@ -155,21 +155,25 @@ def next_visits(referral_ids: list[int]) -> dict[int, datetime]:
     return found
 
 
-def upcoming_visits(referral: Referral, limit: int = 3) -> list[Appointment]:
-    """The referral's next booked visits, today or later."""
-    today = datetime.now(clinic_zone()).date()
-    return list(
-        db.session.scalars(
-            select(Appointment)
-            .where(
-                Appointment.referral_id == referral.id,
-                Appointment.status == AppointmentStatus.BOOKED,
-                Appointment.day >= today,
-            )
-            .order_by(Appointment.day, Appointment.start_time)
-            .limit(limit)
+@cache
+def _upcoming_visits():
+    return (
+        select(Appointment)
+        .where(
+            Appointment.referral_id == bindparam("referral_id"),
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.day >= bindparam("today"),
         )
+        .order_by(Appointment.day, Appointment.start_time)
+        .limit(bindparam("limit"))
     )
+
+
+def upcoming_visits(referral: Referral, limit: int = 3) -> list[Appointment]:
+    """The referral's next booked visits, today or later (the statement built once)."""
+    today = datetime.now(clinic_zone()).date()
+    params = {"referral_id": referral.id, "today": today, "limit": limit}
+    return list(db.session.scalars(_upcoming_visits(), params))
 
 
 def appointment_of(session_id: int) -> Appointment | None:
