@@ -95,6 +95,12 @@ class PortalUser(FastHttpUser):
 
     abstract = True
     wait_time = between(4, 12)
+    # python-requests waited for an answer without a limit; FastHttpUser gives up after 60 s,
+    # and a sign-in given up on leaves its user signed out for the whole run (every page then
+    # lands on the sign-in page). An overloaded server's queue of sign-ins (argon2 each) can
+    # take longer: wait as long as the run's sign-in allowance (run.py) instead.
+    network_timeout = 300.0
+    connection_timeout = 300.0
     journeys: dict[str, int] = {}
 
     def on_start(self) -> None:
