@@ -29,7 +29,7 @@ from pathlib import Path
 
 import gevent
 import pyotp
-from locust import HttpUser, between, task
+from locust import FastHttpUser, between, task
 
 PASSWORD = "bench-password-not-secret"  # noqa: S105 - the seed's throwaway accounts
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - throwaway authenticator
@@ -61,12 +61,18 @@ REFERRAL_AT = re.compile(r"/referrals/(\d+)(?:$|[?#])")
 LETTER_EDIT = re.compile(r"/letters/(\d+)/edit")
 _numbers = itertools.count(1)
 _signed_in = itertools.count(1)
+# Staff accounts in turn, one counter per role: numbered from the users of every class, two
+# coordinators of one run shared a clinic's account (and its one-time codes) while other
+# clinics had none, and the second, refused the code already used, could end signed out.
+_staff = {"coordinator": itertools.count(0), "clinician": itertools.count(0)}
 _intake: dict[str, str] | None = None
 
 
 # The production cookie is Secure (__Host-); the load test speaks plain HTTP to 127.0.0.1 with
-# X-Forwarded-Proto: https, so the cookie must travel anyway. requests copies the session's
-# cookies into fresh jars for each request, so the policy is changed for this process.
+# X-Forwarded-Proto: https, so the cookie must travel anyway. geventhttpclient (2.6) gives each
+# request the type of its URL's scheme ("http"), which undoes locust's CompatRequest.type =
+# "https", and its cookie jar would keep the cookie to itself: the policy is changed for this
+# process (as it was for python-requests).
 DefaultCookiePolicy.return_ok_secure = lambda self, cookie, request: True
 
 
@@ -85,22 +91,31 @@ def token(page: str) -> str:
     return found.group(1) if found else ""
 
 
-class PortalUser(HttpUser):
+class PortalUser(FastHttpUser):
+    """geventhttpclient, not python-requests: a few times less of the driver's CPU per request
+    on the cores the portal runs on. Its differences from HttpUser that matter here: no
+    session-wide headers (each request passes self.headers); response.url is the URL of the
+    redirects' last hop, and with catch_response the response has no history."""
+
     abstract = True
     wait_time = between(4, 12)
+    # python-requests waited for an answer without a limit; FastHttpUser gives up after 60 s,
+    # and a sign-in given up on leaves its user signed out for the whole run (every page then
+    # lands on the sign-in page). An overloaded server's queue of sign-ins (argon2 each) can
+    # take longer: wait as long as the run's sign-in allowance (run.py) instead.
+    network_timeout = 300.0
+    connection_timeout = 300.0
     journeys: dict[str, int] = {}
 
     def on_start(self) -> None:
         self.number = next(_numbers)
         address = f"10.{self.number // 65536 % 256}.{self.number // 256 % 256}.{self.number % 256}"
         # Over "HTTPS" Flask-WTF wants a Referer of the same origin on every form post.
-        self.client.headers.update(
-            {
-                "X-Forwarded-For": address,
-                "X-Forwarded-Proto": "https",
-                "Referer": "https://" + self.host.split("://", 1)[1].rstrip("/") + "/",
-            }
-        )
+        self.headers = {
+            "X-Forwarded-For": address,
+            "X-Forwarded-Proto": "https",
+            "Referer": "https://" + self.host.split("://", 1)[1].rstrip("/") + "/",
+        }
         self.journey = None
         self.sign_in()
         self.measure_once_all_signed_in()
@@ -121,10 +136,15 @@ class PortalUser(HttpUser):
         pass
 
     def password_step(self, email: str) -> None:
-        page = self.client.get("/login", name="sign-in").text
+        page = self.client.get("/login", name="sign-in", headers=self.headers).text or ""
         data = {"email": email, "password": PASSWORD, "csrf_token": token(page)}
         with self.client.post(
-            "/login", data=data, name="sign-in", allow_redirects=False, catch_response=True
+            "/login",
+            data=data,
+            name="sign-in",
+            headers=self.headers,
+            allow_redirects=False,
+            catch_response=True,
         ) as response:
             if response.status_code != 302:
                 response.failure(f"password step answered {response.status_code}")
@@ -133,12 +153,13 @@ class PortalUser(HttpUser):
         """The authenticator's code. A code works once per account: when another user of the
         same account (or an earlier step) took this 30 s step's, wait for the next one."""
         for attempt in range(3):
-            page = self.client.get("/two-step/code", name="sign-in").text
-            data = {"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": token(page)}
+            page = self.client.get("/two-step/code", name="sign-in", headers=self.headers).text
+            data = {"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": token(page or "")}
             with self.client.post(
                 "/two-step/code",
                 data=data,
                 name="sign-in",
+                headers=self.headers,
                 allow_redirects=False,
                 catch_response=True,
             ) as response:
@@ -166,16 +187,28 @@ class PortalUser(HttpUser):
 
     def get(self, path: str, name: str):
         """A page; landing on the sign-in page instead (signed out) is a failure."""
-        with self.client.get(path, name=name, catch_response=True) as response:
-            if response.history and response.url.split("?")[0].endswith("/login"):
+        with self.client.get(
+            path, name=name, headers=self.headers, catch_response=True
+        ) as response:
+            # Sent to the sign-in page (no page of a journey is the sign-in page itself).
+            if (response.url or "").split("?")[0].endswith("/login"):
                 response.failure(f"{name}: sent to the sign-in page")
         return response
+
+    def text(self, path: str, name: str) -> str:
+        return self.get(path, name).text or ""
 
     def post(self, path: str, data: dict, name: str, expect: int = 302, files=None):
         """A form post that must redirect (the portal's success); the target is fetched at
         once, as a browser does. Returns the Location or None."""
         with self.client.post(
-            path, data=data, files=files, name=name, allow_redirects=False, catch_response=True
+            path,
+            data=data,
+            files=files,
+            name=name,
+            headers=self.headers,
+            allow_redirects=False,
+            catch_response=True,
         ) as response:
             if response.status_code != expect:
                 response.failure(f"{name} answered {response.status_code}")
@@ -198,7 +231,7 @@ class ReferrerUser(PortalUser):
         self.password_step(f"provider{self.provider}@bench.test")
 
     def browse(self):
-        ids = DETAIL.findall(self.get("/referrals/", "referrer: dashboard").text)
+        ids = DETAIL.findall(self.text("/referrals/", "referrer: dashboard"))
         yield
         if ids:
             self.get(f"/referrals/{random.choice(ids)}", "referrer: referral page")
@@ -207,7 +240,7 @@ class ReferrerUser(PortalUser):
     def submit(self):
         self.get("/referrals/", "referrer: dashboard")
         yield
-        page = self.get("/referrals/new", "referrer: new referral form").text
+        page = self.text("/referrals/new", "referrer: new referral form")
         yield
         found = FORM_KEY.search(page)
         if not found:
@@ -222,13 +255,13 @@ class ReferrerUser(PortalUser):
         yield
 
     def answer(self):
-        page = self.get("/referrals/?state=needs_info", "referrer: dashboard (needs answer)").text
+        page = self.text("/referrals/?state=needs_info", "referrer: dashboard (needs answer)")
         yield
         ids = DETAIL.findall(page)
         if not ids:
             return
         referral = random.choice(ids)
-        page = self.get(f"/referrals/{referral}", "referrer: referral page").text
+        page = self.text(f"/referrals/{referral}", "referrer: referral page")
         yield
         version = VERSION.search(page)
         if version:
@@ -246,7 +279,7 @@ class CoordinatorUser(PortalUser):
     journeys = {"work_queue": 3, "browse_queue": 2}
 
     def sign_in(self) -> None:
-        self.clinic = 1 + self.number % CLINICS
+        self.clinic = 1 + next(_staff["coordinator"]) % CLINICS
         self.password_step(f"coordinator{self.clinic}@bench.test")
         self.code_step()
 
@@ -255,7 +288,7 @@ class CoordinatorUser(PortalUser):
         yield
 
     def work_queue(self):
-        page = self.get("/triage/?state=submitted", "coordinator: queue").text
+        page = self.text("/triage/?state=submitted", "coordinator: queue")
         yield
         rows = OPEN_FORM.findall(page)
         if not rows:
@@ -265,7 +298,7 @@ class CoordinatorUser(PortalUser):
         if not self.post(f"/triage/{referral}/open", data, "coordinator: open referral"):
             return
         yield
-        page = self.get(f"/triage/{referral}/accept", "coordinator: accept form").text
+        page = self.text(f"/triage/{referral}/accept", "coordinator: accept form")
         yield
         version = VERSION.search(page)
         if not version:
@@ -291,18 +324,18 @@ class ClinicianUser(PortalUser):
     journeys = {"document_and_sign": 1}
 
     def sign_in(self) -> None:
-        self.clinic = 1 + self.number % CLINICS
+        self.clinic = 1 + next(_staff["clinician"]) % CLINICS
         self.password_step(f"clinician{self.clinic}@bench.test")
         self.code_step()
 
     def document_and_sign(self):
-        ids = COURSE.findall(self.get("/treatment/", "clinician: courses").text)
+        ids = COURSE.findall(self.text("/treatment/", "clinician: courses"))
         yield
         if not ids:
             return
         referral = random.choice(ids)
         form_path = f"/treatment/referrals/{referral}/sessions/new"
-        page = self.get(form_path, "clinician: session form").text
+        page = self.text(form_path, "clinician: session form")
         yield
         version = VERSION.search(page)
         if not version:
@@ -330,7 +363,7 @@ class ClinicianUser(PortalUser):
         if not self.post(form_path, data, "clinician: document session"):
             return
         yield
-        course_page = self.get(f"/referrals/{referral}", "clinician: referral page").text
+        course_page = self.text(f"/referrals/{referral}", "clinician: referral page")
         yield
         data = {"kind": "interim", "csrf_token": token(course_page)}
         location = self.post(f"/letters/referrals/{referral}/new", data, "clinician: new letter")
@@ -338,7 +371,7 @@ class ClinicianUser(PortalUser):
         if not letter:
             return
         yield
-        page = self.get(f"/letters/{letter.group(1)}/edit", "clinician: letter edit").text
+        page = self.text(f"/letters/{letter.group(1)}/edit", "clinician: letter edit")
         data = {"password": PASSWORD, "csrf_token": token(page)}
         self.post(f"/letters/{letter.group(1)}/sign", data, "clinician: sign letter")
         yield
@@ -357,7 +390,10 @@ class VerifierUser(PortalUser):
     def verify(self):
         code = random.choice(self.codes) if self.codes else "ABCDE-FGHJK"
         with self.client.get(
-            f"/verify/{code}", name="public: verify letter", catch_response=True
+            f"/verify/{code}",
+            name="public: verify letter",
+            headers=self.headers,
+            catch_response=True,
         ) as response:
             if response.status_code == 404 and not self.codes:
                 response.success()  # no letters to verify yet: the "unknown code" page

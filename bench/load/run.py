@@ -122,17 +122,34 @@ def read_5xx(prefix: Path) -> int:
     return count
 
 
-def locust(args, env: dict, prefix: Path, users: int, classes: list[str], seconds: int) -> None:
+def read_exceptions(prefix: Path) -> int:
+    """Errors raised in the users' own code (a journey's check that could not run): not
+    requests, so not in the failures, but a journey that stopped half-way all the same."""
+    path = Path(f"{prefix}_exceptions.csv")
+    if not path.exists():
+        return 0
+    with path.open() as f:
+        return sum(int(row["Count"]) for row in csv.DictReader(f))
+
+
+def locust(args, env: dict, prefix: Path, users: int, classes: list[str], seconds: int):
+    """Starts Locust headless; the caller waits for it (os.wait4, for its CPU)."""
     argv = [str(BIN / "locust"), "-f", str(ROOT / "bench/load/locustfile.py"), "--headless",
             "-H", f"http://127.0.0.1:{args.port}", "-u", str(users), "-r", str(args.spawn_rate),
             "-t", f"{seconds + 3 * users // args.spawn_rate + 120}s", "--csv", str(prefix),
             "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10",
             *classes]  # fmt: skip
     with (prefix.parent / "locust.log").open("ab") as log:
-        subprocess.run(
-            argv, cwd=ROOT, env={**env, "LOAD_SECONDS": str(seconds)}, check=False,
-            stdout=log, stderr=log,
-        )  # fmt: skip
+        return subprocess.Popen(
+            argv, cwd=ROOT, env={**env, "LOAD_SECONDS": str(seconds)}, stdout=log, stderr=log
+        )
+
+
+def wait_cpu(proc: subprocess.Popen) -> float:
+    """Waits for a child to end; its CPU seconds (user + system), all threads."""
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
 
 
 def ms(row: dict, column: str) -> float:
@@ -145,13 +162,17 @@ def step(args, env, url, out: Path, users: int, classes: list[str], pids: dict) 
     marker = out / "measuring"
     marker.unlink(missing_ok=True)
     since = time.time()
-    sampler = Sampler(url.replace("+psycopg", ""), args.redis_db, since, pids, marker)
+    driver = locust(args, env, prefix, users, classes, args.seconds)
+    watched = {**pids, "locust (driver)": driver.pid}  # read when measuring starts
+    sampler = Sampler(url.replace("+psycopg", ""), args.redis_db, since, watched, marker)
     sampler.start()
-    locust(args, env, prefix, users, classes, args.seconds)
+    driver_cpu = wait_cpu(driver)
     sampler.stop.set()
     sampler.join()
     after = cpu_readings(pids, url.replace("+psycopg", ""))
     cpu = cpu_spent(sampler.cpu or after, after)
+    if sampler.cpu:  # Locust shares the cores: its CPU while measuring, from its rusage
+        cpu["locust (driver)"] = driver_cpu - sampler.cpu["locust (driver)"]
     wall = time.time() - (marker.stat().st_mtime if marker.exists() else since)
     stats = read_stats(prefix)
     total = stats.get("Aggregated", {})
@@ -164,6 +185,7 @@ def step(args, env, url, out: Path, users: int, classes: list[str], pids: dict) 
         "p50": ms(total, "50%"),
         "p99": ms(total, "99%"),
         "5xx": read_5xx(prefix),
+        "exceptions": read_exceptions(prefix),
         "connections": max((c[0] for c in sampler.connections), default=0),
         "active": max((c[1] for c in sampler.connections), default=0),
         "depth": max(sampler.depth, default=0),
@@ -183,7 +205,8 @@ def report_step(r: dict) -> None:
     print(
         f"\n== {r['users']} users: {r['requests']:,} requests measured, {r['rps']:.1f} req/s "
         f"(offered about {r['users'] / THINK_SECONDS:.1f}), p50 {r['p50']:.0f} ms, "
-        f"p99 {r['p99']:.0f} ms, {r['failures']} failed, {r['5xx']} 5xx"
+        f"p99 {r['p99']:.0f} ms, {r['failures']} failed, {r['5xx']} 5xx, "
+        f"{r['exceptions']} exceptions in the users' code"
     )
     print(
         f"   {'request kind':<44} {'count':>6} {'fail':>5} {'p50 ms':>7} {'p99 ms':>7} {'max':>7}"
@@ -231,6 +254,8 @@ def broke(result: dict, first: dict | None) -> str:
         return f"{result['5xx']} server errors (5xx)"
     if result["failures"]:
         return f"{result['failures']} failed requests"
+    if result["exceptions"]:
+        return f"{result['exceptions']} exceptions in the users' code (see locust.log)"
     worst = worst_kind(result)
     if worst and ms(worst, "99%") > P99_LIMIT_MS:
         return f"p99 of {worst['Name']} {ms(worst, '99%'):.0f} ms, over {P99_LIMIT_MS} ms"
@@ -285,6 +310,12 @@ def parse_args():
     parser.add_argument("--redis-db", type=int, default=7)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--job-workers", type=int, default=2, help="the job worker's threads")
+    parser.add_argument(
+        "--job-nice",
+        type=int,
+        default=10,
+        help="the job worker's niceness (scripts/serve's JOB_NICE)",
+    )
     parser.add_argument("--gunicorn-conf", help="use this gunicorn config instead of the flags")
     parser.add_argument("--steps", default="50,100,250,400", help="user counts, in order")
     parser.add_argument("--seconds", type=int, default=45, help="measured seconds per step")
@@ -343,8 +374,8 @@ def main() -> int:
                 "-c", "aiosmtpd.handlers.Sink"]  # fmt: skip
         stack.enter_context(process(sink, env, out / "mail.log"))
         web = stack.enter_context(process(gunicorn_argv(args), env, out / "gunicorn.log"))
-        worker = [str(BIN / "flask"), "--app", "portal", "worker", "--workers",
-                  str(args.job_workers)]  # fmt: skip
+        worker = ["nice", "-n", str(args.job_nice), str(BIN / "flask"), "--app", "portal",
+                  "worker", "--workers", str(args.job_workers)]  # fmt: skip
         jobs = stack.enter_context(process(worker, env, out / "worker.log"))
         wait_up(args.port)
         print(f"gunicorn: {' '.join(gunicorn_argv(args)[1:])}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -79,14 +80,18 @@ def add_uploads(
     return added, refusals
 
 
-def attachments_of(referral: Referral) -> list[Attachment]:
-    return list(
-        db.session.scalars(
-            db.select(Attachment)
-            .where(Attachment.referral_id == referral.id)
-            .order_by(Attachment.id)
-        )
+@cache
+def _attachments_of():
+    return (
+        db.select(Attachment)
+        .where(Attachment.referral_id == db.bindparam("referral_id"))
+        .order_by(Attachment.id)
     )
+
+
+def attachments_of(referral: Referral) -> list[Attachment]:
+    """The referral page shows them: the statement built once, not per request."""
+    return list(db.session.scalars(_attachments_of(), {"referral_id": referral.id}))
 
 
 def read_attachment(attachment: Attachment, *, actor: User) -> bytes:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app, g, has_request_context, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User, UserSession
@@ -65,15 +66,26 @@ def start(user: User, *, mfa: bool) -> UserSession:
     return row
 
 
+@cache
+def _find():
+    """Every signed-in request runs it: built once (at the first request, as a loader option
+    configures the mappers), not per request."""
+    return (
+        select(UserSession)
+        .where(UserSession.token_hash == bindparam("token_hash"))
+        .options(
+            joinedload(UserSession.user).joinedload(User.clinic),
+            joinedload(UserSession.user).joinedload(User.practice),
+        )
+    )
+
+
 def find(token: str | None) -> UserSession | None:
     if not token:
         return None
-    # The session, its user and the user's clinic (shown in every page's header): one query.
-    return db.session.scalar(
-        select(UserSession)
-        .where(UserSession.token_hash == _hash(token))
-        .options(joinedload(UserSession.user).joinedload(User.clinic))
-    )
+    # The session, its user, the user's clinic (shown in every page's header) and practice
+    # (whether it shares referrals: the referrer's pages ask), in one query.
+    return db.session.scalar(_find(), {"token_hash": _hash(token)})
 
 
 def expiry_reason(row: UserSession, now: datetime) -> str | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from portal.audit.service import record
 from portal.db import utcnow
@@ -16,6 +17,7 @@ from portal.messages.models import Message, SeenMark
 from portal.notifications.service import coordinators_of, notify
 from portal.referrals.models import ReferralEvent
 from portal.referrals.states import State
+from portal.sql_lists import one_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,30 +42,61 @@ def post_message(referral: Referral, body: str, *, actor: User) -> Message:
     return message
 
 
+@cache
+def _thread():
+    return (
+        select(Message).where(Message.referral_id == bindparam("referral_id")).order_by(Message.id)
+    )
+
+
 def thread(referral: Referral) -> list[Message]:
-    return list(
-        db.session.scalars(
-            select(Message).where(Message.referral_id == referral.id).order_by(Message.id)
-        )
+    """The referral page shows it: the statement built once, not per request."""
+    return list(db.session.scalars(_thread(), {"referral_id": referral.id}))
+
+
+# The dashboard's statements over a page of referrals: built once, the page's ids bound as
+# one parameter (portal/sql_lists.py).
+@cache
+def _last_seen():
+    return select(SeenMark.referral_id, SeenMark.seen_at).where(
+        SeenMark.user_id == bindparam("user_id"), one_of(SeenMark.referral_id)
+    )
+
+
+@cache
+def _latest_messages():
+    return (
+        select(Message.referral_id, func.max(Message.created_at))
+        .where(one_of(Message.referral_id), Message.author_id != bindparam("user_id"))
+        .group_by(Message.referral_id)
+    )
+
+
+@cache
+def _latest_questions():
+    return (
+        select(ReferralEvent.referral_id, func.max(ReferralEvent.at))
+        .where(one_of(ReferralEvent.referral_id), ReferralEvent.to_state == State.NEEDS_INFO)
+        .group_by(ReferralEvent.referral_id)
     )
 
 
 def last_seen(user: User, referral_ids: list[int]) -> dict[int, datetime]:
     if not referral_ids:
         return {}
-    rows = db.session.execute(
-        select(SeenMark.referral_id, SeenMark.seen_at).where(
-            SeenMark.user_id == user.id, SeenMark.referral_id.in_(referral_ids)
-        )
+    return dict(db.session.execute(_last_seen(), {"user_id": user.id, "ids": referral_ids}).all())
+
+
+@cache
+def _seen_mark():
+    return select(SeenMark).where(
+        SeenMark.user_id == bindparam("user_id"), SeenMark.referral_id == bindparam("referral_id")
     )
-    return dict(rows.all())
 
 
 def mark_seen(user: User, referral: Referral) -> datetime | None:
     """Record that `user` looked at the referral now; return when they had looked before."""
-    mark = db.session.scalar(
-        select(SeenMark).where(SeenMark.user_id == user.id, SeenMark.referral_id == referral.id)
-    )
+    mark = db.session.scalar(_seen_mark(), {"user_id": user.id, "referral_id": referral.id})
     before = mark.seen_at if mark else None
     if mark is None:
         mark = SeenMark(user_id=user.id, referral_id=referral.id)
@@ -93,19 +126,9 @@ def news_for(
     if not ids:
         return {}
     latest_message = dict(
-        db.session.execute(
-            select(Message.referral_id, func.max(Message.created_at))
-            .where(Message.referral_id.in_(ids), Message.author_id != user.id)
-            .group_by(Message.referral_id)
-        ).all()
+        db.session.execute(_latest_messages(), {"ids": ids, "user_id": user.id}).all()
     )
-    latest_question = dict(
-        db.session.execute(
-            select(ReferralEvent.referral_id, func.max(ReferralEvent.at))
-            .where(ReferralEvent.referral_id.in_(ids), ReferralEvent.to_state == State.NEEDS_INFO)
-            .group_by(ReferralEvent.referral_id)
-        ).all()
-    )
+    latest_question = dict(db.session.execute(_latest_questions(), {"ids": ids}).all())
     news = {}
     for referral in referrals:
         since = seen.get(referral.id)

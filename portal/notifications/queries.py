@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from portal.db import utcnow
 from portal.extensions import db
@@ -16,12 +17,16 @@ if TYPE_CHECKING:
 PAGE = 100
 
 
-def unread_count(user: User) -> int:
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
+@cache
+def _unread_count():
+    """Every signed-in page asks (the bell): built once, not per request."""
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
     )
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(_unread_count(), {"user_id": user.id})
 
 
 def latest(user: User, limit: int = PAGE) -> list[Notification]:

@@ -1,18 +1,21 @@
 """What each row of the referrer's dashboard shows beside the referral itself, read for a
 whole page of referrals at once: one statement per column, whatever the page's size and
-however long each referral's history is."""
+however long each referral's history is. Each statement is built once (at its first use) and
+takes the page's ids as one parameter (portal/sql_lists.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from portal.extensions import db
 from portal.letters.models import FINAL, Letter
 from portal.referrals.models import ReferralEvent
 from portal.scales.scoring import PHQ9
+from portal.sql_lists import one_of
 from portal.treatment.models import Assessment, TreatmentCourse, TreatmentSession
 from portal.treatment.queries import Progress, progress_of
 
@@ -30,10 +33,8 @@ class Sessions:
     planned: int
 
 
-def last_events(referral_ids: list[int]) -> dict[int, LastEvent]:
-    """Each referral's latest timeline event (by time, then id), in one statement."""
-    if not referral_ids:
-        return {}
+@cache
+def _last_events():
     ranked = (
         select(
             ReferralEvent.referral_id,
@@ -47,39 +48,46 @@ def last_events(referral_ids: list[int]) -> dict[int, LastEvent]:
             )
             .label("n"),
         )
-        .where(ReferralEvent.referral_id.in_(referral_ids))
+        .where(one_of(ReferralEvent.referral_id))
         .subquery()
     )
-    rows = db.session.execute(
-        select(ranked.c.referral_id, ranked.c.kind, ranked.c.to_state, ranked.c.at).where(
-            ranked.c.n == 1
-        )
+    return select(ranked.c.referral_id, ranked.c.kind, ranked.c.to_state, ranked.c.at).where(
+        ranked.c.n == 1
     )
+
+
+def last_events(referral_ids: list[int]) -> dict[int, LastEvent]:
+    """Each referral's latest timeline event (by time, then id), in one statement."""
+    if not referral_ids:
+        return {}
+    rows = db.session.execute(_last_events(), {"ids": referral_ids})
     return {referral_id: LastEvent(kind, to, at) for referral_id, kind, to, at in rows}
 
 
-def sessions_done(referral_ids: list[int]) -> dict[int, Sessions]:
-    """Sessions documented and planned for each referral that has a course, in one statement."""
-    if not referral_ids:
-        return {}
-    rows = db.session.execute(
+@cache
+def _sessions_done():
+    return (
         select(
             TreatmentCourse.referral_id,
             TreatmentCourse.planned_sessions,
             func.count(TreatmentSession.id),
         )
         .outerjoin(TreatmentSession, TreatmentSession.course_id == TreatmentCourse.id)
-        .where(TreatmentCourse.referral_id.in_(referral_ids))
+        .where(one_of(TreatmentCourse.referral_id))
         .group_by(TreatmentCourse.id, TreatmentCourse.referral_id, TreatmentCourse.planned_sessions)
     )
+
+
+def sessions_done(referral_ids: list[int]) -> dict[int, Sessions]:
+    """Sessions documented and planned for each referral that has a course, in one statement."""
+    if not referral_ids:
+        return {}
+    rows = db.session.execute(_sessions_done(), {"ids": referral_ids})
     return {referral_id: Sessions(done, planned) for referral_id, planned, done in rows}
 
 
-def scale_progresses(referral_ids: list[int], scale: str = PHQ9.code) -> dict[int, Progress]:
-    """Baseline against latest of one scale for each referral (as scale_progress does for
-    one), reading only the two scores that matter per referral, in one statement."""
-    if not referral_ids:
-        return {}
+@cache
+def _scale_progresses():
     first = func.row_number().over(
         partition_by=(Assessment.referral_id, Assessment.is_baseline), order_by=Assessment.id
     )
@@ -89,10 +97,10 @@ def scale_progresses(referral_ids: list[int], scale: str = PHQ9.code) -> dict[in
     )
     ranked = (
         select(Assessment.id, first.label("first"), last.label("last"))
-        .where(Assessment.referral_id.in_(referral_ids), Assessment.scale == scale)
+        .where(one_of(Assessment.referral_id), Assessment.scale == bindparam("scale"))
         .subquery()
     )
-    chosen = db.session.scalars(
+    return (
         select(Assessment)
         .join(ranked, ranked.c.id == Assessment.id)
         .where(
@@ -102,6 +110,14 @@ def scale_progresses(referral_ids: list[int], scale: str = PHQ9.code) -> dict[in
             )
         )
     )
+
+
+def scale_progresses(referral_ids: list[int], scale: str = PHQ9.code) -> dict[int, Progress]:
+    """Baseline against latest of one scale for each referral (as scale_progress does for
+    one), reading only the two scores that matter per referral, in one statement."""
+    if not referral_ids:
+        return {}
+    chosen = db.session.scalars(_scale_progresses(), {"ids": referral_ids, "scale": scale})
     baseline: dict[int, Assessment] = {}
     latest: dict[int, Assessment] = {}
     for assessment in chosen:
@@ -112,19 +128,18 @@ def scale_progresses(referral_ids: list[int], scale: str = PHQ9.code) -> dict[in
     }
 
 
+@cache
+def _latest_final_letters():
+    return (
+        select(Letter.referral_id, func.max(Letter.created_at))
+        .where(one_of(Letter.referral_id), Letter.status == FINAL, Letter.sha256.is_not(None))
+        .group_by(Letter.referral_id)
+    )
+
+
 def latest_final_letters(referral_ids: list[int]) -> dict[int, datetime]:
     """When each referral's latest final letter was issued, in one statement: only letters
     whose PDF is stored (one still being rendered cannot be opened yet)."""
     if not referral_ids:
         return {}
-    return dict(
-        db.session.execute(
-            select(Letter.referral_id, func.max(Letter.created_at))
-            .where(
-                Letter.referral_id.in_(referral_ids),
-                Letter.status == FINAL,
-                Letter.sha256.is_not(None),
-            )
-            .group_by(Letter.referral_id)
-        ).all()
-    )
+    return dict(db.session.execute(_latest_final_letters(), {"ids": referral_ids}).all())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from portal.attachments import permissions as attachments
@@ -41,9 +41,9 @@ def page_loads() -> tuple[LoaderOption, ...]:
     pass as `options` to get_referral_or_404, so the page costs a constant number of queries.
     Built at the first page, not at import (a loader option configures every mapper)."""
     return (
-        selectinload(Referral.letters).selectinload(Letter.signed_by),
-        selectinload(Referral.course).selectinload(TreatmentCourse.sessions),
-        selectinload(Referral.course).selectinload(TreatmentCourse.clinician),
+        selectinload(Referral.letters).joinedload(Letter.signed_by),
+        joinedload(Referral.course).selectinload(TreatmentCourse.sessions),
+        joinedload(Referral.course).joinedload(TreatmentCourse.clinician),
     )
 
 

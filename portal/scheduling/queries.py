@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.service import record
@@ -25,6 +26,7 @@ from portal.scheduling.models import (
 from portal.scheduling.placing import calendar_for
 from portal.scheduling.protocols import default_protocol_code
 from portal.scheduling.settings import clinic_schedule
+from portal.sql_lists import one_of
 
 
 def protocols() -> list[ProtocolTemplate]:
@@ -126,41 +128,52 @@ def day_schedule(
     return rows
 
 
+@cache
+def _next_visits():
+    return (
+        select(Appointment.referral_id, Appointment.day, Appointment.start_time)
+        .where(
+            one_of(Appointment.referral_id),
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.day >= bindparam("today"),
+        )
+        .order_by(Appointment.day, Appointment.start_time)
+    )
+
+
 def next_visits(referral_ids: list[int]) -> dict[int, datetime]:
     """The start (on the clinic's clock) of each referral's next booked visit, today or later,
-    in one query."""
+    in one query (built once; the ids one parameter, portal/sql_lists.py)."""
     if not referral_ids:
         return {}
     today = datetime.now(clinic_zone()).date()
     found: dict[int, datetime] = {}
     for referral_id, day, starts in db.session.execute(
-        select(Appointment.referral_id, Appointment.day, Appointment.start_time)
-        .where(
-            Appointment.referral_id.in_(referral_ids),
-            Appointment.status == AppointmentStatus.BOOKED,
-            Appointment.day >= today,
-        )
-        .order_by(Appointment.day, Appointment.start_time)
+        _next_visits(), {"ids": referral_ids, "today": today}
     ):
         found.setdefault(referral_id, datetime.combine(day, starts))
     return found
 
 
-def upcoming_visits(referral: Referral, limit: int = 3) -> list[Appointment]:
-    """The referral's next booked visits, today or later."""
-    today = datetime.now(clinic_zone()).date()
-    return list(
-        db.session.scalars(
-            select(Appointment)
-            .where(
-                Appointment.referral_id == referral.id,
-                Appointment.status == AppointmentStatus.BOOKED,
-                Appointment.day >= today,
-            )
-            .order_by(Appointment.day, Appointment.start_time)
-            .limit(limit)
+@cache
+def _upcoming_visits():
+    return (
+        select(Appointment)
+        .where(
+            Appointment.referral_id == bindparam("referral_id"),
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.day >= bindparam("today"),
         )
+        .order_by(Appointment.day, Appointment.start_time)
+        .limit(bindparam("limit"))
     )
+
+
+def upcoming_visits(referral: Referral, limit: int = 3) -> list[Appointment]:
+    """The referral's next booked visits, today or later (the statement built once)."""
+    today = datetime.now(clinic_zone()).date()
+    params = {"referral_id": referral.id, "today": today, "limit": limit}
+    return list(db.session.scalars(_upcoming_visits(), params))
 
 
 def appointment_of(session_id: int) -> Appointment | None:

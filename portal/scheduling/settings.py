@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.auth.models import User
 from portal.extensions import db
@@ -34,14 +35,18 @@ def clinic_schedule(clinic_id: int, *, for_update: bool = False) -> ClinicSchedu
     return clinic_schedule_or_new(clinic_id, for_update=for_update)[0]
 
 
+@cache
+def _settings_row(for_update: bool):
+    """Every queue page reads it: built once per kind, not per request."""
+    stmt = select(ClinicSchedule).where(ClinicSchedule.clinic_id == bindparam("clinic_id"))
+    return stmt.with_for_update() if for_update else stmt
+
+
 def clinic_schedule_or_new(
     clinic_id: int, *, for_update: bool = False
 ) -> tuple[ClinicSchedule, bool]:
     """The settings row, and whether it was just created (a read-only page then commits it)."""
-    stmt = select(ClinicSchedule).where(ClinicSchedule.clinic_id == clinic_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    settings = db.session.scalar(stmt)
+    settings = db.session.scalar(_settings_row(for_update), {"clinic_id": clinic_id})
     if settings is not None:
         return settings, False
     settings = ClinicSchedule(

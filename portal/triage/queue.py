@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select
 
 from portal.audit_shown import record_shown
 from portal.auth.models import User
@@ -139,22 +140,31 @@ def _start_of_day_utc(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
 
 
-def _overdue(settings: ClinicSchedule, today: date, tz: ZoneInfo) -> ColumnElement[bool]:
-    """Awaiting a first decision past its service level, as one SQL condition."""
+def _cutoffs(settings: ClinicSchedule, today: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The submissions before these (urgent, routine) are overdue on `today`."""
     urgent_before = latest_overdue_submission(today, settings.sla_urgent_days)
     routine_before = latest_overdue_submission(today, settings.sla_routine_days)
     next_day = timedelta(days=1)
+    return (
+        _start_of_day_utc(urgent_before + next_day, tz),
+        _start_of_day_utc(routine_before + next_day, tz),
+    )
+
+
+def _overdue(prefix: str) -> ColumnElement[bool]:
+    """Awaiting a first decision past its service level, as one SQL condition; the cutoffs
+    (_cutoffs) bound at execution as <prefix>_urgent and <prefix>_routine."""
     return and_(
         Referral.first_decided_at.is_(None),
         Referral.state.in_(AWAITING_DECISION),
         or_(
             and_(
                 Referral.urgency == "urgent",
-                Referral.submitted_at < _start_of_day_utc(urgent_before + next_day, tz),
+                Referral.submitted_at < bindparam(f"{prefix}_urgent"),
             ),
             and_(
                 Referral.urgency != "urgent",
-                Referral.submitted_at < _start_of_day_utc(routine_before + next_day, tz),
+                Referral.submitted_at < bindparam(f"{prefix}_routine"),
             ),
         ),
     )
@@ -175,13 +185,14 @@ _ANSWERED = (
 )
 
 
-def _needs_action(settings: ClinicSchedule, today: date, tz: ZoneInfo) -> ColumnElement[bool]:
+def _needs_action() -> ColumnElement[bool]:
     """The default tab: new (submitted), answered by the referrer and back in review, overdue
-    or due by the next business day, or open before scheduling with no coordinator."""
+    or due by the next business day (the cutoffs bound as soon_*), or open before scheduling
+    with no coordinator."""
     return or_(
         Referral.state == State.SUBMITTED,
         and_(Referral.state == State.IN_REVIEW, _ANSWERED),
-        _overdue(settings, add_business_days(today, 1), tz),
+        _overdue("soon"),
         and_(Referral.state.in_(BEFORE_SCHEDULING), Referral.assigned_coordinator_id.is_(None)),
     )
 
@@ -232,11 +243,10 @@ ROWS = (
 )
 
 
-def _conditions(
-    user: User, filters: QueueFilters, settings: ClinicSchedule, today: date, tz: ZoneInfo
-) -> tuple[list, ColumnElement[bool] | None]:
-    """The filters as SQL conditions, and the search's own condition (None without one)."""
-    conditions = [Referral.clinic_id == user.clinic_id, Referral.state != State.DRAFT]
+def _conditions(filters: QueueFilters) -> tuple[list, ColumnElement[bool] | None]:
+    """The filters as SQL conditions, and the search's own condition (None without one); the
+    clinic bound at execution as clinic_id."""
+    conditions = [Referral.clinic_id == bindparam("clinic_id"), Referral.state != State.DRAFT]
     if filters.urgency:
         conditions.append(Referral.urgency == filters.urgency)
     if filters.modality:
@@ -246,7 +256,7 @@ def _conditions(
     if filters.provider:
         conditions.append(Referral.referrer_id.in_(_providers_named(filters.provider)))
     if filters.overdue:
-        conditions.append(_overdue(settings, today, tz))
+        conditions.append(_overdue("now"))
     search = _search(filters.q)
     if search is not None:
         conditions.append(search)
@@ -265,15 +275,12 @@ def _tab(filters: QueueFilters, action: ColumnElement[bool]) -> ColumnElement[bo
     return Referral.state.in_(filters.states())
 
 
-def queue_page(
-    user: User, filters: QueueFilters, settings: ClinicSchedule, tz: ZoneInfo
-) -> QueuePage:
-    """One page of the clinic's queue and its counts per state."""
-    today = datetime.now(tz).date()
-    conditions, search = _conditions(user, filters, settings, today, tz)
-
+def _statements(filters: QueueFilters):
+    """The counts' and the page's statements for these filters (the page number left out).
+    Bound at execution: clinic_id, the cutoffs (soon_*, now_*), limit and offset."""
+    conditions, search = _conditions(filters)
     # The counts per state and, in the same statement, how many of each need action.
-    action = _needs_action(settings, today, tz)
+    action = _needs_action()
     counts_stmt = (
         select(Referral.state, func.count(), func.count(case((action, 1))))
         .where(*conditions)
@@ -281,9 +288,48 @@ def queue_page(
     )
     if search is not None:
         counts_stmt = counts_stmt.join(Referral.patient)
+    # The page's ids come from the referral table alone (sorted, limited); only those 25 or so
+    # rows are then joined to their patient, referrer and coordinator: one statement.
+    # The open states as written in the partial index (ix_referral_open_queue) that serves it.
+    page_ids = (
+        select(Referral.id)
+        .where(*conditions, _tab(filters, action))
+        .order_by(*_order(filters))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    if search is not None or filters.sort in PATIENT_SORTS:
+        page_ids = page_ids.join(Referral.patient)
+    page_ids = page_ids.subquery()
+    rows_stmt = ROWS.join(page_ids, Referral.id == page_ids.c.id).order_by(*_order(filters))
+    return counts_stmt, rows_stmt
+
+
+# Built once per kind of filtering (tab, order, urgency...): the busiest page need not
+# rebuild them each time. Never for a search or a provider's name: no typed text is kept.
+_kept_statements = lru_cache(maxsize=128)(_statements)
+
+
+def queue_page(
+    user: User, filters: QueueFilters, settings: ClinicSchedule, tz: ZoneInfo
+) -> QueuePage:
+    """One page of the clinic's queue and its counts per state."""
+    today = datetime.now(tz).date()
+    typed = filters.q or filters.provider
+    build = _statements if typed else _kept_statements
+    counts_stmt, rows_stmt = build(replace(filters, page=1, search=""))
+    soon = _cutoffs(settings, add_business_days(today, 1), tz)
+    now = _cutoffs(settings, today, tz) if filters.overdue else soon
+    params = {
+        "clinic_id": user.clinic_id,
+        "soon_urgent": soon[0],
+        "soon_routine": soon[1],
+        "now_urgent": now[0],
+        "now_routine": now[1],
+    }
     counts: dict[str, int] = {}
     counts[NEEDS_ACTION] = 0
-    for state, n, needing in db.session.execute(counts_stmt):
+    for state, n, needing in db.session.execute(counts_stmt, params):
         counts[state] = n
         counts[NEEDS_ACTION] += needing
     if filters.state == NEEDS_ACTION:
@@ -291,22 +337,8 @@ def queue_page(
     else:
         total = sum(counts.get(state, 0) for state in filters.states())
 
-    # The page's ids come from the referral table alone (sorted, limited); only those 25 or so
-    # rows are then joined to their patient, referrer and coordinator: one statement.
-    # The open states as written in the partial index (ix_referral_open_queue) that serves it.
-    in_states = _tab(filters, action)
-    page_ids = (
-        select(Referral.id)
-        .where(*conditions, in_states)
-        .order_by(*_order(filters))
-        .limit(filters.per_page)
-        .offset((filters.page - 1) * filters.per_page)
-    )
-    if search is not None or filters.sort in PATIENT_SORTS:
-        page_ids = page_ids.join(Referral.patient)
-    page_ids = page_ids.subquery()
-    rows_stmt = ROWS.join(page_ids, Referral.id == page_ids.c.id).order_by(*_order(filters))
-    referrals = [_referral(row) for row in db.session.execute(rows_stmt)] if total else []
+    params |= {"limit": filters.per_page, "offset": (filters.page - 1) * filters.per_page}
+    referrals = [_referral(row) for row in db.session.execute(rows_stmt, params)] if total else []
     flagged = flagged_referral_ids([r.id for r in referrals if r.authorization_alert], today)
     for r in referrals:
         r.authorization_alert = r.id in flagged

@@ -72,7 +72,7 @@ def queue():
         urgencies=URGENCIES,
         modalities=REQUESTED_MODALITIES,
         page_sizes=PAGE_SIZES,
-        coordinators=screening.clinic_coordinators(current_user.clinic_id),
+        coordinators=screening.clinic_assignees(current_user.clinic_id),
     )
 
 
