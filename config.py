@@ -51,6 +51,9 @@ class Config:
     SESSION_ABSOLUTE_HOURS = 12
     SESSION_WARNING_SECONDS = 60
     REAUTH_WINDOW_MINUTES = 5
+    # argon2id parameters for passwords (portal.auth.passwords); None: the library's current
+    # ones (time_cost 3, 64 MiB, parallelism 4), which every real deployment keeps.
+    PASSWORD_HASH_PARAMETERS: dict | None = None
     # Throttling (Flask-Limiter) per client address; Redis shares counts across workers.
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -159,6 +162,11 @@ class TestingConfig(Config):
     # The tests write dates with the machine's date.today() (UTC on CI); the clinic's own zone
     # is tested on purpose in test_clock.py.
     CLINIC_TIMEZONE = os.environ.get("TEST_CLINIC_TIMEZONE", "UTC")
+    # Still argon2id, at its cheapest: a sign-in's password check costs ~0.3 s with the real
+    # parameters on a busy CI machine, and the suite signs in hundreds of times. What a test of
+    # hashing itself needs (the format, the real parameters elsewhere) is tested in
+    # tests/test_passwords.py.
+    PASSWORD_HASH_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
 class ProductionConfig(Config):

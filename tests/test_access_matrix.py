@@ -15,6 +15,7 @@ from portal.extensions import db as _db
 from portal.fhir.models import FhirClient
 from portal.notifications.models import Notification, OutboxMessage
 from tests.conftest import csrf_token, force_login
+from tests.db_snapshot import SharedSetup
 from tests.factories import (
     accepted_referral,
     document_sessions,
@@ -244,8 +245,7 @@ def test_every_route_is_in_the_matrix(app):
     assert routes == set(MATRIX), "add new routes to MATRIX with who may reach them"
 
 
-@pytest.fixture
-def objects(world):
+def _make_objects(world) -> dict:
     referral = accepted_referral(world.referrer, world.coordinator, world.clinician)
     document_sessions(referral, world.clinician, 2)
     letter = stored_letter(referral, world.clinician)
@@ -286,6 +286,28 @@ def objects(world):
         "OB": failed.id,
         "RT": reset_token,
     }
+
+
+# The World and the objects above, made once per run through the services (about 200
+# statements) and restored into the emptied database before every other test (tests.db_snapshot):
+# each test still starts from exactly what they made, the same rows and the same ids.
+_SHARED = SharedSetup(_make_objects)
+
+
+@pytest.fixture
+def shared_setup(db):
+    return _SHARED()
+
+
+@pytest.fixture
+def world(shared_setup):
+    """This module's (and test_every_route's) world: tests.conftest's, made once and restored."""
+    return shared_setup[0]
+
+
+@pytest.fixture
+def objects(shared_setup):
+    return shared_setup[1]
 
 
 def _cases() -> list:

@@ -14,7 +14,7 @@ from portal.extensions import db
 from tests.conftest import csrf_token, force_login
 
 # The matrix's own objects fixture, so routes others add with new placeholders work here too.
-from tests.test_access_matrix import MATRIX, objects  # noqa: F401
+from tests.test_access_matrix import MATRIX, objects, shared_setup, world  # noqa: F401
 
 # The patient of the matrix's objects (tests.factories.referral_data defaults).
 FIRST, LAST, DOB = "Alexis", "Testpatient", "1980-05-17"

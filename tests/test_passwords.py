@@ -145,3 +145,31 @@ def test_password_field_accepts_long_passphrases(app, world):
     response = post(client, "/account/password", {"current": PASSWORD, "new": new, "confirm": new})
     assert response.status_code == 302
     assert login(app.test_client(), world.referrer, password=new).status_code == 302
+
+
+def test_real_deployments_hash_with_the_librarys_argon2id_parameters(app):
+    """The suite hashes with a cheap argon2id (TestingConfig); every other configuration keeps
+    the library's parameters, and there a cheap hash is upgraded at the next sign-in."""
+    from argon2 import PasswordHasher, extract_parameters
+    from flask import Flask
+
+    from config import Config, DevelopmentConfig, ProductionConfig
+    from portal.auth.passwords import needs_rehash
+
+    assert Config.PASSWORD_HASH_PARAMETERS is None
+    assert DevelopmentConfig.PASSWORD_HASH_PARAMETERS is None
+    assert ProductionConfig.PASSWORD_HASH_PARAMETERS is None
+    real = Flask(__name__)
+    real.config.from_object(ProductionConfig)
+    cheap = hash_password(PASSWORD)  # the suite's app context
+    assert cheap.startswith("$argon2id$")
+    assert extract_parameters(cheap).time_cost == 1
+    with real.app_context():
+        stored = hash_password(PASSWORD)
+        assert verify_password(stored, PASSWORD)
+        assert verify_password(cheap, PASSWORD)
+        assert needs_rehash(cheap)
+        assert not needs_rehash(stored)
+    assert stored.startswith("$argon2id$")
+    assert extract_parameters(stored) == extract_parameters(PasswordHasher().hash("x"))
+    assert extract_parameters(stored).memory_cost == 65536

@@ -162,7 +162,9 @@ def test_typing_survives_the_automatic_sign_out(page, live_server, world, shot, 
     """Idle on the intake with unsaved typing: the draft is saved just before the deadline,
     then the sign-in page; signing in again brings the draft back. An unchanged form is not
     saved again: the sign-in page only."""
-    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 0.3)  # 18 seconds
+    # 12 seconds idle, warned at once: the timer saves 5 seconds before the deadline, which
+    # leaves the typing below 7 seconds (it takes about one).
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 0.2)
     monkeypatch.setitem(app.config, "SESSION_WARNING_SECONDS", 12)
     sign_in(page, live_server, world.referrer.email)
     page.goto(f"{live_server}/referrals/new")
@@ -182,7 +184,9 @@ def test_typing_survives_the_automatic_sign_out(page, live_server, world, shot, 
     assert draft.form_data["trials-2-drug"] == ["Vortioxetine"]
     assert db.session.scalar(select(UserSession.revoked_reason)) == "idle"
 
-    # Signing in again (the page says where to go back to) opens the draft as it was typed.
+    # Signing in again (the page says where to go back to) opens the draft as it was typed;
+    # this session may idle for 6 seconds only, as nothing is typed in it.
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 0.1)
     page.get_by_label("Email").fill(world.referrer.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

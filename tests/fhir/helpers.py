@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import subprocess
 import time
@@ -34,16 +35,29 @@ PHQ9_ITEMS = ["44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", 
 PHQ9_ANSWERS = ["LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"]
 
 
+# Key pairs made once per run and handed out in turn: an RSA key costs ~70 ms to generate,
+# and the suite makes hundreds of EHRs. No test makes more than a few EHRs, so the ones of one
+# test always hold different keys; the database is emptied between tests.
+KEY_POOL = 8
+_turn = itertools.count()
+
+
+@cache
+def _pooled_key(kind: str, slot: int):
+    if kind == "RSA":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return ec.generate_private_key(ec.SECP384R1())
+
+
 class Ehr:
     """A referring practice's system: a key pair, its public JWKS, signed assertions."""
 
     def __init__(self, kind: str = "RSA") -> None:
+        self.private_key = _pooled_key(kind, next(_turn) % KEY_POOL)
         if kind == "RSA":
-            self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             self.alg = "RS384"
             public = jwt.algorithms.RSAAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
         else:
-            self.private_key = ec.generate_private_key(ec.SECP384R1())
             self.alg = "ES384"
             public = jwt.algorithms.ECAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
         self.kid = uuid.uuid4().hex
