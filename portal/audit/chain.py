@@ -243,7 +243,8 @@ def _maybe_checkpoint(seq: int, mac: str, event_id: int | None) -> None:
 
 # --- chaining right after the request's commit ---------------------------------------------
 
-TO_CHAIN = "audit_to_chain"
+TO_CHAIN = "audit_to_chain"  # this transaction wrote audit events
+COMMITTED = "audit_committed"  # ... and committed them: link them once the connection is back
 
 
 def _note_new_events(session: Session, flush_context, instances) -> None:
@@ -251,12 +252,21 @@ def _note_new_events(session: Session, flush_context, instances) -> None:
         session.info[TO_CHAIN] = True
 
 
+def _note_commit(session: Session) -> None:
+    if session.info.pop(TO_CHAIN, False):
+        session.info[COMMITTED] = True
+
+
 _last_inline = float("-inf")  # monotonic time of this process's last chaining after a commit
 
 
-def _chain_after_commit(session: Session) -> None:
+def _chain_after_release(session: Session, transaction) -> None:
+    """After the committed transaction has ended, when the session has given its connection
+    back to the pool (after_commit comes before that): the sequencer's own connection is then
+    the thread's only one. Taken while the request still held its own, many requests
+    committing at once each held one and waited for a second, and the pool ran dry."""
     global _last_inline
-    if not session.info.pop(TO_CHAIN, False):
+    if transaction.parent is not None or not session.info.pop(COMMITTED, False):
         return
     if not current_app.config.get("AUDIT_CHAIN_INLINE", True):
         return
@@ -278,7 +288,8 @@ def _forget_after_rollback(session: Session, previous) -> None:
 def install() -> None:
     if not event.contains(Session, "before_flush", _note_new_events):
         event.listen(Session, "before_flush", _note_new_events)
-        event.listen(Session, "after_commit", _chain_after_commit)
+        event.listen(Session, "after_commit", _note_commit)
+        event.listen(Session, "after_transaction_end", _chain_after_release)
         event.listen(Session, "after_soft_rollback", _forget_after_rollback)
 
 
