@@ -81,9 +81,9 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     """Compute the sign-in's stand-in password hash now, not on the first unknown email."""
-    from portal.auth.passwords import _dummy_hash
+    from portal.auth.passwords import prepare_dummy_hash
 
-    _dummy_hash()
+    prepare_dummy_hash()
 
 
 def child_exit(server, worker):

@@ -34,6 +34,11 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return hasher.hash("not-a-real-password-used-for-timing")
 
 
+def prepare_dummy_hash() -> None:
+    """Compute the stand-in hash of the real parameters now (a server's worker, at start)."""
+    _dummy_hash(_DEFAULT)
+
+
 def hash_password(password: str) -> str:
     return _hasher().hash(normalize(password))
 
