@@ -9,7 +9,9 @@ again: only the slow way there (hundreds of statements through the services) is 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import Engine, text
 
@@ -82,14 +84,26 @@ class SharedSetup:
     """A World and what `make(world)` returns, made once per run through the services and
     restored from a Snapshot before every later test; the World's rows are loaded afresh."""
 
+    # Rows carry times (a reset link's 30-minute expiry, today's visits): a snapshot older
+    # than this, or taken on another day, is made again rather than restored.
+    FRESH_SECONDS = 600
+
     def __init__(self, make) -> None:
         self.make = make
         self.saved: tuple[Snapshot, dict[str, tuple[type, int]], dict] | None = None
+        self.taken: tuple[float, date] | None = None
+
+    def _stale(self) -> bool:
+        if self.taken is None:
+            return True
+        at, day = self.taken
+        return time.monotonic() - at > self.FRESH_SECONDS or date.today() != day
 
     def __call__(self):
         from tests.factories import World
 
-        if self.saved is None:
+        if self.saved is None or self._stale():
+            self.taken = (time.monotonic(), date.today())
             made = World()
             _db.session.commit()
             found = self.make(made)

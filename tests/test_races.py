@@ -67,8 +67,6 @@ def test_parallel_wrong_passwords_check_no_more_guesses_than_the_threshold(app, 
     # With the suite's cheap hash the forty requests also commit at once: the audit chain's
     # after-commit work must not hold a second pooled connection beside the request's (it did,
     # and the pool ran dry: 500s after 30 s).
-    # The real argon2id cost, not the suite's cheap one: forty checks at once, each as slow as
-    # in production, arrive at the lock and the pool as they would there.
     parallel = 40
     email = world.referrer.email
     with served(app) as base:

@@ -17,6 +17,7 @@ Revises: fixletters1a2b
 Create Date: 2026-12-07 23:20:00.000000
 
 """
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -32,14 +33,19 @@ COLUMNS = ['clinic_id', 'state', 'urgency', 'submitted_at', 'id']
 def upgrade():
     if op.get_bind().dialect.name != 'postgresql':
         return  # no INCLUDE on SQLite: the index stays as it was
+    built = op.get_bind().execute(
+        sa.text("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(:i)"),
+        {'i': 'ix_referral_queue_new'},
+    ).scalar()
     with op.get_context().autocommit_block():
-        op.execute('DROP INDEX CONCURRENTLY IF EXISTS ix_referral_queue_new')  # a build cut short
-        op.create_index(
-            'ix_referral_queue_new', 'referral', COLUMNS, unique=False,
-            postgresql_include=['first_decided_at', 'assigned_coordinator_id'],
-            postgresql_concurrently=True,
-        )
-        op.drop_index('ix_referral_queue', table_name='referral', postgresql_concurrently=True)
+        if not built:  # none yet, or a build cut short (left invalid): build it (again)
+            op.execute('DROP INDEX CONCURRENTLY IF EXISTS ix_referral_queue_new')
+            op.create_index(
+                'ix_referral_queue_new', 'referral', COLUMNS, unique=False,
+                postgresql_include=['first_decided_at', 'assigned_coordinator_id'],
+                postgresql_concurrently=True,
+            )
+        op.execute('DROP INDEX CONCURRENTLY IF EXISTS ix_referral_queue')
         op.execute('ALTER INDEX ix_referral_queue_new RENAME TO ix_referral_queue')
 
 

@@ -39,44 +39,59 @@ WHERE course_id IS NOT NULL
 """
 
 
-def _build(name, table, columns, include, *, replace):
+def _build(name, table, columns, include):
     """On PostgreSQL: built CONCURRENTLY (the table stays writable while it builds) under a
-    temporary name, then swapped in for the old index (`replace`), so the table is never
-    without one."""
+    temporary name, then swapped in for the index of that name if there is one, so the table
+    is never without one. Can be run again after a failure at any step: an index whose build
+    was cut short (left invalid) is built again, a finished one is swapped in."""
     temporary = f'{name}_new'
-    op.execute(f'DROP INDEX CONCURRENTLY IF EXISTS {temporary}')  # a build cut short
-    op.create_index(
-        temporary, table, columns, unique=False, postgresql_include=include,
-        postgresql_concurrently=True,
-    )
-    if replace:
-        op.drop_index(name, table_name=table, postgresql_concurrently=True)
+    if not _valid(temporary):
+        op.execute(f'DROP INDEX CONCURRENTLY IF EXISTS {temporary}')
+        op.create_index(
+            temporary, table, columns, unique=False, postgresql_include=include,
+            postgresql_concurrently=True,
+        )
+    op.execute(f'DROP INDEX CONCURRENTLY IF EXISTS {name}')
     op.execute(f'ALTER INDEX {temporary} RENAME TO {name}')
 
 
+def _valid(index):
+    """True for a usable index, False for one left by a cut-short build, None if none."""
+    return op.get_bind().execute(
+        sa.text('SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(:i)'),
+        {'i': index},
+    ).scalar()
+
+
 def upgrade():
-    with op.batch_alter_table('referral_milestone') as batch:
-        batch.add_column(sa.Column('last_session_on', sa.Date(), nullable=True))
-    op.execute(BACKFILL)
     if op.get_bind().dialect.name != 'postgresql':
         # No INCLUDE on SQLite: the sessions' and visits' indexes stay as they are.
+        with op.batch_alter_table('referral_milestone') as batch:
+            batch.add_column(sa.Column('last_session_on', sa.Date(), nullable=True))
+        op.execute(BACKFILL)
         op.create_index('ix_assessment_referral_scale', 'assessment', ['referral_id', 'scale'])
         op.create_index(
             'ix_referral_milestone_sessions', 'referral_milestone',
             ['clinic_id', 'last_session_on'],
         )
         return
-    # CONCURRENTLY runs outside a transaction: what came before is committed first.
+    # Outside a transaction (CONCURRENTLY needs it; what came before is committed first), each
+    # statement commits on its own: adding the nullable column locks the table for a moment
+    # only, and the fill takes row locks, not the table's. Run it with the previous version
+    # stopped (scripts/serve migrates before it starts the portal): the old code would write
+    # milestone rows without last_session_on.
     with op.get_context().autocommit_block():
+        op.execute('ALTER TABLE referral_milestone ADD COLUMN IF NOT EXISTS last_session_on DATE')
+        op.execute(BACKFILL)
         _build('ix_treatment_session_date', 'treatment_session', ['session_date', 'course_id'],
-               SESSION_INCLUDE, replace=True)
+               SESSION_INCLUDE)
         _build('ix_appointment_clinic_day', 'appointment', ['clinic_id', 'day'],
-               APPOINTMENT_INCLUDE, replace=True)
+               APPOINTMENT_INCLUDE)
         _build('ix_assessment_referral_scale', 'assessment', ['referral_id', 'scale'],
-               ASSESSMENT_INCLUDE, replace=False)
+               ASSESSMENT_INCLUDE)
         _build('ix_referral_milestone_sessions', 'referral_milestone',
-               ['clinic_id', 'last_session_on'], MILESTONE_INCLUDE, replace=False)
-        # The backfill rewrote every milestone row: until VACUUM marks the pages all-visible
+               ['clinic_id', 'last_session_on'], MILESTONE_INCLUDE)
+        # The fill rewrote every milestone row: until VACUUM marks the pages all-visible
         # again, the index-only reads the measures rely on go back to the table.
         op.execute('VACUUM ANALYZE referral_milestone')
 
