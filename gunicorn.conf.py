@@ -11,14 +11,12 @@ wsgi_app = "portal:create_app()"
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 
 # Sync workers, as gunicorn recommends for a CPU-light app behind a buffering proxy: each
-# holds one database connection of its own. cores + 1 unless WEB_CONCURRENCY says: a page
-# costs the web ~20-25 ms of CPU and PostgreSQL ~8 ms, so one worker more than the cores
-# keeps them busy while another waits on the database; more only share the same cores (and
-# the job worker's) between more processes. Measured with bench/load/run.py, issue 14's mix
-# (250 users, ~31 req/s offered) on 2 cores shared with other work (load average 8-11, so
-# indicative only): 3 workers served 34 req/s, p50 830 ms, p99 1.5 s; 5 workers 29 req/s,
-# p50 1.1 s, p99 6 s (the gunicorn default of 2 x cores + 1).
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+# holds one database connection of its own. 2 x cores + 1 unless WEB_CONCURRENCY says. Measured
+# with bench/load/run.py, issue 14's mix (250 users, ~31 req/s offered, 120 s, the job worker
+# at niceness 10) on 2 cores with nothing else running: 5 workers served 36.6 req/s, p50 35 ms,
+# p99 240 ms, acknowledgement letters 2.3 s after the submit; 3 workers 36.8 req/s, p50 42 ms,
+# p99 340 ms, the letters falling behind (23 still waiting at the end).
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"
 # A request taking longer than this is killed (letters render in the job worker, not here);
 # a worker finishing its requests on restart gets as long.
