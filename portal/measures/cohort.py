@@ -20,6 +20,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.schema import DropTable
 
 from portal.db import EnumText, UTCDateTime
 from portal.measures.models import ReferralMilestone
@@ -94,7 +95,9 @@ def materialize(scope: Scope, session) -> Scope:
     copy itself."""
     table = _temporary_table(scope.slot)
     connection = session.connection()
-    table.drop(connection, checkfirst=True)
+    # One statement whether or not this connection still holds the table (SQLite keeps it until
+    # the next use; checkfirst would cost a lookup, plus a DROP only when it is there).
+    connection.execute(DropTable(table, if_exists=True))
     table.create(connection)
     query = milestones_query(scope)
     session.execute(insert(table).from_select([c.name for c in table.columns], select(*query.c)))
