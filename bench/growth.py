@@ -74,7 +74,11 @@ def make_app(url: str):
         AUDIT_CHECKPOINT_PATH = os.environ["AUDIT_CHECKPOINT_PATH"]
         WTF_CSRF_ENABLED = False  # the name search is a POST
 
-    return create_app(BenchConfig)
+    app = create_app(BenchConfig)
+    from portal.warm import warm_up
+
+    warm_up()  # as gunicorn.conf.py's when_ready does in production (preloaded master)
+    return app
 
 
 def signed_in(app, user_id: int):

@@ -119,8 +119,11 @@ event.listen(Mapper, "before_configured", lambda: configured.append(True))
 from portal import create_app
 create_app("testing")
 from portal.warm import warm_up
+import gc
+before = gc.get_freeze_count()
 warm_up()
 print(json.dumps({
+    "frozen": gc.get_freeze_count() > before,
     "loaded": [m for m in ("huey", "prometheus_client") if m in sys.modules],
     "configured": bool(configured),
 }))
@@ -129,4 +132,8 @@ print(json.dumps({
 
 def test_a_preloading_server_warms_up_what_create_app_leaves_to_first_use():
     """gunicorn's master (gunicorn.conf.py's when_ready) does it once for its workers."""
-    assert _run(WARM) == {"loaded": ["huey", "prometheus_client"], "configured": True}
+    assert _run(WARM) == {
+        "frozen": True,
+        "loaded": ["huey", "prometheus_client"],
+        "configured": True,
+    }
