@@ -65,7 +65,12 @@ class User(UserMixin, Base):
 
     @property
     def display_name(self) -> str:
-        return f"{self.full_name}, {self.credentials}" if self.credentials else self.full_name
+        return self.name_shown(self.full_name, self.credentials)
+
+    @staticmethod
+    def name_shown(full_name: str, credentials: str | None) -> str:
+        """The name with its credentials, as every page shows a person."""
+        return f"{full_name}, {credentials}" if credentials else full_name
 
     @property
     def has_mfa(self) -> bool:
